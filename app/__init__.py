@@ -1,0 +1,1 @@
+"""Tierline: a headless customer-tiering service."""

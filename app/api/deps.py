@@ -1,0 +1,61 @@
+"""Shared request dependencies: the transaction, the clock, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.auth import service as auth_service
+from app.auth.keys import Scope
+from app.auth.principal import Principal
+from app.pagination import MAX_LIMIT
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="A Tierline API key: `Authorization: Bearer tl_...`.",
+)
+
+
+async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
+    """The request's one transaction, committed before the response is sent."""
+    async with request.app.state.engine.begin() as conn:
+        yield conn
+
+
+# scope="function": commit happens before the response leaves, so a 2xx means durable.
+Transaction = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock.now()
+    return now
+
+
+Now = Annotated[datetime, Depends(_now)]
+
+
+def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def _principal(
+        request: Request,
+        conn: Transaction,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    ) -> Principal:
+        principal = await auth_service.authenticate(conn, request.headers.get("authorization"))
+        auth_service.authorize(principal, scope)
+        return principal
+
+    _principal.__name__ = f"require_{scope.name.lower()}"
+    return _principal
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 1000.")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=2000, description="`next_cursor` of the previous page; omit for the first."),
+]

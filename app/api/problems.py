@@ -1,0 +1,155 @@
+"""RFC 9457 problem+json for every error the API returns."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from app.errors import TierlineError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:tierline:problem:"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path to the offending value, e.g. `events.3.amount`.")
+    message: str
+    code: str = Field(description="Machine-readable reason, e.g. `missing`, `too_long`.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=["urn:tierline:problem:validation-error"])
+    title: str = Field(examples=["Request validation failed"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["amount: must not be negative"])
+    instance: str | None = Field(default=None, examples=["/v1/events"])
+    errors: list[FieldError] | None = Field(
+        default=None, description="Validation errors, one per offending field."
+    )
+
+
+def problem_body(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extra)
+    return body
+
+
+def problem_response(
+    status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        problem_body(status, slug, title, detail, instance, **extra),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def error_problem(error: TierlineError, instance: str | None = None) -> dict[str, Any]:
+    return problem_body(
+        error.status, error.slug, error.title, error.detail, instance, **error.extra
+    )
+
+
+def field_errors(errors: Sequence[Any], drop_prefix: int = 0) -> list[dict[str, str]]:
+    """Pydantic errors → ``[{"field", "message", "code"}]`` with dotted paths."""
+    result = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())][drop_prefix:]
+        message = str(error.get("msg", "invalid value"))
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        result.append(
+            {
+                "field": ".".join(location) or "body",
+                "message": message,
+                "code": str(error.get("type", "invalid")),
+            }
+        )
+    return result
+
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Missing or invalid API key"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported content type"),
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(TierlineError)
+    async def _domain(request: Request, error: TierlineError) -> JSONResponse:
+        return problem_response(
+            error.status, error.slug, error.title, error.detail, request.url.path, **error.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        raw = error.errors()
+        if any(e.get("type") == "json_invalid" for e in raw):
+            return problem_response(
+                400,
+                "invalid-json",
+                "Body is not valid JSON",
+                "The request body could not be parsed as JSON.",
+                request.url.path,
+            )
+        errors = field_errors(raw, drop_prefix=1)
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        return problem_response(
+            422,
+            "validation-error",
+            "Request validation failed",
+            f"{first['field']}: {first['message']}",
+            request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        slug, title = _HTTP_SLUGS.get(error.status_code, ("error", "Error"))
+        detail = str(error.detail) if error.detail else title
+        if error.status_code == 404 and detail == "Not Found":
+            detail = f"No route matches {request.method} {request.url.path}."
+        return problem_response(error.status_code, slug, title, detail, request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=error)
+        return problem_response(
+            500,
+            "internal-error",
+            "Internal server error",
+            "An unexpected error occurred; it has been logged.",
+            request.url.path,
+        )

@@ -1,0 +1,29 @@
+"""OpenAPI descriptions of the problem responses routes may give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.problems import Problem
+
+_DESCRIPTIONS = {
+    400: "Malformed request (invalid JSON, bad encoding, bad cursor).",
+    401: "Missing, malformed, unknown or revoked API key.",
+    403: "The key lacks the scope this route needs.",
+    404: "No such object in the caller's workspace.",
+    409: "Conflicts with stored state.",
+    413: "Request body over the size limit.",
+    415: "Body is not `application/json`.",
+    422: "The body or parameters failed validation; `errors` names each field.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+            "content": {"application/problem+json": {}},
+        }
+        for status in statuses
+    }

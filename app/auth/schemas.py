@@ -1,0 +1,91 @@
+"""Request and response models for workspaces and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.auth.keys import Scope
+from app.currencies import ISO_4217
+
+
+def _known_currency(code: str) -> str:
+    if code not in ISO_4217:
+        raise ValueError(f"'{code}' is not an ISO 4217 currency code")
+    return code
+
+
+CurrencyCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_known_currency),
+    Field(description="ISO 4217 code, upper case.", examples=["EUR"]),
+]
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
+    Field(description="Lowercase letters, digits and '-', at most 63.", examples=["acme"]),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Workspace(BaseModel):
+    id: UUID
+    slug: str = Field(examples=["acme"])
+    name: str = Field(examples=["Acme Industrial"])
+    base_currency: str = Field(examples=["EUR"])
+    created_at: datetime
+
+
+class WorkspaceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug
+    name: Name = Field(examples=["Acme Industrial"])
+    base_currency: CurrencyCode = "EUR"
+
+
+class WorkspaceUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "Acme", "base_currency": "USD"}]}
+    )
+
+    name: Name | None = None
+    base_currency: CurrencyCode | None = None
+
+
+class ApiKey(BaseModel):
+    id: UUID
+    name: str = Field(examples=["crm-sync"])
+    prefix: str = Field(
+        description="The key's first characters, to recognise it.", examples=["tl_Zk3w9Qa"]
+    )
+    scopes: list[Scope]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(examples=["crm-sync"])
+    scopes: list[Scope] = Field(
+        min_length=1,
+        description="What the key may do. `admin` implies every scope of the workspace.",
+        examples=[["events:write", "customers:read"]],
+    )
+
+
+class ApiKeyCreated(ApiKey):
+    key: str = Field(
+        description="The secret key. Shown only in this response; store it now.",
+        examples=["tl_3q2-7VbXo0Zk8c6cQ9mJm1f3yUeL4dN2sH5tR8wA1bC"],
+    )
+
+
+class WorkspaceCreated(BaseModel):
+    workspace: Workspace
+    admin_key: ApiKeyCreated

@@ -1,0 +1,178 @@
+"""The ``tierline`` command: serve, migrate, keys, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.auth.keys import Scope
+from app.settings import Settings
+
+OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            print(f"tierline: configuration error: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from error
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded server's when none is configured."""
+    if settings.database_url:
+        return settings.database_url
+    from app.db.embedded import start_embedded
+
+    print(
+        f"tierline: no TIERLINE_DATABASE_URL; using the embedded PostgreSQL in "
+        f"{settings.data_dir / 'pg'}",
+        file=sys.stderr,
+    )
+    return start_embedded(settings.data_dir / "pg")
+
+
+async def _bootstrap(url: str, settings: Settings) -> str | None:
+    from app.auth import service
+    from app.clock import SystemClock
+    from app.db.engine import create_engine
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            return await service.bootstrap(conn, SystemClock().now(), settings.bootstrap_key)
+    finally:
+        await engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.db.migrate import upgrade
+    from app.main import create_app
+    from app.observability import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    url = resolve_database_url(settings)
+    upgrade(url)
+    new_key = asyncio.run(_bootstrap(url, settings))
+    if new_key:
+        print(
+            "\n  Created the default workspace and its admin key (shown only now):\n\n"
+            f"    {new_key}\n\n"
+            f"  export TIERLINE_KEY={new_key}\n",
+            file=sys.stderr,
+            flush=True,
+        )
+    app = create_app(settings.model_copy(update={"database_url": url}))
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+        loop="auto",
+        http="auto",
+        timeout_graceful_shutdown=30,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from app.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(resolve_database_url(settings), args.revision)
+    print(f"tierline: database migrated to {args.revision}", file=sys.stderr)
+
+
+async def _create_key(url: str, workspace: str, name: str, scopes: list[str]) -> str:
+    from app.auth import service
+    from app.clock import SystemClock
+    from app.db.engine import create_engine
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            row = await service.resolve_workspace(conn, workspace)
+            _, secret = await service.create_key(conn, row.id, name, scopes, SystemClock().now())
+            return secret
+    finally:
+        await engine.dispose()
+
+
+def cmd_keys_create(args: argparse.Namespace) -> None:
+    from app.db.migrate import upgrade
+    from app.errors import TierlineError
+
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+    known = {scope.value for scope in Scope}
+    unknown = [s for s in scopes if s not in known]
+    if unknown or not scopes:
+        print(f"tierline: unknown scopes {unknown}; choose from {sorted(known)}", file=sys.stderr)
+        raise SystemExit(2)
+    settings = _settings()
+    url = resolve_database_url(settings)
+    upgrade(url)
+    try:
+        secret = asyncio.run(_create_key(url, args.workspace, args.name, scopes))
+    except TierlineError as error:
+        print(f"tierline: {error.detail}", file=sys.stderr)
+        raise SystemExit(1) from error
+    print(secret)
+
+
+def cmd_openapi(args: argparse.Namespace) -> None:
+    from app.main import create_app
+
+    settings = Settings(database_url="postgresql://unused/unused")
+    document = create_app(settings).openapi()
+    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text)
+        print(f"tierline: wrote {args.output}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tierline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the API")
+    serve.add_argument("--host", help="default TIERLINE_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default TIERLINE_PORT or 8000")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--revision", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it")
+    create.add_argument("--workspace", default="default", help="workspace slug or id")
+    create.add_argument("--scopes", required=True, help="comma-separated, e.g. events:write")
+    create.add_argument("--name", default="cli")
+    create.set_defaults(func=cmd_keys_create)
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", default=str(OPENAPI_PATH), help="file, or - for stdout")
+    openapi.set_defaults(func=cmd_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Builds the FastAPI app: routers, middleware, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from app.api import ops, problems
+from app.api.body_guard import BodyGuard
+from app.auth.router import router as auth_router
+from app.clock import Clock, SystemClock
+from app.db.engine import create_engine
+from app.observability import Metrics, RequestContext
+from app.settings import Settings
+
+VERSION = "0.1.0"
+
+DESCRIPTION = """
+Tierline classifies customers from the events your CRM sends: orders, refunds, visits,
+support tickets, surveys and your own event types.
+
+**Authentication.** Every `/v1` route takes an API key: `Authorization: Bearer tl_...`.
+Keys carry scopes (`events:write`, `customers:read`, `customers:write`, `schemes:write`,
+`segments:read`, `segments:write`, `webhooks:manage`, `admin`, `instance`); `admin` implies
+every scope of its workspace except `instance`.
+
+**Errors** are RFC 9457 `application/problem+json` documents with a stable `type`
+(`urn:tierline:problem:<slug>`), and for validation errors an `errors` list naming each field.
+
+**Lists** answer `{"items": [...], "next_cursor": ...}`; pass `next_cursor` back as `cursor`
+until it is null. `limit` is 1 to 1000 (default 100).
+
+**Money** is exact decimal and always travels as a string (`"129.90"`).
+"""
+
+TAGS = [
+    {"name": "Events", "description": "Send customer events, one by one or in batches."},
+    {"name": "Customers", "description": "Profiles, traits, metrics and erasure."},
+    {"name": "FX rates", "description": "Conversion rates into the workspace's base currency."},
+    {"name": "Workspaces", "description": "Tenants and their settings."},
+    {"name": "API keys", "description": "Create, list and revoke keys."},
+    {"name": "Operations", "description": "Health, readiness and metrics; no key needed."},
+]
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The app; its engine is created in the lifespan from ``settings.database_url``."""
+    if settings.database_url is None:
+        raise ValueError("create_app needs settings.database_url; the CLI resolves it")
+    database_url = settings.database_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = create_engine(database_url, settings.db_pool_size)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    app = FastAPIOffline(
+        title="Tierline",
+        version=VERSION,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.metrics = Metrics()
+
+    problems.install(app)
+    app.include_router(ops.router)
+    app.include_router(auth_router)
+
+    app.add_middleware(
+        BodyGuard,
+        max_bytes=settings.max_body_bytes,
+        max_batch_bytes=settings.max_batch_body_bytes,
+    )
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
+    return app

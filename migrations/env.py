@@ -1,0 +1,50 @@
+"""Alembic environment: runs migrations on the asyncpg driver.
+
+The URL comes from ``config.attributes["url"]`` (set by ``app.db.migrate``) or, when alembic is
+run by hand, from the settings (``TIERLINE_DATABASE_URL`` or the embedded server).
+"""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.db.tables import metadata
+from app.db.url import async_url
+
+config = context.config
+
+
+def _url() -> str:
+    url = config.attributes.get("url")
+    if url:
+        return str(url)
+    from app.settings import Settings
+    from app.db.embedded import start_embedded
+
+    settings = Settings()
+    return settings.database_url or start_embedded(settings.data_dir / "pg")
+
+
+def _run(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_async_engine(async_url(_url()))
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    asyncio.run(_run_async())

@@ -1,0 +1,161 @@
+"""Test fixtures: a real PostgreSQL, a template database migrated once per run, one fresh clone
+per test, and the app driven over HTTP with a clock the test controls."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from hypothesis import settings as hypothesis_settings
+
+from app.auth import service as auth_service
+from app.clock import FrozenClock
+from app.db.engine import create_engine
+from app.db.migrate import upgrade
+from app.db.url import with_database
+from app.main import create_app
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+hypothesis_settings.register_profile("ci", max_examples=40, deadline=None)
+hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def _server_url() -> str:
+    configured = os.environ.get("TIERLINE_TEST_DATABASE_URL")
+    if configured:
+        return configured
+    from app.db.embedded import start_embedded
+
+    return start_embedded(ROOT / ".tierline" / "test-pg", database="postgres")
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return with_database(url, _database_of(url)).replace("postgresql+asyncpg", "postgresql", 1)
+
+
+def _database_of(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database or "postgres"
+
+
+def _schema_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "migrations").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+async def _admin_connect(server_url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(_asyncpg_dsn(server_url))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+async def template_name(server_url: str) -> str:
+    """A database migrated to head once per schema version, shared by every test run."""
+    name = f"tierline_tpl_{_schema_fingerprint()}"
+    conn = await _admin_connect(server_url)
+    try:
+        await conn.execute("SELECT pg_advisory_lock(724001)")
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            building = f"{name}_building"
+            await conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{building}"')
+            await asyncio.to_thread(upgrade, with_database(server_url, building))
+            await conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+            await conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
+        await conn.execute("SELECT pg_advisory_unlock(724001)")
+    finally:
+        await conn.close()
+    return name
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_name: str) -> AsyncIterator[str]:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await _admin_connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+    finally:
+        await conn.close()
+    yield with_database(server_url, name)
+    conn = await _admin_connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, db_pool_size=10)
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[Any]:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        yield http
+
+
+@pytest.fixture
+async def admin_key(app: Any, clock: FrozenClock) -> str:
+    """The default workspace's first key (admin + instance), as `make run` prints it."""
+    async with app.state.engine.begin() as conn:
+        key = await auth_service.bootstrap(conn, clock.now(), None)
+    assert key is not None
+    return key
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+KeyFactory = Callable[..., Coroutine[Any, Any, str]]
+
+
+@pytest.fixture
+def make_key(client: httpx.AsyncClient, admin_key: str) -> KeyFactory:
+    """Creates a key with the given scopes in the default workspace."""
+
+    async def _make(*scopes: str, using: str | None = None) -> str:
+        response = await client.post(
+            "/v1/api-keys",
+            json={"name": "test", "scopes": list(scopes)},
+            headers=bearer(using or admin_key),
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["key"])
+
+    return _make
