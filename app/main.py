@@ -12,7 +12,10 @@ from app.api import ops, problems
 from app.api.body_guard import BodyGuard
 from app.auth.router import router as auth_router
 from app.clock import Clock, SystemClock
+from app.customers.router import router as customers_router
 from app.db.engine import create_engine
+from app.events.router import router as events_router
+from app.fx.router import router as fx_router
 from app.observability import Metrics, RequestContext
 from app.settings import Settings
 
@@ -74,6 +77,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     problems.install(app)
     app.include_router(ops.router)
+    app.include_router(events_router)
+    app.include_router(customers_router)
+    app.include_router(fx_router)
     app.include_router(auth_router)
 
     app.add_middleware(

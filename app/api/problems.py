@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from app.errors import TierlineError
+from app.observability import request_id_var
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +61,22 @@ def problem_body(
 
 
 def problem_response(
-    status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         problem_body(status, slug, title, detail, instance, **extra),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        headers=all_headers or None,
     )
 
 
@@ -141,15 +150,26 @@ def install(app: FastAPI) -> None:
         detail = str(error.detail) if error.detail else title
         if error.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.method} {request.url.path}."
-        return problem_response(error.status_code, slug, title, detail, request.url.path)
+        # Keeps headers such as the `Allow` a 405 must carry.
+        return problem_response(
+            error.status_code, slug, title, detail, request.url.path, headers=error.headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        logger.exception("unhandled error", exc_info=error)
+        # Starlette runs this handler outside every middleware, after RequestContext has reset
+        # the request id; the id is taken back from the scope so the log and the reply carry it.
+        request_id: str | None = getattr(request.state, "request_id", None)
+        token = request_id_var.set(request_id)
+        try:
+            logger.exception("unhandled error", exc_info=error)
+        finally:
+            request_id_var.reset(token)
         return problem_response(
             500,
             "internal-error",
             "Internal server error",
             "An unexpected error occurred; it has been logged.",
             request.url.path,
+            headers={"X-Request-Id": request_id} if request_id else None,
         )

@@ -1,0 +1,241 @@
+"""Queries for customers and their daily roll-ups."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.customers.metrics import WINDOWS, WindowSums, window_start
+from app.db import Record
+
+_UPSERT_FOR_EVENT = text(
+    """
+    INSERT INTO customers AS c (
+        workspace_id, customer_id, traits, order_count, order_total, refund_total,
+        first_order_at, last_order_at, last_event_at, event_counts, created_at, updated_at
+    ) VALUES (
+        :workspace_id, :customer_id, CAST(:traits_set AS jsonb), :orders, :order_amount,
+        :refund_amount, :order_at, :order_at, :occurred_at,
+        jsonb_build_object(CAST(:type AS text), 1), :now, :now
+    )
+    ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
+        traits = (c.traits || CAST(:traits_set AS jsonb)) - CAST(:traits_unset AS text[]),
+        order_count = c.order_count + EXCLUDED.order_count,
+        order_total = c.order_total + EXCLUDED.order_total,
+        refund_total = c.refund_total + EXCLUDED.refund_total,
+        first_order_at = LEAST(c.first_order_at, EXCLUDED.first_order_at),
+        last_order_at = GREATEST(c.last_order_at, EXCLUDED.last_order_at),
+        last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at),
+        event_counts = c.event_counts || jsonb_build_object(
+            CAST(:type AS text), COALESCE((c.event_counts ->> CAST(:type AS text))::int, 0) + 1
+        ),
+        updated_at = EXCLUDED.updated_at
+    RETURNING *
+    """
+)
+
+_UPSERT_DAY = text(
+    """
+    INSERT INTO customer_days AS d
+        (workspace_id, customer_id, day, orders, order_amount, refund_amount)
+    VALUES (:workspace_id, :customer_id, :day, :orders, :order_amount, :refund_amount)
+    ON CONFLICT (workspace_id, customer_id, day) DO UPDATE SET
+        orders = d.orders + EXCLUDED.orders,
+        order_amount = d.order_amount + EXCLUDED.order_amount,
+        refund_amount = d.refund_amount + EXCLUDED.refund_amount
+    """
+)
+
+
+def _window_columns() -> str:
+    columns = []
+    for window in WINDOWS:
+        inside = f"day >= :start_{window}"
+        columns += [
+            f"COALESCE(SUM(order_amount - refund_amount) FILTER (WHERE {inside}), 0) "
+            f"AS spend_{window}",
+            f"COALESCE(SUM(orders) FILTER (WHERE {inside}), 0) AS orders_{window}",
+            f"MIN(day) FILTER (WHERE {inside}) AS earliest_{window}",
+        ]
+    return ",\n        ".join(columns)
+
+
+# Reads at most the longest window's days: the cost does not grow with the history.
+_WINDOW_SUMS = text(
+    f"""
+    SELECT
+        {_window_columns()}
+    FROM customer_days
+    WHERE workspace_id = :workspace_id AND customer_id = :customer_id
+      AND day >= :start_{max(WINDOWS)}
+    """  # noqa: S608 - the interpolated text is built from constants only
+)
+
+
+def _traits_change(traits: dict[str, Any] | None) -> tuple[str, list[str]]:
+    """A merge patch as (keys to set, as JSON; keys to remove)."""
+    traits = traits or {}
+    to_set = {key: value for key, value in traits.items() if value is not None}
+    to_unset = [key for key, value in traits.items() if value is None]
+    return json.dumps(to_set), to_unset
+
+
+async def upsert_for_event(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    *,
+    event_type: str,
+    occurred_at: datetime,
+    order_amount: Decimal,
+    refund_amount: Decimal,
+    traits: dict[str, Any] | None,
+    now: datetime,
+) -> Record:
+    """Creates the customer or folds one event into its lifetime totals, under its row lock."""
+    traits_set, traits_unset = _traits_change(traits)
+    is_order = event_type == "order"
+    result = await conn.execute(
+        _UPSERT_FOR_EVENT,
+        {
+            "workspace_id": workspace_id,
+            "customer_id": customer_id,
+            "traits_set": traits_set,
+            "traits_unset": traits_unset,
+            "orders": 1 if is_order else 0,
+            "order_amount": order_amount,
+            "refund_amount": refund_amount,
+            "order_at": occurred_at if is_order else None,
+            "occurred_at": occurred_at,
+            "type": event_type,
+            "now": now,
+        },
+    )
+    return result.one()
+
+
+async def add_to_day(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    day: date,
+    *,
+    orders: int,
+    order_amount: Decimal,
+    refund_amount: Decimal,
+) -> None:
+    await conn.execute(
+        _UPSERT_DAY,
+        {
+            "workspace_id": workspace_id,
+            "customer_id": customer_id,
+            "day": day,
+            "orders": orders,
+            "order_amount": order_amount,
+            "refund_amount": refund_amount,
+        },
+    )
+
+
+async def window_sums(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, today: date
+) -> WindowSums:
+    params: dict[str, Any] = {"workspace_id": workspace_id, "customer_id": customer_id}
+    params.update({f"start_{w}": window_start(today, w) for w in WINDOWS})
+    row = (await conn.execute(_WINDOW_SUMS, params)).one()
+    return WindowSums(
+        spend={w: getattr(row, f"spend_{w}") for w in WINDOWS},
+        orders={w: int(getattr(row, f"orders_{w}")) for w in WINDOWS},
+        earliest_day={w: getattr(row, f"earliest_{w}") for w in WINDOWS},
+    )
+
+
+async def set_next_review(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, at: datetime | None
+) -> None:
+    await conn.execute(
+        text(
+            "UPDATE customers SET next_review_at = :at "
+            "WHERE workspace_id = :workspace_id AND customer_id = :customer_id"
+        ),
+        {"workspace_id": workspace_id, "customer_id": customer_id, "at": at},
+    )
+
+
+async def get(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> Record | None:
+    result = await conn.execute(
+        text("SELECT * FROM customers WHERE workspace_id = :ws AND customer_id = :cid"),
+        {"ws": workspace_id, "cid": customer_id},
+    )
+    return result.first()
+
+
+async def replace_traits(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    traits: dict[str, Any],
+    now: datetime,
+) -> None:
+    await conn.execute(
+        text(
+            """
+            INSERT INTO customers (workspace_id, customer_id, traits, created_at, updated_at)
+            VALUES (:ws, :cid, CAST(:traits AS jsonb), :now, :now)
+            ON CONFLICT (workspace_id, customer_id) DO UPDATE
+            SET traits = EXCLUDED.traits, updated_at = EXCLUDED.updated_at
+            """
+        ),
+        {"ws": workspace_id, "cid": customer_id, "traits": json.dumps(traits), "now": now},
+    )
+
+
+async def merge_traits(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    traits: dict[str, Any],
+    now: datetime,
+) -> None:
+    traits_set, traits_unset = _traits_change(traits)
+    await conn.execute(
+        text(
+            """
+            INSERT INTO customers AS c (workspace_id, customer_id, traits, created_at, updated_at)
+            VALUES (:ws, :cid, CAST(:traits_set AS jsonb), :now, :now)
+            ON CONFLICT (workspace_id, customer_id) DO UPDATE
+            SET traits = (c.traits || CAST(:traits_set AS jsonb)) - CAST(:traits_unset AS text[]),
+                updated_at = EXCLUDED.updated_at
+            """
+        ),
+        {
+            "ws": workspace_id,
+            "cid": customer_id,
+            "traits_set": traits_set,
+            "traits_unset": traits_unset,
+            "now": now,
+        },
+    )
+
+
+async def erase(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> dict[str, int]:
+    """Deletes every row about the customer; the customer row first, so its lock is held."""
+    params = {"ws": workspace_id, "cid": customer_id}
+    counts = {}
+    for kind, table in (
+        ("customers", "customers"),
+        ("events", "events"),
+        ("daily_rollups", "customer_days"),
+    ):
+        result = await conn.execute(
+            text(f"DELETE FROM {table} WHERE workspace_id = :ws AND customer_id = :cid"),  # noqa: S608
+            params,
+        )
+        counts[kind] = int(getattr(result, "rowcount", 0))
+    return counts

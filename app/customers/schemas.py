@@ -1,0 +1,94 @@
+"""Request and response models for customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.validation import Identifier, JsonObject
+
+
+def _no_slash(value: str) -> str:
+    if "/" in value:
+        raise ValueError("must not contain '/', since it is used as a URL path segment")
+    return value
+
+
+CustomerId = Annotated[
+    Identifier,
+    AfterValidator(_no_slash),
+    Field(
+        description="Your CRM's id for the customer (1-200 characters, no control characters, "
+        "no '/'); used in every URL.",
+        examples=["crm-42"],
+    ),
+]
+
+
+class Metrics(BaseModel):
+    """Built-in metrics, plus `<type>_count` for every event type the customer has."""
+
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"additionalProperties": {"type": "integer"}}
+    )
+
+    order_count: int = Field(examples=[3])
+    lifetime_spend: str = Field(description="Orders minus refunds.", examples=["389.70"])
+    refund_total: str = Field(examples=["0.00"])
+    avg_order_value: str | None = Field(
+        description="Order amounts (before refunds) / order count.", examples=["129.90"]
+    )
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    last_event_at: datetime | None
+    days_since_last_order: int | None = Field(
+        description="Midnights (UTC) since the last order's date.", examples=[19]
+    )
+    spend_30d: str = Field(description="Net spend today and the 29 days before.")
+    spend_90d: str
+    spend_365d: str
+    orders_30d: int
+    orders_90d: int
+    orders_365d: int
+
+
+class Customer(BaseModel):
+    customer_id: str = Field(examples=["crm-42"])
+    traits: dict[str, Any] = Field(examples=[{"industry": "machinery", "size": "large"}])
+    metrics: Metrics
+    tiers: dict[str, Any] = Field(
+        description="Current tier per scheme; empty until schemes exist.", examples=[{}]
+    )
+    next_review_at: datetime | None = Field(
+        description="Next midnight at which a windowed metric changes with no new event."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class TraitsReplace(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"traits": {"industry": "machinery", "size": "large"}}]},
+    )
+
+    traits: JsonObject = Field(description="The customer's whole set of traits.")
+
+
+class TraitsPatch(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"traits": {"size": "medium", "region": None}}]},
+    )
+
+    traits: JsonObject = Field(description="Traits to merge; a `null` value removes the trait.")
+
+
+class Erasure(BaseModel):
+    customer_id: str
+    erased: dict[str, int] = Field(
+        description="Rows erased, by kind. All zero when there was nothing to erase.",
+        examples=[{"customers": 1, "events": 12, "daily_rollups": 9}],
+    )

@@ -1,0 +1,82 @@
+"""Customer profiles: traits, metrics, erasure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.clock import utc_day
+from app.customers import repository
+from app.customers.metrics import Totals, build_metrics, next_review_at
+from app.db import Record
+from app.errors import NotFound
+
+
+class CustomerNotFound(NotFound):
+    pass
+
+
+def totals_of(row: Record) -> Totals:
+    return Totals(
+        order_count=row.order_count,
+        order_total=row.order_total,
+        refund_total=row.refund_total,
+        first_order_at=row.first_order_at,
+        last_order_at=row.last_order_at,
+        last_event_at=row.last_event_at,
+        event_counts=dict(row.event_counts),
+    )
+
+
+async def view(
+    conn: AsyncConnection, workspace_id: UUID, row: Record, now: datetime
+) -> dict[str, Any]:
+    """The customer as the API shows it, metrics computed as of ``now``."""
+    sums = await repository.window_sums(conn, workspace_id, row.customer_id, utc_day(now))
+    return {
+        "customer_id": row.customer_id,
+        "traits": row.traits,
+        "metrics": build_metrics(totals_of(row), sums, now),
+        "tiers": {},
+        "next_review_at": next_review_at(sums),
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+async def get(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
+) -> dict[str, Any]:
+    row = await repository.get(conn, workspace_id, customer_id)
+    if row is None:
+        raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
+    return await view(conn, workspace_id, row, now)
+
+
+async def replace_traits(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    traits: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    await repository.replace_traits(conn, workspace_id, customer_id, traits, now)
+    return await get(conn, workspace_id, customer_id, now)
+
+
+async def merge_traits(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    traits: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    await repository.merge_traits(conn, workspace_id, customer_id, traits, now)
+    return await get(conn, workspace_id, customer_id, now)
+
+
+async def erase(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> dict[str, int]:
+    return await repository.erase(conn, workspace_id, customer_id)

@@ -1,0 +1,56 @@
+"""HTTP routes for sending events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from app.api.deps import Now, Transaction, require
+from app.api.responses import problems
+from app.auth.keys import Scope
+from app.auth.principal import Principal
+from app.events import service
+from app.events.schemas import BatchIn, BatchResult, EventCreated, EventIn
+
+router = APIRouter(prefix="/v1/events", tags=["Events"], responses=problems(401, 403, 413, 415))
+
+Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Send one event",
+    description="Stores the event and updates the customer's metrics in one transaction. "
+    "`201` with `status: created`, or `200` with `status: duplicate` when this `event_id` was "
+    "already stored with the same body (nothing changes). The same `event_id` with a "
+    "different body is a `409`. The response carries the customer's resulting metrics.",
+    responses={
+        200: {"model": EventCreated, "description": "A replay: already stored, nothing changed."},
+        **problems(400, 409, 422),
+    },
+)
+async def send_event(
+    body: EventIn, response: Response, conn: Transaction, now: Now, principal: Writer
+) -> EventCreated:
+    workspace = await service.workspace_of(conn, principal.workspace_id)
+    outcome = await service.ingest(conn, workspace, body, now)
+    if outcome.status == "duplicate":
+        response.status_code = status.HTTP_200_OK
+    return EventCreated.model_validate(
+        {"status": outcome.status, "event_id": outcome.event_id, "customer": outcome.customer}
+    )
+
+
+@router.post(
+    "/batch",
+    summary="Send up to 1,000 events",
+    description="Each event is judged alone: a bad one is `rejected` with its problem and never "
+    "rejects the others. Results come back in request order. Body limit 10 MiB.",
+    responses=problems(400, 422),
+)
+async def send_batch(body: BatchIn, conn: Transaction, now: Now, principal: Writer) -> BatchResult:
+    workspace = await service.workspace_of(conn, principal.workspace_id)
+    results = await service.ingest_batch(conn, workspace, body.events, now)
+    return BatchResult.model_validate({"results": results})

@@ -1,0 +1,131 @@
+"""Request and response models for events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from app.api.problems import Problem
+from app.auth.schemas import CurrencyCode
+from app.customers.schemas import Customer, CustomerId
+from app.validation import Amount, Identifier, JsonObject
+
+MONEY_EVENT_TYPES = frozenset({"order", "refund"})
+MAX_BATCH = 1000
+
+EventType = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9_]{1,64}$"),
+    Field(
+        description="`order`, `refund`, `visit`, `support_ticket`, `survey`, or your own name "
+        "(lowercase letters, digits and `_`, at most 64).",
+        examples=["order"],
+    ),
+]
+
+
+def _in_range_year(value: datetime) -> datetime:
+    if value.year < 1970:
+        raise ValueError("must not be before 1970-01-01")
+    return value
+
+
+EXAMPLE_EVENT: dict[str, Any] = {
+    "event_id": "ord-1001",
+    "customer_id": "crm-42",
+    "type": "order",
+    "occurred_at": "2026-11-01T10:00:00Z",
+    "amount": "129.90",
+    "currency": "EUR",
+    "properties": {"channel": "store"},
+    "traits": {"industry": "machinery"},
+}
+
+
+class EventIn(BaseModel):
+    """One thing a customer did."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_EVENT]})
+
+    event_id: Identifier = Field(
+        description="Your id for the event; the idempotency key within the workspace.",
+        examples=["ord-1001"],
+    )
+    customer_id: CustomerId
+    type: EventType
+    occurred_at: Annotated[AwareDatetime, AfterValidator(_in_range_year)] = Field(
+        description="When it happened, with a timezone. Not before 1970, at most 5 minutes ahead.",
+        examples=["2026-11-01T10:00:00Z"],
+    )
+    amount: Amount | None = Field(
+        default=None, description="Required for `order` and `refund`; exact decimal string."
+    )
+    currency: CurrencyCode | None = Field(
+        default=None, description="Defaults to the workspace's `base_currency`."
+    )
+    properties: JsonObject = Field(default_factory=dict, examples=[{"channel": "store"}])
+    traits: JsonObject | None = Field(
+        default=None,
+        description="Traits to merge into the customer's (a `null` value removes a trait).",
+        examples=[{"industry": "machinery"}],
+    )
+
+    @model_validator(mode="after")
+    def _money_events_carry_an_amount(self) -> EventIn:
+        if self.type in MONEY_EVENT_TYPES and self.amount is None:
+            raise ValueError(f"'{self.type}' events need an amount")
+        return self
+
+
+class EventCreated(BaseModel):
+    status: Literal["created", "duplicate"] = Field(examples=["created"])
+    event_id: str = Field(examples=["ord-1001"])
+    customer: Customer
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"events": [EXAMPLE_EVENT]}]}
+    )
+
+    events: list[dict[str, Any]] = Field(
+        max_length=MAX_BATCH,
+        description="Up to 1,000 events, each as in `POST /v1/events`; each is judged alone.",
+    )
+
+
+class BatchItemResult(BaseModel):
+    event_id: str | None = Field(examples=["ord-1001"])
+    status: Literal["created", "duplicate", "rejected"]
+    problem: Problem | None = Field(
+        default=None, description="Why the item was rejected (problem+json fields)."
+    )
+
+
+class BatchResult(BaseModel):
+    results: list[BatchItemResult] = Field(description="One per event, in request order.")
+
+
+class StoredEvent(BaseModel):
+    event_id: str
+    customer_id: str
+    type: str
+    occurred_at: datetime
+    amount: str | None = Field(examples=["129.90"])
+    currency: str | None = Field(examples=["USD"])
+    amount_base: str | None = Field(
+        description="The amount in the workspace's base currency at ingestion.", examples=["119.51"]
+    )
+    fx_rate: str | None = Field(examples=["0.92"])
+    properties: dict[str, Any]
+    received_at: datetime

@@ -1,0 +1,219 @@
+"""The write path: one event, one transaction (owned by the caller).
+
+Insert the event (its id is the idempotency key), fold it into the customer's lifetime totals
+under the customer's row lock, add it to the day's roll-up, and recompute the windowed metrics
+from at most a year of roll-ups, so the cost does not grow with the customer's history.
+Every step is commutative, so events arriving out of order give the same result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.api.problems import error_problem, field_errors, problem_body
+from app.clock import utc_day
+from app.customers import repository as customers
+from app.customers.metrics import build_metrics, next_review_at
+from app.customers.service import totals_of, view
+from app.errors import Conflict, TierlineError, Unprocessable
+from app.events import repository as events
+from app.events.schemas import EventIn
+from app.fx.service import rate_to_base
+from app.money import convert
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+ZERO = Decimal(0)
+
+_event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+
+
+class EventIdConflict(Conflict):
+    slug, title = "event-id-conflict", "Event id already used with a different body"
+
+
+class InvalidEvent(Unprocessable):
+    slug, title = "validation-error", "Request validation failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    id: UUID
+    base_currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Literal["created", "duplicate"]
+    event_id: str
+    customer: dict[str, Any] | None
+
+
+async def workspace_of(conn: AsyncConnection, workspace_id: UUID) -> Workspace:
+    result = await conn.execute(
+        text("SELECT base_currency FROM workspaces WHERE id = :id"), {"id": workspace_id}
+    )
+    return Workspace(workspace_id, result.scalar_one())
+
+
+def fingerprint(event: EventIn) -> bytes:
+    """Identity of an event's content: equal for a faithful replay, whatever the formatting."""
+    canonical = {
+        "customer_id": event.customer_id,
+        "type": event.type,
+        "occurred_at": event.occurred_at.timestamp(),
+        "amount": None if event.amount is None else f"{event.amount.normalize():f}",
+        "currency": event.currency,
+        "properties": event.properties,
+        "traits": event.traits,
+    }
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).digest()
+
+
+def _check_time(event: EventIn, now: datetime) -> None:
+    if event.occurred_at > now + MAX_CLOCK_SKEW:
+        message = "must not be more than 5 minutes in the future"
+        raise InvalidEvent(
+            f"occurred_at: {message}",
+            errors=[{"field": "occurred_at", "message": message, "code": "in_future"}],
+        )
+
+
+async def ingest(
+    conn: AsyncConnection,
+    workspace: Workspace,
+    event: EventIn,
+    now: datetime,
+    *,
+    describe_customer: bool = True,
+) -> Outcome:
+    _check_time(event, now)
+    amount_base = rate = None
+    currency = event.currency
+    if event.amount is not None:
+        currency = currency or workspace.base_currency
+        rate = await rate_to_base(conn, workspace.id, workspace.base_currency, currency)
+        amount_base = event.amount if rate == 1 else convert(event.amount, rate)
+
+    digest = fingerprint(event)
+    inserted = await events.insert(
+        conn,
+        workspace.id,
+        event_id=event.event_id,
+        customer_id=event.customer_id,
+        event_type=event.type,
+        occurred_at=event.occurred_at,
+        amount=event.amount,
+        currency=currency,
+        amount_base=amount_base,
+        fx_rate=None if rate == 1 else rate,
+        properties=event.properties,
+        fingerprint=digest,
+        received_at=now,
+    )
+    if not inserted:
+        if await events.stored_fingerprint(conn, workspace.id, event.event_id) != digest:
+            raise EventIdConflict(
+                f"Event '{event.event_id}' is already stored with a different body; "
+                "use a new event_id for a new event.",
+                event_id=event.event_id,
+            )
+        customer = None
+        if describe_customer:
+            row = await customers.get(conn, workspace.id, event.customer_id)
+            if row is not None:
+                customer = await view(conn, workspace.id, row, now)
+        return Outcome("duplicate", event.event_id, customer)
+
+    order_amount = amount_base if event.type == "order" and amount_base is not None else ZERO
+    refund_amount = amount_base if event.type == "refund" and amount_base is not None else ZERO
+    row = await customers.upsert_for_event(
+        conn,
+        workspace.id,
+        event.customer_id,
+        event_type=event.type,
+        occurred_at=event.occurred_at,
+        order_amount=order_amount,
+        refund_amount=refund_amount,
+        traits=event.traits,
+        now=now,
+    )
+    if event.type in ("order", "refund"):
+        await customers.add_to_day(
+            conn,
+            workspace.id,
+            event.customer_id,
+            utc_day(event.occurred_at),
+            orders=1 if event.type == "order" else 0,
+            order_amount=order_amount,
+            refund_amount=refund_amount,
+        )
+    sums = await customers.window_sums(conn, workspace.id, event.customer_id, utc_day(now))
+    review_at = next_review_at(sums)
+    if review_at != row.next_review_at:
+        await customers.set_next_review(conn, workspace.id, event.customer_id, review_at)
+
+    customer = None
+    if describe_customer:
+        customer = {
+            "customer_id": row.customer_id,
+            "traits": row.traits,
+            "metrics": build_metrics(totals_of(row), sums, now),
+            "tiers": {},
+            "next_review_at": review_at,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+    return Outcome("created", event.event_id, customer)
+
+
+async def ingest_batch(
+    conn: AsyncConnection, workspace: Workspace, items: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """Each item is judged alone; results come back in request order.
+
+    Items are processed grouped by customer so that concurrent batches lock customers in
+    the same order and cannot deadlock each other.
+    """
+    results: list[dict[str, Any]] = [{} for _ in items]
+    parsed: list[tuple[int, EventIn]] = []
+    for index, raw in enumerate(items):
+        raw_id = raw.get("event_id")
+        event_id = raw_id if isinstance(raw_id, str) else None
+        try:
+            parsed.append((index, _event_adapter.validate_python(raw)))
+        except ValidationError as error:
+            errors = field_errors(error.errors())
+            results[index] = {
+                "event_id": event_id,
+                "status": "rejected",
+                "problem": problem_body(
+                    422,
+                    "validation-error",
+                    "Request validation failed",
+                    f"{errors[0]['field']}: {errors[0]['message']}",
+                    errors=errors,
+                ),
+            }
+
+    for index, event in sorted(parsed, key=lambda item: item[1].customer_id):
+        try:
+            outcome = await ingest(conn, workspace, event, now, describe_customer=False)
+            results[index] = {"event_id": event.event_id, "status": outcome.status}
+        except TierlineError as error:
+            results[index] = {
+                "event_id": event.event_id,
+                "status": "rejected",
+                "problem": error_problem(error),
+            }
+    return results

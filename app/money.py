@@ -1,0 +1,25 @@
+"""Exact money: Decimal in, strings out."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+CENT = Decimal("0.01")
+STORED_PLACES = Decimal("0.0001")
+
+
+def format_money(value: Decimal) -> str:
+    """At least two decimals, never fewer than the value needs: ``139.9`` → ``"139.90"``."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        return str(value.quantize(CENT))
+    stripped = value.normalize()
+    stripped_exponent = stripped.as_tuple().exponent
+    if isinstance(stripped_exponent, int) and stripped_exponent > -2:
+        return str(value.quantize(CENT))
+    return f"{stripped:f}"
+
+
+def convert(amount: Decimal, rate: Decimal) -> Decimal:
+    """Base-currency amount, rounded half-even to the four places amounts are stored with."""
+    return (amount * rate).quantize(STORED_PLACES, rounding=ROUND_HALF_EVEN)

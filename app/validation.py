@@ -1,0 +1,50 @@
+"""Field types shared by request models."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+MAX_JSON_OBJECT_BYTES = 16 * 1024
+
+
+def _no_control_characters(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_JSON_OBJECT_BYTES:
+        raise ValueError(f"is {size} bytes as JSON; the limit is {MAX_JSON_OBJECT_BYTES}")
+    return value
+
+
+Identifier = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_no_control_characters),
+]
+
+JsonObject = Annotated[
+    dict[str, Any],
+    AfterValidator(_small_json_object),
+    Field(description="A JSON object, at most 16 KiB when serialised."),
+]
+
+Amount = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        max_digits=18,
+        decimal_places=4,
+        allow_inf_nan=False,
+        description="Exact decimal, at most 4 decimal places; send it as a string.",
+        examples=["129.90"],
+    ),
+]
