@@ -7,6 +7,7 @@ run by hand, from the settings (``TIERLINE_DATABASE_URL`` or the embedded server
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -20,16 +21,21 @@ def _url() -> str:
     url = config.attributes.get("url")
     if url:
         return str(url)
-    from app.settings import Settings
     from app.db.embedded import start_embedded
+    from app.settings import Settings
 
     settings = Settings()
     return settings.database_url or start_embedded(settings.data_dir / "pg")
 
 
+# Several servers may start at once against one database; one migrates, the others wait.
+MIGRATION_LOCK = 7_240_002
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -19,7 +19,6 @@ from hypothesis import settings as hypothesis_settings
 
 from app.auth import service as auth_service
 from app.clock import FrozenClock
-from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.db.url import with_database
 from app.main import create_app
@@ -30,7 +29,9 @@ T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 hypothesis_settings.register_profile("ci", max_examples=40, deadline=None)
 hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
-hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
+)
 
 
 def _server_url() -> str:

@@ -8,9 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from app.errors import TierlineError
 from app.observability import request_id_var
@@ -115,6 +117,16 @@ _HTTP_SLUGS = {
 }
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers to; Starlette's 405 names only those of one route."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TierlineError)
     async def _domain(request: Request, error: TierlineError) -> JSONResponse:
@@ -150,9 +162,11 @@ def install(app: FastAPI) -> None:
         detail = str(error.detail) if error.detail else title
         if error.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.method} {request.url.path}."
-        # Keeps headers such as the `Allow` a 405 must carry.
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         return problem_response(
-            error.status_code, slug, title, detail, request.url.path, headers=error.headers
+            error.status_code, slug, title, detail, request.url.path, headers=headers
         )
 
     @app.exception_handler(Exception)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import repository
@@ -19,6 +20,7 @@ from app.pagination import InvalidCursor, decode_cursor
 logger = logging.getLogger(__name__)
 
 DEFAULT_WORKSPACE_SLUG = "default"
+BOOTSTRAP_LOCK = 7_240_001
 BOOTSTRAP_SCOPES = [Scope.ADMIN.value, Scope.INSTANCE.value]
 
 
@@ -165,7 +167,9 @@ async def bootstrap(conn: AsyncConnection, now: datetime, bootstrap_key: str | N
     """Makes sure the default workspace exists, with an admin key.
 
     Returns a newly generated key to print once, or None when nothing new was generated.
+    Servers starting together serialise here, so exactly one creates the workspace.
     """
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOOTSTRAP_LOCK})
     workspace = await repository.get_workspace_by_slug(conn, DEFAULT_WORKSPACE_SLUG)
     created = workspace is None
     if workspace is None:

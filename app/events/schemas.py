@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -12,7 +13,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from app.api.problems import Problem
@@ -68,7 +70,9 @@ class EventIn(BaseModel):
         examples=["2026-11-01T10:00:00Z"],
     )
     amount: Amount | None = Field(
-        default=None, description="Required for `order` and `refund`; exact decimal string."
+        default=None,
+        validate_default=True,
+        description="Required for `order` and `refund`; exact decimal string.",
     )
     currency: CurrencyCode | None = Field(
         default=None, description="Defaults to the workspace's `base_currency`."
@@ -80,11 +84,15 @@ class EventIn(BaseModel):
         examples=[{"industry": "machinery"}],
     )
 
-    @model_validator(mode="after")
-    def _money_events_carry_an_amount(self) -> EventIn:
-        if self.type in MONEY_EVENT_TYPES and self.amount is None:
-            raise ValueError(f"'{self.type}' events need an amount")
-        return self
+    @field_validator("amount")
+    @classmethod
+    def _money_events_carry_an_amount(
+        cls, amount: Decimal | None, info: ValidationInfo
+    ) -> Decimal | None:
+        event_type = info.data.get("type")
+        if amount is None and event_type in MONEY_EVENT_TYPES:
+            raise ValueError(f"is required for '{event_type}' events")
+        return amount
 
 
 class EventCreated(BaseModel):

@@ -1,0 +1,140 @@
+"""Every kind of bad event input gets a 4xx problem naming what is wrong, and stores nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import bearer
+from tests.events.test_ingest import EVENT, count_rows, event
+
+# (case, body, status, field named in the problem)
+BAD_EVENTS: list[tuple[str, dict[str, Any], int, str]] = [
+    ("missing event_id", {k: v for k, v in EVENT.items() if k != "event_id"}, 422, "event_id"),
+    ("empty event_id", event(event_id=""), 422, "event_id"),
+    ("event_id over 200", event(event_id="e" * 201), 422, "event_id"),
+    ("event_id with control char", event(event_id="ord\n1"), 422, "event_id"),
+    ("event_id with NUL", event(event_id="ord\x001"), 422, "event_id"),
+    (
+        "missing customer_id",
+        {k: v for k, v in EVENT.items() if k != "customer_id"},
+        422,
+        "customer_id",
+    ),
+    ("empty customer_id", event(customer_id=""), 422, "customer_id"),
+    ("customer_id over 200", event(customer_id="c" * 201), 422, "customer_id"),
+    ("customer_id with control char", event(customer_id="crm\t42"), 422, "customer_id"),
+    ("customer_id with slash", event(customer_id="crm/42"), 422, "customer_id"),
+    ("bad type", event(type="Order!"), 422, "type"),
+    ("type over 64", event(type="a" * 65), 422, "type"),
+    ("naive timestamp", event(occurred_at="2026-11-01T10:00:00"), 422, "occurred_at"),
+    ("not a timestamp", event(occurred_at="yesterday"), 422, "occurred_at"),
+    ("timestamp before 1970", event(occurred_at="1969-12-31T23:59:59Z"), 422, "occurred_at"),
+    ("timestamp 6 minutes ahead", event(occurred_at="2026-11-20T12:06:00Z"), 422, "occurred_at"),
+    ("negative amount", event(amount="-0.01"), 422, "amount"),
+    ("non-numeric amount", event(amount="12,50"), 422, "amount"),
+    ("NaN amount", event(amount="NaN"), 422, "amount"),
+    ("infinite amount", event(amount="Infinity"), 422, "amount"),
+    ("5 decimal places", event(amount="1.00001"), 422, "amount"),
+    ("order without amount", event(amount=None), 422, "amount"),
+    ("refund without amount", event(type="refund", amount=None), 422, "amount"),
+    ("unknown currency", event(currency="XYZ"), 422, "currency"),
+    ("lowercase currency", event(currency="eur"), 422, "currency"),
+    ("properties not an object", event(properties=["a"]), 422, "properties"),
+    ("traits not an object", event(traits="vip"), 422, "traits"),
+    ("properties over 16 KiB", event(properties={"p": "x" * 16_400}), 422, "properties"),
+    ("traits over 16 KiB", event(traits={"t": "x" * 16_400}), 422, "traits"),
+    ("unknown field", event(amout="1.00"), 422, "amout"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [case[1:] for case in BAD_EVENTS],
+    ids=[case[0] for case in BAD_EVENTS],
+)
+async def test_bad_event_is_refused_naming_the_field_and_nothing_is_stored(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    body: dict[str, Any],
+    status: int,
+    field: str,
+) -> None:
+    response = await client.post("/v1/events", json=body, headers=bearer(admin_key))
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    assert field in [error["field"] for error in problem["errors"]], problem
+    assert problem["detail"]
+
+    batch = await client.post(
+        "/v1/events/batch", json={"events": [body]}, headers=bearer(admin_key)
+    )
+    assert batch.status_code == 200
+    (result,) = batch.json()["results"]
+    assert result["status"] == "rejected"
+    assert field in [error["field"] for error in result["problem"]["errors"]]
+
+    assert await count_rows(app, "events") == 0
+    assert await count_rows(app, "customers") == 0
+    assert await count_rows(app, "customer_days") == 0
+
+
+RAW_BAD_BODIES: list[tuple[str, bytes, str, int, str]] = [
+    ("invalid JSON", b'{"event_id": "x",', "application/json", 400, "invalid-json"),
+    (
+        "not UTF-8",
+        json.dumps(EVENT).replace("crm-42", "crm-\xe9").encode("latin-1"),
+        "application/json",
+        400,
+        "invalid-encoding",
+    ),
+    ("wrong content type", json.dumps(EVENT).encode(), "text/plain", 415, "unsupported-media-type"),
+    (
+        "form body",
+        b"event_id=x",
+        "application/x-www-form-urlencoded",
+        415,
+        "unsupported-media-type",
+    ),
+    ("JSON but not an object", b"[1, 2]", "application/json", 422, "validation-error"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "slug"),
+    [case[1:] for case in RAW_BAD_BODIES],
+    ids=[case[0] for case in RAW_BAD_BODIES],
+)
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/events/batch"])
+async def test_malformed_body_is_refused_and_nothing_is_stored(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    path: str,
+    body: bytes,
+    content_type: str,
+    status: int,
+    slug: str,
+) -> None:
+    response = await client.post(
+        path, content=body, headers={**bearer(admin_key), "Content-Type": content_type}
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == f"urn:tierline:problem:{slug}"
+    assert await count_rows(app, "events") == 0
+
+
+async def test_batch_that_is_not_a_list_of_objects_is_422(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    for body, field in (({"events": "x"}, "events"), ({}, "events"), ({"events": [1]}, "events.0")):
+        response = await client.post("/v1/events/batch", json=body, headers=bearer(admin_key))
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == field

@@ -1,0 +1,278 @@
+"""POST /v1/events and /v1/events/batch: what is stored, what is answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from tests.conftest import KeyFactory, bearer
+
+EVENT: dict[str, Any] = {
+    "event_id": "ord-1001",
+    "customer_id": "crm-42",
+    "type": "order",
+    "occurred_at": "2026-11-01T10:00:00Z",
+    "amount": "129.90",
+    "currency": "EUR",
+    "properties": {"channel": "store"},
+    "traits": {"industry": "machinery"},
+}
+
+
+def event(**changes: Any) -> dict[str, Any]:
+    return {**EVENT, **changes}
+
+
+async def count_rows(app: Any, table: str) -> int:
+    async with app.state.engine.connect() as conn:
+        return int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def test_created_event_reports_the_customers_resulting_metrics(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    response = await client.post("/v1/events", json=EVENT, headers=bearer(admin_key))
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["status"], body["event_id"]) == ("created", "ord-1001")
+    customer = body["customer"]
+    assert customer["traits"] == {"industry": "machinery"}
+    assert customer["tiers"] == {}
+    metrics = customer["metrics"]
+    assert metrics["order_count"] == 1
+    assert metrics["lifetime_spend"] == "129.90"
+    assert metrics["spend_30d"] == "129.90"
+    assert metrics["days_since_last_order"] == 19
+    assert customer["next_review_at"] == "2026-12-01T00:00:00Z"
+
+
+async def test_replay_is_a_duplicate_and_changes_nothing(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    await client.post("/v1/events", json=EVENT, headers=bearer(admin_key))
+    # Same content, formatted differently: still the same event.
+    replay = event(amount="129.9", occurred_at="2026-11-01T11:00:00+01:00")
+    response = await client.post("/v1/events", json=replay, headers=bearer(admin_key))
+    assert response.status_code == 200
+    assert response.json()["status"] == "duplicate"
+    assert response.json()["customer"]["metrics"]["order_count"] == 1
+    assert await count_rows(app, "events") == 1
+
+
+async def test_same_id_with_a_different_body_is_409_and_changes_nothing(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    await client.post("/v1/events", json=EVENT, headers=bearer(admin_key))
+    response = await client.post(
+        "/v1/events", json=event(amount="130.00"), headers=bearer(admin_key)
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:tierline:problem:event-id-conflict"
+    customer = (await client.get("/v1/customers/crm-42", headers=bearer(admin_key))).json()
+    assert customer["metrics"]["lifetime_spend"] == "129.90"
+
+
+async def test_event_ids_are_scoped_to_the_workspace(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    other = (
+        await client.post(
+            "/v1/workspaces", json={"slug": "other", "name": "Other"}, headers=bearer(admin_key)
+        )
+    ).json()["admin_key"]["key"]
+    first = await client.post("/v1/events", json=EVENT, headers=bearer(admin_key))
+    second = await client.post("/v1/events", json=EVENT, headers=bearer(other))
+    assert first.status_code == second.status_code == 201
+
+
+async def test_refunds_visits_and_custom_types_feed_their_metrics(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    sent = [
+        event(event_id="o1", amount="100.00"),
+        event(event_id="o2", amount="50.00", occurred_at="2026-11-19T09:00:00Z"),
+        event(event_id="r1", type="refund", amount="30.00", occurred_at="2026-11-19T10:00:00Z"),
+        event(event_id="v1", type="visit", amount=None, currency=None),
+        event(event_id="c1", type="showroom_visit", amount=None, currency=None),
+    ]
+    for item in sent:
+        response = await client.post("/v1/events", json=item, headers=bearer(admin_key))
+        assert response.status_code == 201, response.text
+    metrics = response.json()["customer"]["metrics"]
+    assert metrics["order_count"] == 2
+    assert metrics["lifetime_spend"] == "120.00"
+    assert metrics["refund_total"] == "30.00"
+    assert metrics["avg_order_value"] == "75.00"
+    assert metrics["refund_count"] == 1
+    assert metrics["visit_count"] == 1
+    assert metrics["showroom_visit_count"] == 1
+    assert metrics["last_order_at"] == "2026-11-19T09:00:00Z"
+    assert metrics["days_since_last_order"] == 1
+
+
+async def test_event_traits_merge_into_the_customer(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    await client.post(
+        "/v1/events",
+        json=event(event_id="a", traits={"industry": "machinery", "size": "large"}),
+        headers=bearer(admin_key),
+    )
+    response = await client.post(
+        "/v1/events",
+        json=event(event_id="b", traits={"size": None, "region": "north"}),
+        headers=bearer(admin_key),
+    )
+    assert response.json()["customer"]["traits"] == {"industry": "machinery", "region": "north"}
+
+
+async def test_foreign_currency_is_converted_once_with_the_rate_then_in_force(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    rates = await client.put(
+        "/v1/fx-rates", json={"rates": {"USD": "0.92"}}, headers=bearer(admin_key)
+    )
+    assert rates.status_code == 200
+    assert rates.json()["rates"] == {"USD": "0.92"}
+    first = await client.post(
+        "/v1/events",
+        json=event(event_id="u1", amount="100.00", currency="USD"),
+        headers=bearer(admin_key),
+    )
+    assert first.json()["customer"]["metrics"]["lifetime_spend"] == "92.00"
+
+    await client.put("/v1/fx-rates", json={"rates": {"USD": "0.50"}}, headers=bearer(admin_key))
+    second = await client.post(
+        "/v1/events",
+        json=event(event_id="u2", amount="100.00", currency="USD"),
+        headers=bearer(admin_key),
+    )
+    assert second.json()["customer"]["metrics"]["lifetime_spend"] == "142.00"
+
+    stored = (await client.get("/v1/customers/crm-42/events", headers=bearer(admin_key))).json()[
+        "items"
+    ]
+    by_id = {item["event_id"]: item for item in stored}
+    assert (by_id["u1"]["amount"], by_id["u1"]["currency"]) == ("100.00", "USD")
+    assert (by_id["u1"]["amount_base"], by_id["u1"]["fx_rate"]) == ("92.00", "0.92")
+    assert (by_id["u2"]["amount_base"], by_id["u2"]["fx_rate"]) == ("50.00", "0.5")
+
+
+async def test_currency_without_a_rate_is_422_and_stores_nothing(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    response = await client.post(
+        "/v1/events", json=event(currency="JPY"), headers=bearer(admin_key)
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == "urn:tierline:problem:missing-fx-rate"
+    assert response.json()["errors"][0]["field"] == "currency"
+    assert "PUT /v1/fx-rates" in response.json()["detail"]
+    assert await count_rows(app, "events") == 0
+    assert await count_rows(app, "customers") == 0
+
+
+async def test_fx_rates_refuse_bad_input(client: httpx.AsyncClient, admin_key: str) -> None:
+    for rates, field in (
+        ({"EUR": "1"}, "rates.EUR"),
+        ({"USD": "0"}, "rates.USD"),
+        ({"USD": "-1"}, "rates.USD"),
+        ({"USD": "abc"}, "rates.USD"),
+        ({"ZZZ": "1.1"}, "rates.ZZZ"),
+    ):
+        response = await client.put(
+            "/v1/fx-rates", json={"rates": rates}, headers=bearer(admin_key)
+        )
+        assert response.status_code == 422, rates
+        assert response.json()["errors"][0]["field"].startswith(field), response.json()
+
+
+async def test_batch_judges_each_item_alone_and_answers_in_request_order(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    await client.post("/v1/events", json=event(event_id="dup"), headers=bearer(admin_key))
+    items = [
+        event(event_id="b1", customer_id="zed"),
+        event(event_id="dup"),
+        event(event_id="bad", amount="-5"),
+        event(event_id="b2", customer_id="amy"),
+        event(event_id="dup", amount="1.00"),
+        event(event_id="nofx", currency="GBP"),
+        {"event_id": 7},
+        event(event_id="b1", customer_id="zed"),
+    ]
+    response = await client.post(
+        "/v1/events/batch", json={"events": items}, headers=bearer(admin_key)
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["event_id"], r["status"]) for r in results] == [
+        ("b1", "created"),
+        ("dup", "duplicate"),
+        ("bad", "rejected"),
+        ("b2", "created"),
+        ("dup", "rejected"),
+        ("nofx", "rejected"),
+        (None, "rejected"),
+        ("b1", "duplicate"),
+    ]
+    assert results[2]["problem"]["errors"][0]["field"] == "amount"
+    assert results[4]["problem"]["status"] == 409
+    assert results[5]["problem"]["type"] == "urn:tierline:problem:missing-fx-rate"
+    assert {e["field"] for e in results[6]["problem"]["errors"]} >= {"event_id", "customer_id"}
+    assert await count_rows(app, "events") == 3
+
+
+async def test_batch_over_1000_items_is_refused_whole(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    items = [event(event_id=f"e{i}") for i in range(1001)]
+    response = await client.post(
+        "/v1/events/batch", json={"events": items}, headers=bearer(admin_key)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "events"
+    assert await count_rows(app, "events") == 0
+
+
+async def test_batch_of_1000_is_accepted(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    items = [event(event_id=f"e{i}", customer_id=f"c{i % 50}") for i in range(1000)]
+    response = await client.post(
+        "/v1/events/batch", json={"events": items}, headers=bearer(admin_key)
+    )
+    assert response.status_code == 200
+    assert {r["status"] for r in response.json()["results"]} == {"created"}
+    assert await count_rows(app, "events") == 1000
+    customer = (await client.get("/v1/customers/c7", headers=bearer(admin_key))).json()
+    assert customer["metrics"]["order_count"] == 20
+
+
+async def test_body_size_limits_are_1_mib_and_10_mib_for_batches(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    big = event(properties={"blob": "x" * 1_100_000})
+    single = await client.post("/v1/events", json=big, headers=bearer(admin_key))
+    assert single.status_code == 413
+    # The same 1.1 MB fits a batch body, where the item itself is then judged too large.
+    batch = await client.post("/v1/events/batch", json={"events": [big]}, headers=bearer(admin_key))
+    assert batch.status_code == 200
+    assert batch.json()["results"][0]["problem"]["errors"][0]["field"] == "properties"
+    huge = {"events": [event(event_id=f"h{i}", properties={"p": "y" * 15000}) for i in range(700)]}
+    too_big = await client.post("/v1/events/batch", json=huge, headers=bearer(admin_key))
+    assert too_big.status_code == 413
+    assert await count_rows(app, "events") == 0
+
+
+async def test_events_need_the_events_write_scope(
+    client: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    reader = await make_key("customers:read")
+    response = await client.post("/v1/events", json=EVENT, headers=bearer(reader))
+    assert response.status_code == 403
+    writer = await make_key("events:write")
+    assert (await client.post("/v1/events", json=EVENT, headers=bearer(writer))).status_code == 201
