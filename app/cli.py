@@ -138,7 +138,9 @@ def cmd_openapi(args: argparse.Namespace) -> None:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        Path(args.output).write_text(text)
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
         print(f"tierline: wrote {args.output}", file=sys.stderr)
 
 

@@ -84,6 +84,14 @@ async def template_name(server_url: str) -> str:
             await asyncio.to_thread(upgrade, with_database(server_url, building))
             await conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
             await conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
+        stale = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'tierline_tpl_%' "
+            "AND datname NOT LIKE $1",
+            f"{name}%",
+        )
+        for row in stale:
+            await conn.execute(f'ALTER DATABASE "{row["datname"]}" WITH IS_TEMPLATE false')
+            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
         await conn.execute("SELECT pg_advisory_unlock(724001)")
     finally:
         await conn.close()

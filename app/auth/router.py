@@ -114,8 +114,8 @@ async def list_workspaces(
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["Workspaces"],
     summary="Delete a workspace (scope `instance`)",
-    description="Its keys stop working at once.",
-    responses=problems(404),
+    description="Its keys stop working at once. The `default` workspace cannot be deleted.",
+    responses=problems(404, 409),
 )
 async def delete_workspace(workspace_id: UUID, conn: Transaction, now: Now, _: Instance) -> None:
     await service.delete_workspace(conn, workspace_id, now)

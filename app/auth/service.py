@@ -130,7 +130,16 @@ async def update_workspace(
     return row
 
 
+class DefaultWorkspaceKept(Conflict):
+    slug, title = "default-workspace", "The default workspace cannot be deleted"
+
+
 async def delete_workspace(conn: AsyncConnection, workspace_id: UUID, now: datetime) -> None:
+    workspace = await repository.get_workspace(conn, workspace_id)
+    if workspace is not None and workspace.slug == DEFAULT_WORKSPACE_SLUG:
+        raise DefaultWorkspaceKept(
+            "The default workspace holds the instance's bootstrap key and cannot be deleted."
+        )
     if not await repository.mark_workspace_deleted(conn, workspace_id, now):
         raise WorkspaceNotFound("The workspace does not exist.")
 

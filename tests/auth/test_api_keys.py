@@ -224,3 +224,13 @@ async def test_patch_workspace_changes_only_given_fields(
     assert bad.json()["errors"][0]["field"] == "base_currency"
     unknown = await client.patch("/v1/workspace", json={"colour": "red"}, headers=bearer(admin_key))
     assert unknown.status_code == 422
+
+
+async def test_the_default_workspace_cannot_be_deleted(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    own = (await client.get("/v1/workspace", headers=bearer(admin_key))).json()
+    response = await client.delete(f"/v1/workspaces/{own['id']}", headers=bearer(admin_key))
+    assert response.status_code == 409
+    assert response.json()["type"] == "urn:tierline:problem:default-workspace"
+    assert (await client.get("/v1/workspace", headers=bearer(admin_key))).status_code == 200

@@ -1,0 +1,121 @@
+"""The OpenAPI document: committed copy in step with the code, complete, and served offline."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.main import VERSION, create_app
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "openapi" / "openapi.json"
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    generated: dict[str, Any] = create_app(
+        Settings(database_url="postgresql://unused/unused")
+    ).openapi()
+    # Through JSON, as the committed file went, so tuples and the like compare equal.
+    result: dict[str, Any] = json.loads(json.dumps(generated))
+    return result
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def test_committed_openapi_document_matches_the_code(document: dict[str, Any]) -> None:
+    assert COMMITTED.exists(), "openapi/openapi.json is missing: run `make openapi`"
+    committed = json.loads(COMMITTED.read_text())
+    assert committed == document, (
+        "openapi/openapi.json is out of date with the code: run `make openapi` and commit it"
+    )
+
+
+def test_document_has_title_version_description_and_the_api_key_scheme(
+    document: dict[str, Any],
+) -> None:
+    info = document["info"]
+    assert info["title"] == "Tierline"
+    assert info["version"] == VERSION
+    assert "Authorization: Bearer tl_" in info["description"]
+    assert document["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A Tierline API key: `Authorization: Bearer tl_...`.",
+    }
+
+
+def test_every_v1_operation_has_a_summary_a_declared_tag_and_requires_the_api_key(
+    document: dict[str, Any],
+) -> None:
+    declared_tags = {tag["name"] for tag in document.get("tags", [])}
+    v1 = [(m, p, op) for m, p, op in _operations(document) if p.startswith("/v1/")]
+    assert len(v1) >= 5, "expected the /v1 API in the document"
+    problems = []
+    for method, path, operation in v1:
+        where = f"{method} {path}"
+        if not operation.get("summary"):
+            problems.append(f"{where}: no summary")
+        tags = operation.get("tags") or []
+        if not tags:
+            problems.append(f"{where}: no tag")
+        undeclared = set(tags) - declared_tags
+        if undeclared:
+            problems.append(f"{where}: tags {sorted(undeclared)} missing from TAGS in app/main.py")
+        if {"ApiKey": []} not in operation.get("security", []):
+            problems.append(f"{where}: does not declare the ApiKey security scheme")
+    assert problems == []
+
+
+def test_operations_endpoints_need_no_key_in_the_document(document: dict[str, Any]) -> None:
+    for path in ("/healthz", "/readyz", "/metrics"):
+        operation = document["paths"][path]["get"]
+        assert "security" not in operation, path
+        assert operation["tags"] == ["Operations"]
+
+
+async def test_served_openapi_json_is_the_generated_document(
+    client: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == document
+
+
+_ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_docs_pages_load_only_local_assets_that_are_served(
+    client: httpx.AsyncClient, page: str
+) -> None:
+    response = await client.get(page)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert not re.search(r"https?://", html), f"{page} references a remote URL"
+    assets = _ASSET.findall(html)
+    scripts = [asset for asset in assets if asset.endswith(".js")]
+    assert scripts, f"{page} loads no script"
+    for asset in assets:
+        assert asset.startswith("/") and not asset.startswith("//"), asset
+        served = await client.get(asset)
+        assert served.status_code == 200, asset
+        assert served.content, asset
+    for script in scripts:
+        served = await client.get(script)
+        assert "javascript" in served.headers["content-type"], script
