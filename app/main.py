@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from app.api import ops, problems
 from app.api.body_guard import BodyGuard
+from app.api.responses import use_problem_json
 from app.auth.router import router as auth_router
 from app.clock import Clock, SystemClock
 from app.customers.router import router as customers_router
@@ -49,6 +51,17 @@ TAGS = [
 ]
 
 
+def document_problems_as_problem_json(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = use_problem_json(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The app; its engine is created in the lifespan from ``settings.database_url``."""
     if settings.database_url is None:
@@ -75,6 +88,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.clock = clock or SystemClock()
     app.state.metrics = Metrics()
 
+    document_problems_as_problem_json(app)
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(events_router)

@@ -18,6 +18,9 @@ _DESCRIPTIONS = {
 }
 
 
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
@@ -27,3 +30,18 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def use_problem_json(document: dict[str, Any]) -> dict[str, Any]:
+    """Error responses are documented as what they are: ``application/problem+json`` bodies
+    of the ``Problem`` schema (FastAPI's default 422 schema is not what this API sends)."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if not status.isdigit() or int(status) < 400:
+                    continue
+                response["content"] = {"application/problem+json": {"schema": PROBLEM_REF}}
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return document

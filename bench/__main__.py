@@ -1,0 +1,73 @@
+"""Runs every benchmark, prints the table and writes ``bench/results.json``.
+
+Exits 0 whether or not the figures meet their targets; 1 when a run itself failed, 2 on a
+configuration error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+
+from bench import history
+from bench.model import BenchError, Benchmark, BenchmarkResult, Context, scale_from_environment
+from bench.report import RESULTS_PATH, render, write_json
+from bench.service import database_server, server_version
+
+BENCHMARKS: tuple[Benchmark, ...] = (history.BENCHMARK,)
+
+
+async def run_one(benchmark: Benchmark, context: Context) -> BenchmarkResult:
+    result = BenchmarkResult(name=benchmark.name, title=benchmark.title)
+    started = time.monotonic()
+    try:
+        await benchmark.run(context, result)
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        result.error = f"{type(error).__name__}: {error}"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+async def run_all(context: Context, timestamp: datetime) -> int:
+    version = await server_version(context.database_server)
+    started = time.monotonic()
+    results = [await run_one(benchmark, context) for benchmark in BENCHMARKS]
+    seconds = time.monotonic() - started
+    header = (
+        f"Tierline benchmarks: scale {context.scale:g}, PostgreSQL {version}, "
+        f"{timestamp:%Y-%m-%d %H:%M:%S} UTC, {seconds:.1f} s"
+    )
+    print(render(results, header))
+    write_json(
+        {
+            "timestamp": timestamp.isoformat(),
+            "scale": context.scale,
+            "postgresql_version": version,
+            "python_version": platform.python_version(),
+            "platform": platform.platform(),
+            "seconds": round(seconds, 1),
+            "benchmarks": [result.as_json() for result in results],
+        }
+    )
+    print(f"\nwrote {RESULTS_PATH}")
+    return 1 if any(result.error for result in results) else 0
+
+
+def main() -> int:
+    timestamp = datetime.now(UTC)
+    try:
+        scale = scale_from_environment()
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    context = Context(scale=scale, database_server=database_server())
+    return asyncio.run(run_all(context, timestamp))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

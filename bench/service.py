@@ -1,0 +1,189 @@
+"""The service under test, started the way users start it, on a fresh database.
+
+``database_server()`` picks the PostgreSQL server (``TIERLINE_DATABASE_URL``, or the embedded
+one under ``.tierline/bench-pg``); ``running_service()`` creates a fresh database on it, runs
+``tierline serve`` against it on a free local port, waits for ``/readyz``, and always stops the
+process and drops the database afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from app.auth.keys import generate_key
+from app.db.url import with_database
+from bench.model import BenchError
+
+ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED_PGDATA = ROOT / ".tierline" / "bench-pg"
+HOST = "127.0.0.1"
+READY_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 40.0
+LOG_TAIL_LINES = 40
+
+
+def database_server() -> str:
+    """URL of the server to create benchmark databases on; starts the embedded one if needed.
+
+    The embedded server stops when the last process using it exits.
+    """
+    configured = os.environ.get("TIERLINE_DATABASE_URL")
+    if configured:
+        return configured
+    from app.db.embedded import start_embedded
+
+    print(f"bench: starting the embedded PostgreSQL in {EMBEDDED_PGDATA}", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        return start_embedded(EMBEDDED_PGDATA, database="postgres")
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def server_version(server_url: str) -> str:
+    conn = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        version: str = await conn.fetchval("SELECT current_setting('server_version')")
+        return version
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def fresh_database(server_url: str) -> AsyncIterator[str]:
+    """A new empty database on the server, dropped on exit; yields its URL."""
+    name = f"tierline_bench_{secrets.token_hex(6)}"
+    admin_dsn = _asyncpg_dsn(server_url)
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield with_database(server_url, name)
+    finally:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    base_url: str
+    key: str
+    """An admin key of the default workspace."""
+    database_url: str
+
+    def client(self, timeout_s: float = 30.0) -> httpx.AsyncClient:
+        """A client for this service only; ``trust_env=False`` so no proxy is ever used."""
+        return httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=timeout_s,
+            trust_env=False,
+        )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def tierline_executable() -> Path:
+    executable = Path(sys.executable).with_name("tierline")
+    if not executable.exists():
+        raise BenchError(f"{executable} not found; run 'make bench' to install the project")
+    return executable
+
+
+def _tail(log: IO[bytes]) -> str:
+    """The last lines written to ``log``, read without moving the offset the child writes at."""
+    size = os.fstat(log.fileno()).st_size
+    text = os.pread(log.fileno(), size, 0).decode(errors="replace")
+    return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
+
+
+async def _wait_ready(process: asyncio.subprocess.Process, base_url: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    async with httpx.AsyncClient(base_url=base_url, timeout=5.0, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise BenchError(f"tierline serve exited with code {process.returncode}")
+            try:
+                response = await client.get("/readyz")
+                if response.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise BenchError(f"tierline serve was not ready within {READY_TIMEOUT_S:.0f} s")
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+@asynccontextmanager
+async def running_service(server_url: str) -> AsyncIterator[Service]:
+    """``tierline serve`` on a fresh database, ready; stopped and dropped on exit."""
+    key = generate_key()
+    port = free_port()
+    base_url = f"http://{HOST}:{port}"
+    async with fresh_database(server_url) as database_url:
+        env = os.environ | {
+            "TIERLINE_DATABASE_URL": database_url,
+            "TIERLINE_BOOTSTRAP_KEY": key,
+            "TIERLINE_LOG_LEVEL": "WARNING",
+        }
+        with tempfile.TemporaryFile(prefix="tierline-bench-serve-") as log:
+            process = await asyncio.create_subprocess_exec(
+                str(tierline_executable()),
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                env=env,
+                cwd=ROOT,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+            try:
+                await _wait_ready(process, base_url)
+                yield Service(base_url=base_url, key=key, database_url=database_url)
+            except Exception as error:
+                error.add_note(f"--- tierline serve output, last lines ---\n{_tail(log)}")
+                raise
+            finally:
+                await _stop(process)
