@@ -19,7 +19,11 @@ def _no_control_characters(value: str) -> str:
 
 
 def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
-    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    try:
+        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise ValueError("must not contain NaN or Infinity") from error
+    size = len(encoded.encode())
     if size > MAX_JSON_OBJECT_BYTES:
         raise ValueError(f"is {size} bytes as JSON; the limit is {MAX_JSON_OBJECT_BYTES}")
     return value
