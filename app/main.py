@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +19,9 @@ from app.customers.router import router as customers_router
 from app.db.engine import create_engine
 from app.events.router import router as events_router
 from app.fx.router import router as fx_router
+from app.jobs import runner as job_runner
+from app.jobs.router import router as jobs_router
+from app.metrics.router import router as metrics_router
 from app.observability import Metrics, RequestContext
 from app.settings import Settings
 
@@ -45,6 +49,8 @@ TAGS = [
     {"name": "Events", "description": "Send customer events, one by one or in batches."},
     {"name": "Customers", "description": "Profiles, traits, metrics and erasure."},
     {"name": "FX rates", "description": "Conversion rates into the workspace's base currency."},
+    {"name": "Metrics", "description": "Your own metrics: aggregations of your event types."},
+    {"name": "Jobs", "description": "Progress of background work such as metric backfills."},
     {"name": "Workspaces", "description": "Tenants and their settings."},
     {"name": "API keys", "description": "Create, list and revoke keys."},
     {"name": "Operations", "description": "Health, readiness and metrics; no key needed."},
@@ -71,9 +77,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(database_url, settings.db_pool_size)
+        stop = asyncio.Event()
+        worker = None
+        if settings.background_workers:
+            worker = asyncio.create_task(job_runner.work(app.state.engine, app.state.clock, stop))
         try:
             yield
         finally:
+            stop.set()
+            if worker is not None:
+                await worker
             await app.state.engine.dispose()
 
     app = FastAPIOffline(
@@ -94,6 +107,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(events_router)
     app.include_router(customers_router)
     app.include_router(fx_router)
+    app.include_router(metrics_router)
+    app.include_router(jobs_router)
     app.include_router(auth_router)
 
     app.add_middleware(

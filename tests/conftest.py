@@ -121,7 +121,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, db_pool_size=10)
+    return Settings(database_url=database_url, db_pool_size=10, background_workers=False)
 
 
 @pytest.fixture

@@ -17,7 +17,20 @@ from app.clock import midnight, utc_day
 from app.money import STORED_PLACES, format_money
 
 WINDOWS = (30, 90, 365)
-LONGEST_WINDOW = max(WINDOWS)
+BUILTIN_METRICS = frozenset(
+    {
+        "order_count",
+        "lifetime_spend",
+        "refund_total",
+        "avg_order_value",
+        "first_order_at",
+        "last_order_at",
+        "last_event_at",
+        "days_since_last_order",
+        *(f"spend_{w}d" for w in WINDOWS),
+        *(f"orders_{w}d" for w in WINDOWS),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,17 @@ CustomerId = Annotated[
 
 
 class Metrics(BaseModel):
-    """Built-in metrics, plus `<type>_count` for every event type the customer has."""
+    """Built-in metrics, `<type>_count` for every event type the customer has, and the
+    workspace's user-defined metrics (counts as integers, other values as decimal strings,
+    null when there is no value yet or the metric is still being backfilled)."""
 
     model_config = ConfigDict(
-        extra="allow", json_schema_extra={"additionalProperties": {"type": "integer"}}
+        extra="allow",
+        json_schema_extra={
+            "additionalProperties": {
+                "anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]
+            }
+        },
     )
 
     order_count: int = Field(examples=[3])
@@ -58,6 +65,10 @@ class Customer(BaseModel):
     customer_id: str = Field(examples=["crm-42"])
     traits: dict[str, Any] = Field(examples=[{"industry": "machinery", "size": "large"}])
     metrics: Metrics
+    pending_metrics: list[str] = Field(
+        description="User-defined metrics still being backfilled; they read as null until done.",
+        examples=[[]],
+    )
     tiers: dict[str, Any] = Field(
         description="Current tier per scheme; empty until schemes exist.", examples=[{}]
     )

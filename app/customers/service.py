@@ -13,6 +13,8 @@ from app.customers import repository
 from app.customers.metrics import Totals, build_metrics, next_review_at
 from app.db import Record
 from app.errors import NotFound
+from app.metrics import service as user_metrics
+from app.metrics.aggregate import Definition
 
 
 class CustomerNotFound(NotFound):
@@ -32,16 +34,32 @@ def totals_of(row: Record) -> Totals:
 
 
 async def view(
-    conn: AsyncConnection, workspace_id: UUID, row: Record, now: datetime
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    row: Record,
+    now: datetime,
+    definitions: list[Definition] | None = None,
 ) -> dict[str, Any]:
-    """The customer as the API shows it, metrics computed as of ``now``."""
-    sums = await repository.window_sums(conn, workspace_id, row.customer_id, utc_day(now))
+    """The customer as the API shows it, every metric computed as of ``now``.
+
+    ``next_review_at`` is the next midnight at which a built-in or user-defined windowed
+    metric changes with no new event.
+    """
+    today = utc_day(now)
+    if definitions is None:
+        definitions = await user_metrics.definitions(conn, workspace_id)
+    sums = await repository.window_sums(conn, workspace_id, row.customer_id, today)
+    values, pending, user_review = await user_metrics.values(
+        conn, workspace_id, definitions, row.customer_id, today
+    )
+    reviews = [moment for moment in (next_review_at(sums), user_review) if moment is not None]
     return {
         "customer_id": row.customer_id,
         "traits": row.traits,
-        "metrics": build_metrics(totals_of(row), sums, now),
+        "metrics": {**values, **build_metrics(totals_of(row), sums, now)},
+        "pending_metrics": pending,
         "tiers": {},
-        "next_review_at": next_review_at(sums),
+        "next_review_at": min(reviews, default=None),
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }

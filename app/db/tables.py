@@ -5,10 +5,13 @@ Every table leads with ``workspace_id`` so the schema can be distributed by work
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     ARRAY,
     CHAR,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -139,4 +142,101 @@ customer_days = Table(
     Column("order_amount", Numeric, nullable=False, server_default="0"),
     Column("refund_amount", Numeric, nullable=False, server_default="0"),
     PrimaryKeyConstraint("workspace_id", "customer_id", "day"),
+)
+
+# A metric source is what user-defined metrics aggregate: one event type, and the event's base
+# amount (property '') or one numeric property. Several definitions may share a source.
+metric_sources = Table(
+    "metric_sources",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("property", Text, nullable=False),
+    Column("ready", Boolean, nullable=False),
+    Column("job_id", UUID(as_uuid=True)),
+    PrimaryKeyConstraint("workspace_id", "event_type", "property"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+)
+
+metric_definitions = Table(
+    "metric_definitions",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("aggregation", Text, nullable=False),
+    Column("property", Text, nullable=False),
+    Column("window_days", Integer),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "name"),
+    ForeignKeyConstraint(
+        ["workspace_id", "event_type", "property"],
+        ["metric_sources.workspace_id", "metric_sources.event_type", "metric_sources.property"],
+        name="fk_metric_definitions_source",
+    ),
+)
+
+
+def _source_rollup_columns() -> list[Column[Any]]:
+    return [
+        Column("events", BigInteger, nullable=False),
+        Column("n", BigInteger, nullable=False),
+        Column("total", Numeric, nullable=False),
+        Column("low", Numeric),
+        Column("high", Numeric),
+        Column("last_at", TZ),
+        Column("last_event_id", Text),
+        Column("last_value", Numeric),
+    ]
+
+
+customer_source_days = Table(
+    "customer_source_days",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("customer_id", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("property", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    *_source_rollup_columns(),
+    PrimaryKeyConstraint("workspace_id", "customer_id", "event_type", "property", "day"),
+)
+
+customer_source_totals = Table(
+    "customer_source_totals",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("customer_id", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("property", Text, nullable=False),
+    *_source_rollup_columns(),
+    PrimaryKeyConstraint("workspace_id", "customer_id", "event_type", "property"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("params", JSONB, nullable=False),
+    Column("cursor", Text),
+    Column("done", BigInteger, nullable=False, server_default="0"),
+    Column("total", BigInteger),
+    Column("error", Text),
+    Column("created_at", TZ, nullable=False),
+    Column("started_at", TZ),
+    Column("finished_at", TZ),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="known_status"),
+    Index(
+        "ix_jobs_workspace_id_status_created_at",
+        "workspace_id",
+        "status",
+        "created_at",
+        postgresql_where=text("status IN ('queued', 'running')"),
+    ),
 )

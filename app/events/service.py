@@ -23,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.api.problems import error_problem, field_errors, problem_body
 from app.clock import utc_day
 from app.customers import repository as customers
-from app.customers.metrics import build_metrics, next_review_at
-from app.customers.service import totals_of, view
+from app.customers.service import view
 from app.errors import Conflict, TierlineError, Unprocessable
 from app.events import repository as events
 from app.events.schemas import EventIn
 from app.fx.service import rate_to_base
+from app.metrics import service as user_metrics
 from app.money import convert
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -148,33 +148,38 @@ async def ingest(
         traits=event.traits,
         now=now,
     )
+    day = utc_day(event.occurred_at)
     if event.type in ("order", "refund"):
         await customers.add_to_day(
             conn,
             workspace.id,
             event.customer_id,
-            utc_day(event.occurred_at),
+            day,
             orders=1 if event.type == "order" else 0,
             order_amount=order_amount,
             refund_amount=refund_amount,
         )
-    sums = await customers.window_sums(conn, workspace.id, event.customer_id, utc_day(now))
-    review_at = next_review_at(sums)
-    if review_at != row.next_review_at:
-        await customers.set_next_review(conn, workspace.id, event.customer_id, review_at)
-
-    customer = None
-    if describe_customer:
-        customer = {
-            "customer_id": row.customer_id,
-            "traits": row.traits,
-            "metrics": build_metrics(totals_of(row), sums, now),
-            "tiers": {},
-            "next_review_at": review_at,
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-        }
-    return Outcome("created", event.event_id, customer)
+    # Only now, under the customer's row lock: a metric defined meanwhile is either seen here
+    # or its backfill sees this event (app.metrics.service.backfill_chunk).
+    definitions = await user_metrics.definitions(conn, workspace.id)
+    await user_metrics.add_event(
+        conn,
+        workspace.id,
+        definitions,
+        customer_id=event.customer_id,
+        event_type=event.type,
+        event_id=event.event_id,
+        occurred_at=event.occurred_at,
+        day=day,
+        amount_base=amount_base,
+        properties=event.properties,
+    )
+    customer = await view(conn, workspace.id, row, now, definitions)
+    if customer["next_review_at"] != row.next_review_at:
+        await customers.set_next_review(
+            conn, workspace.id, event.customer_id, customer["next_review_at"]
+        )
+    return Outcome("created", event.event_id, customer if describe_customer else None)
 
 
 async def ingest_batch(

@@ -1,0 +1,248 @@
+"""Set-based queries for the backfill path: a whole chunk of events per statement.
+
+Rows travel as one array per column and are spread out with ``unnest``, so a statement costs one
+round trip whatever the chunk size. Rows that lock are written in ``customer_id`` order (byte
+order, as Python sorts strings, like the normal batch path), so a backfill and concurrent
+writers lock customers in the same order and cannot deadlock each other.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.customers.metrics import LONGEST_WINDOW, WINDOWS, window_start
+
+_INSERT_EVENTS = text(
+    """
+    INSERT INTO events (
+        workspace_id, event_id, customer_id, type, occurred_at, amount, currency,
+        amount_base, fx_rate, properties, fingerprint, received_at
+    )
+    SELECT
+        CAST(:workspace_id AS uuid), e.event_id, e.customer_id, e.type, e.occurred_at,
+        e.amount, e.currency, e.amount_base, e.fx_rate, e.properties, e.fingerprint,
+        CAST(:now AS timestamptz)
+    FROM unnest(
+        CAST(:event_ids AS text[]), CAST(:customer_ids AS text[]), CAST(:types AS text[]),
+        CAST(:occurred_ats AS timestamptz[]), CAST(:amounts AS numeric[]),
+        CAST(:currencies AS text[]), CAST(:amount_bases AS numeric[]),
+        CAST(:fx_rates AS numeric[]), CAST(:properties AS jsonb[]), CAST(:fingerprints AS bytea[])
+    ) AS e(
+        event_id, customer_id, type, occurred_at, amount, currency, amount_base, fx_rate,
+        properties, fingerprint
+    )
+    ON CONFLICT (workspace_id, event_id) DO NOTHING
+    RETURNING event_id
+    """
+)
+
+_STORED_FINGERPRINTS = text(
+    """
+    SELECT event_id, fingerprint FROM events
+    WHERE workspace_id = :workspace_id AND event_id = ANY(CAST(:event_ids AS text[]))
+    """
+)
+
+_FOLD_CUSTOMERS = text(
+    """
+    INSERT INTO customers AS c (
+        workspace_id, customer_id, traits, order_count, order_total, refund_total,
+        first_order_at, last_order_at, last_event_at, event_counts, created_at, updated_at
+    )
+    SELECT
+        CAST(:workspace_id AS uuid), s.customer_id, s.traits, s.order_count, s.order_total,
+        s.refund_total, s.first_order_at, s.last_order_at, s.last_event_at, s.event_counts,
+        CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+    FROM unnest(
+        CAST(:customer_ids AS text[]), CAST(:traits AS jsonb[]), CAST(:order_counts AS integer[]),
+        CAST(:order_totals AS numeric[]), CAST(:refund_totals AS numeric[]),
+        CAST(:first_order_ats AS timestamptz[]), CAST(:last_order_ats AS timestamptz[]),
+        CAST(:last_event_ats AS timestamptz[]), CAST(:event_counts AS jsonb[])
+    ) AS s(
+        customer_id, traits, order_count, order_total, refund_total, first_order_at,
+        last_order_at, last_event_at, event_counts
+    )
+    ORDER BY s.customer_id COLLATE "C"
+    ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
+        traits = c.traits || EXCLUDED.traits,
+        order_count = c.order_count + EXCLUDED.order_count,
+        order_total = c.order_total + EXCLUDED.order_total,
+        refund_total = c.refund_total + EXCLUDED.refund_total,
+        first_order_at = LEAST(c.first_order_at, EXCLUDED.first_order_at),
+        last_order_at = GREATEST(c.last_order_at, EXCLUDED.last_order_at),
+        last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at),
+        event_counts = (
+            SELECT jsonb_object_agg(merged.type, merged.total)
+            FROM (
+                SELECT counts.type, sum(counts.n::integer) AS total
+                FROM (
+                    SELECT key, value FROM jsonb_each_text(c.event_counts)
+                    UNION ALL
+                    SELECT key, value FROM jsonb_each_text(EXCLUDED.event_counts)
+                ) AS counts(type, n)
+                GROUP BY counts.type
+            ) AS merged
+        ),
+        updated_at = EXCLUDED.updated_at
+    """
+)
+
+# Runs after _FOLD_CUSTOMERS in the same transaction, so the rows are already locked by it.
+_REMOVE_TRAITS = text(
+    """
+    UPDATE customers AS c
+    SET traits = c.traits - ARRAY(SELECT jsonb_array_elements_text(s.keys))
+    FROM unnest(CAST(:customer_ids AS text[]), CAST(:keys AS jsonb[])) AS s(customer_id, keys)
+    WHERE c.workspace_id = :workspace_id AND c.customer_id = s.customer_id
+    """
+)
+
+_ADD_DAYS = text(
+    """
+    INSERT INTO customer_days AS d
+        (workspace_id, customer_id, day, orders, order_amount, refund_amount)
+    SELECT CAST(:workspace_id AS uuid), s.customer_id, s.day, s.orders, s.order_amount,
+           s.refund_amount
+    FROM unnest(
+        CAST(:customer_ids AS text[]), CAST(:days AS date[]), CAST(:orders AS integer[]),
+        CAST(:order_amounts AS numeric[]), CAST(:refund_amounts AS numeric[])
+    ) AS s(customer_id, day, orders, order_amount, refund_amount)
+    ORDER BY s.customer_id COLLATE "C", s.day
+    ON CONFLICT (workspace_id, customer_id, day) DO UPDATE SET
+        orders = d.orders + EXCLUDED.orders,
+        order_amount = d.order_amount + EXCLUDED.order_amount,
+        refund_amount = d.refund_amount + EXCLUDED.refund_amount
+    """
+)
+
+
+def _earliest_review_day() -> str:
+    """The first day at which a window loses its earliest day, as in ``metrics.next_review_at``."""
+    moments = ",\n                ".join(
+        f"MIN(d.day) FILTER (WHERE d.day >= CAST(:start_{w} AS date)) + {w}" for w in WINDOWS
+    )
+    return f"LEAST(\n                {moments}\n            )"
+
+
+# Reads at most the longest window's days per customer, like the normal path.
+_SET_NEXT_REVIEW = text(
+    f"""
+    UPDATE customers AS c
+    SET next_review_at = r.review_at
+    FROM (
+        SELECT
+            t.customer_id,
+            CAST({_earliest_review_day()} AS timestamp) AT TIME ZONE 'UTC' AS review_at
+        FROM unnest(CAST(:customer_ids AS text[])) AS t(customer_id)
+        LEFT JOIN customer_days AS d
+          ON d.workspace_id = :workspace_id AND d.customer_id = t.customer_id
+         AND d.day >= CAST(:start_{LONGEST_WINDOW} AS date)
+        GROUP BY t.customer_id
+    ) AS r
+    WHERE c.workspace_id = :workspace_id AND c.customer_id = r.customer_id
+      AND c.next_review_at IS DISTINCT FROM r.review_at
+    """  # noqa: S608 - the interpolated text is built from constants only
+)
+
+
+async def insert_events(
+    conn: AsyncConnection, workspace_id: UUID, columns: dict[str, list[Any]], now: datetime
+) -> set[str]:
+    """Stores the events whose ids are not stored yet; returns the ids it stored.
+
+    ``columns`` holds one list per column of ``_INSERT_EVENTS``, with distinct event ids.
+    """
+    result = await conn.execute(
+        _INSERT_EVENTS, {"workspace_id": workspace_id, "now": now, **columns}
+    )
+    return {row.event_id for row in result}
+
+
+async def stored_fingerprints(
+    conn: AsyncConnection, workspace_id: UUID, event_ids: list[str]
+) -> dict[str, bytes]:
+    result = await conn.execute(
+        _STORED_FINGERPRINTS, {"workspace_id": workspace_id, "event_ids": event_ids}
+    )
+    return {row.event_id: bytes(row.fingerprint) for row in result}
+
+
+async def fold_customers(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    *,
+    customer_ids: list[str],
+    traits: list[str],
+    order_counts: list[int],
+    order_totals: list[Decimal],
+    refund_totals: list[Decimal],
+    first_order_ats: list[datetime | None],
+    last_order_ats: list[datetime | None],
+    last_event_ats: list[datetime],
+    event_counts: list[str],
+    now: datetime,
+) -> None:
+    """Creates the customers or adds the chunk's totals to theirs, locking them in id order."""
+    await conn.execute(
+        _FOLD_CUSTOMERS,
+        {
+            "workspace_id": workspace_id,
+            "customer_ids": customer_ids,
+            "traits": traits,
+            "order_counts": order_counts,
+            "order_totals": order_totals,
+            "refund_totals": refund_totals,
+            "first_order_ats": first_order_ats,
+            "last_order_ats": last_order_ats,
+            "last_event_ats": last_event_ats,
+            "event_counts": event_counts,
+            "now": now,
+        },
+    )
+
+
+async def remove_traits(
+    conn: AsyncConnection, workspace_id: UUID, customer_ids: list[str], keys: list[str]
+) -> None:
+    """Removes, per customer, the trait names in ``keys`` (a JSON array of names each)."""
+    await conn.execute(
+        _REMOVE_TRAITS, {"workspace_id": workspace_id, "customer_ids": customer_ids, "keys": keys}
+    )
+
+
+async def add_days(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    *,
+    customer_ids: list[str],
+    days: list[date],
+    orders: list[int],
+    order_amounts: list[Decimal],
+    refund_amounts: list[Decimal],
+) -> None:
+    await conn.execute(
+        _ADD_DAYS,
+        {
+            "workspace_id": workspace_id,
+            "customer_ids": customer_ids,
+            "days": days,
+            "orders": orders,
+            "order_amounts": order_amounts,
+            "refund_amounts": refund_amounts,
+        },
+    )
+
+
+async def set_next_reviews(
+    conn: AsyncConnection, workspace_id: UUID, customer_ids: list[str], today: date
+) -> None:
+    """Recomputes ``next_review_at`` of the customers from their roll-ups, as of ``today``."""
+    params: dict[str, Any] = {"workspace_id": workspace_id, "customer_ids": customer_ids}
+    params.update({f"start_{w}": window_start(today, w) for w in WINDOWS})
+    await conn.execute(_SET_NEXT_REVIEW, params)

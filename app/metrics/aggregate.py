@@ -1,0 +1,141 @@
+"""User-defined metrics, the pure part: reading a numeric value from an event, folding roll-ups,
+and turning a folded roll-up into a metric value.
+
+A *source* is one event type and what is aggregated: the event's base-currency amount
+(property ``""``) or one property path. Per source, each customer has a roll-up per UTC day and
+one for its lifetime: events seen, numeric values seen, their sum, min and max, and the latest
+value by (event time, event id). Every piece is commutative, so arrival order does not matter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from app.clock import midnight
+from app.customers.metrics import window_start
+from app.money import STORED_PLACES, format_money
+
+AGGREGATIONS = ("count", "sum", "avg", "min", "max", "last")
+AMOUNT = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    name: str
+    event_type: str
+    aggregation: str
+    prop: str  # "" for the event's amount, else a dotted path under `properties`
+    window_days: int | None
+    ready: bool
+
+    @property
+    def source(self) -> tuple[str, str]:
+        return (self.event_type, self.prop)
+
+
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    events: int = 0
+    n: int = 0
+    total: Decimal = Decimal(0)
+    low: Decimal | None = None
+    high: Decimal | None = None
+    last_at: datetime | None = None
+    last_event_id: str | None = None
+    last_value: Decimal | None = None
+    day: date | None = None
+
+
+def property_value(properties: dict[str, Any], path: str) -> Decimal | None:
+    """The number at ``path`` (dotted, under `properties`); None unless it is a JSON number."""
+    value: Any = properties
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+
+
+def fold(rollups: list[Rollup]) -> Rollup:
+    lows = [r.low for r in rollups if r.low is not None]
+    highs = [r.high for r in rollups if r.high is not None]
+    with_last = [r for r in rollups if r.last_at is not None]
+    latest = max(with_last, key=lambda r: (r.last_at, r.last_event_id or ""), default=None)
+    return Rollup(
+        events=sum(r.events for r in rollups),
+        n=sum(r.n for r in rollups),
+        total=sum((r.total for r in rollups), Decimal(0)),
+        low=min(lows, default=None),
+        high=max(highs, default=None),
+        last_at=None if latest is None else latest.last_at,
+        last_event_id=None if latest is None else latest.last_event_id,
+        last_value=None if latest is None else latest.last_value,
+    )
+
+
+def in_window(definition: Definition, rollup: Rollup, today: date) -> bool:
+    assert definition.window_days is not None and rollup.day is not None
+    return rollup.day >= window_start(today, definition.window_days)
+
+
+def _counts(definition: Definition, rollup: Rollup) -> bool:
+    """Whether a roll-up moves this metric (a day without values does not move an average)."""
+    return rollup.events > 0 if definition.aggregation == "count" else rollup.n > 0
+
+
+def metric_value(definition: Definition, folded: Rollup) -> int | str | None:
+    if definition.aggregation == "count":
+        return folded.events
+    raw: Decimal | None
+    if definition.aggregation == "sum":
+        raw = folded.total
+    elif definition.aggregation == "avg":
+        raw = (
+            (folded.total / folded.n).quantize(STORED_PLACES, rounding=ROUND_HALF_EVEN)
+            if folded.n
+            else None
+        )
+    elif definition.aggregation == "min":
+        raw = folded.low
+    elif definition.aggregation == "max":
+        raw = folded.high
+    else:
+        raw = folded.last_value
+    if raw is None:
+        return None
+    if definition.prop == AMOUNT:
+        return format_money(raw)
+    return f"{raw.normalize():f}" if raw else "0"
+
+
+def evaluate(
+    definitions: list[Definition],
+    days: dict[tuple[str, str], list[Rollup]],
+    lifetime: dict[tuple[str, str], Rollup],
+    today: date,
+) -> tuple[dict[str, int | str | None], list[str], datetime | None]:
+    """Values of every definition, the names still pending, and the next moment one changes."""
+    values: dict[str, int | str | None] = {}
+    pending: list[str] = []
+    moments: list[datetime] = []
+    for definition in definitions:
+        if not definition.ready:
+            values[definition.name] = None
+            pending.append(definition.name)
+            continue
+        if definition.window_days is None:
+            values[definition.name] = metric_value(
+                definition, lifetime.get(definition.source, Rollup())
+            )
+            continue
+        inside = [r for r in days.get(definition.source, []) if in_window(definition, r, today)]
+        values[definition.name] = metric_value(definition, fold(inside))
+        moving = [r.day for r in inside if r.day is not None and _counts(definition, r)]
+        if moving:
+            moments.append(midnight(min(moving) + timedelta(days=definition.window_days)))
+    return values, sorted(pending), min(moments, default=None)

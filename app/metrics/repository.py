@@ -1,0 +1,365 @@
+"""Queries for user-defined metrics: sources, definitions and their roll-ups."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db import Record
+from app.metrics.aggregate import Definition, Rollup
+
+_DEFINITIONS = text(
+    """
+    SELECT d.*, s.ready, s.job_id
+    FROM metric_definitions d
+    JOIN metric_sources s USING (workspace_id, event_type, property)
+    WHERE d.workspace_id = :ws
+    ORDER BY d.name
+    """
+)
+
+
+async def definition_rows(conn: AsyncConnection, workspace_id: UUID) -> list[Record]:
+    return list((await conn.execute(_DEFINITIONS, {"ws": workspace_id})).all())
+
+
+async def definition_page(
+    conn: AsyncConnection, workspace_id: UUID, after: str | None, limit: int
+) -> list[Record]:
+    result = await conn.execute(
+        text(
+            """
+            SELECT d.*, s.ready, s.job_id
+            FROM metric_definitions d
+            JOIN metric_sources s USING (workspace_id, event_type, property)
+            WHERE d.workspace_id = :ws AND d.name > :after
+            ORDER BY d.name
+            LIMIT :limit
+            """
+        ),
+        {"ws": workspace_id, "after": after or "", "limit": limit + 1},
+    )
+    return list(result.all())
+
+
+async def definitions(conn: AsyncConnection, workspace_id: UUID) -> list[Definition]:
+    return [
+        Definition(
+            name=row.name,
+            event_type=row.event_type,
+            aggregation=row.aggregation,
+            prop=row.property,
+            window_days=row.window_days,
+            ready=row.ready,
+        )
+        for row in await definition_rows(conn, workspace_id)
+    ]
+
+
+async def get_definition(conn: AsyncConnection, workspace_id: UUID, name: str) -> Record | None:
+    result = await conn.execute(
+        text(
+            """
+            SELECT d.*, s.ready, s.job_id
+            FROM metric_definitions d
+            JOIN metric_sources s USING (workspace_id, event_type, property)
+            WHERE d.workspace_id = :ws AND d.name = :name
+            """
+        ),
+        {"ws": workspace_id, "name": name},
+    )
+    return result.first()
+
+
+async def source(
+    conn: AsyncConnection, workspace_id: UUID, event_type: str, prop: str
+) -> Record | None:
+    result = await conn.execute(
+        text(
+            "SELECT * FROM metric_sources "
+            "WHERE workspace_id = :ws AND event_type = :type AND property = :prop"
+        ),
+        {"ws": workspace_id, "type": event_type, "prop": prop},
+    )
+    return result.first()
+
+
+async def insert_source(
+    conn: AsyncConnection, workspace_id: UUID, event_type: str, prop: str, job_id: UUID
+) -> None:
+    await conn.execute(
+        text(
+            "INSERT INTO metric_sources (workspace_id, event_type, property, ready, job_id) "
+            "VALUES (:ws, :type, :prop, false, :job)"
+        ),
+        {"ws": workspace_id, "type": event_type, "prop": prop, "job": job_id},
+    )
+
+
+async def mark_source_ready(
+    conn: AsyncConnection, workspace_id: UUID, event_type: str, prop: str, job_id: UUID
+) -> None:
+    await conn.execute(
+        text(
+            "UPDATE metric_sources SET ready = true "
+            "WHERE workspace_id = :ws AND event_type = :type AND property = :prop "
+            "AND job_id = :job"
+        ),
+        {"ws": workspace_id, "type": event_type, "prop": prop, "job": job_id},
+    )
+
+
+async def upsert_definition(
+    conn: AsyncConnection, workspace_id: UUID, definition: Definition, now: datetime
+) -> bool:
+    """Returns True when the definition is new."""
+    result = await conn.execute(
+        text(
+            """
+            INSERT INTO metric_definitions AS d (
+                workspace_id, name, event_type, aggregation, property, window_days,
+                created_at, updated_at
+            ) VALUES (:ws, :name, :type, :aggregation, :prop, :window, :now, :now)
+            ON CONFLICT (workspace_id, name) DO UPDATE SET
+                event_type = EXCLUDED.event_type, aggregation = EXCLUDED.aggregation,
+                property = EXCLUDED.property, window_days = EXCLUDED.window_days,
+                updated_at = EXCLUDED.updated_at
+            RETURNING (xmax = 0) AS created
+            """
+        ),
+        {
+            "ws": workspace_id,
+            "name": definition.name,
+            "type": definition.event_type,
+            "aggregation": definition.aggregation,
+            "prop": definition.prop,
+            "window": definition.window_days,
+            "now": now,
+        },
+    )
+    return bool(result.scalar_one())
+
+
+async def delete_definition(conn: AsyncConnection, workspace_id: UUID, name: str) -> bool:
+    result = await conn.execute(
+        text(
+            "DELETE FROM metric_definitions WHERE workspace_id = :ws AND name = :name RETURNING 1"
+        ),
+        {"ws": workspace_id, "name": name},
+    )
+    return result.first() is not None
+
+
+async def drop_unused_sources(conn: AsyncConnection, workspace_id: UUID) -> None:
+    """Sources no definition uses any more go, with their roll-ups."""
+    unused = (
+        await conn.execute(
+            text(
+                """
+                DELETE FROM metric_sources s
+                WHERE s.workspace_id = :ws AND NOT EXISTS (
+                    SELECT 1 FROM metric_definitions d
+                    WHERE d.workspace_id = s.workspace_id
+                      AND d.event_type = s.event_type AND d.property = s.property)
+                RETURNING event_type, property
+                """
+            ),
+            {"ws": workspace_id},
+        )
+    ).all()
+    for row in unused:
+        for table in ("customer_source_days", "customer_source_totals"):
+            await conn.execute(
+                text(
+                    f"DELETE FROM {table} WHERE workspace_id = :ws "  # noqa: S608
+                    "AND event_type = :type AND property = :prop"
+                ),
+                {"ws": workspace_id, "type": row.event_type, "prop": row.property},
+            )
+
+
+def _rollup_upsert(table: str, keys: str, day_value: str) -> str:
+    """One event's contribution to several sources at once; folded into existing roll-ups."""
+    later = (
+        "EXCLUDED.last_at IS NOT NULL AND (r.last_at IS NULL OR "
+        '(EXCLUDED.last_at, EXCLUDED.last_event_id COLLATE "C") > '
+        '(r.last_at, r.last_event_id COLLATE "C"))'
+    )
+    return f"""
+    INSERT INTO {table} AS r (
+        workspace_id, customer_id, event_type, property, {keys}
+        events, n, total, low, high, last_at, last_event_id, last_value
+    )
+    SELECT :ws, :cid, :type, s.prop, {day_value}
+        1, CASE WHEN s.v IS NULL THEN 0 ELSE 1 END, COALESCE(s.v, 0), s.v, s.v,
+        CASE WHEN s.v IS NULL THEN NULL ELSE CAST(:at AS timestamptz) END,
+        CASE WHEN s.v IS NULL THEN NULL ELSE CAST(:event_id AS text) END, s.v
+    FROM unnest(CAST(:props AS text[]), CAST(:vals AS numeric[])) AS s(prop, v)
+    ON CONFLICT (workspace_id, customer_id, event_type, property {"," if keys else ""}
+                 {keys.rstrip(", ")}) DO UPDATE SET
+        events = r.events + 1,
+        n = r.n + EXCLUDED.n,
+        total = r.total + EXCLUDED.total,
+        low = LEAST(r.low, EXCLUDED.low),
+        high = GREATEST(r.high, EXCLUDED.high),
+        last_at = CASE WHEN {later} THEN EXCLUDED.last_at ELSE r.last_at END,
+        last_event_id = CASE WHEN {later} THEN EXCLUDED.last_event_id ELSE r.last_event_id END,
+        last_value = CASE WHEN {later} THEN EXCLUDED.last_value ELSE r.last_value END
+    """  # noqa: S608 - built from constants only
+
+
+_ADD_TO_DAYS = text(_rollup_upsert("customer_source_days", "day, ", "CAST(:day AS date),"))
+_ADD_TO_TOTALS = text(_rollup_upsert("customer_source_totals", "", ""))
+
+
+async def add_event(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    *,
+    event_type: str,
+    event_id: str,
+    occurred_at: datetime,
+    day: date,
+    values: dict[str, Decimal | None],
+) -> None:
+    """Folds one event into the day and lifetime roll-ups of each of its sources."""
+    params = {
+        "ws": workspace_id,
+        "cid": customer_id,
+        "type": event_type,
+        "event_id": event_id,
+        "at": occurred_at,
+        "day": day,
+        "props": list(values),
+        "vals": list(values.values()),
+    }
+    await conn.execute(_ADD_TO_DAYS, params)
+    await conn.execute(_ADD_TO_TOTALS, params)
+
+
+_ROLLUP_COLUMNS = "events, n, total, low, high, last_at, last_event_id, last_value"
+
+_READ = text(
+    f"""
+    SELECT event_type, property, day, {_ROLLUP_COLUMNS}
+    FROM customer_source_days
+    WHERE workspace_id = :ws AND customer_id = :cid AND day >= :since
+      AND (event_type, property) IN (
+          SELECT * FROM unnest(CAST(:day_types AS text[]), CAST(:day_props AS text[])))
+    UNION ALL
+    SELECT event_type, property, NULL, {_ROLLUP_COLUMNS}
+    FROM customer_source_totals
+    WHERE workspace_id = :ws AND customer_id = :cid
+      AND (event_type, property) IN (
+          SELECT * FROM unnest(CAST(:life_types AS text[]), CAST(:life_props AS text[])))
+    """  # noqa: S608 - built from constants only
+)
+
+
+async def rollups(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    *,
+    since: date,
+    day_sources: set[tuple[str, str]],
+    lifetime_sources: set[tuple[str, str]],
+) -> tuple[dict[tuple[str, str], list[Rollup]], dict[tuple[str, str], Rollup]]:
+    """Day roll-ups since ``since`` and lifetime roll-ups of the given sources."""
+    result = await conn.execute(
+        _READ,
+        {
+            "ws": workspace_id,
+            "cid": customer_id,
+            "since": since,
+            "day_types": [t for t, _ in day_sources],
+            "day_props": [p for _, p in day_sources],
+            "life_types": [t for t, _ in lifetime_sources],
+            "life_props": [p for _, p in lifetime_sources],
+        },
+    )
+    days: dict[tuple[str, str], list[Rollup]] = {}
+    lifetime: dict[tuple[str, str], Rollup] = {}
+    for row in result:
+        rollup = Rollup(
+            events=row.events,
+            n=row.n,
+            total=row.total,
+            low=row.low,
+            high=row.high,
+            last_at=row.last_at,
+            last_event_id=row.last_event_id,
+            last_value=row.last_value,
+            day=row.day,
+        )
+        key = (row.event_type, row.property)
+        if row.day is None:
+            lifetime[key] = rollup
+        else:
+            days.setdefault(key, []).append(rollup)
+    return days, lifetime
+
+
+def _value_sql(prop: str) -> str:
+    if prop == "":
+        return "amount_base"
+    return (
+        "CASE WHEN jsonb_typeof(properties #> CAST(:path AS text[])) = 'number' "
+        "THEN CAST(properties #>> CAST(:path AS text[]) AS numeric) END"
+    )
+
+
+def _recompute_sql(prop: str, table: str, day: bool) -> str:
+    day_column = "day, " if day else ""
+    day_expr = "CAST(occurred_at AT TIME ZONE 'UTC' AS date) AS day, " if day else ""
+    group = "customer_id, day" if day else "customer_id"
+    latest = 'ORDER BY occurred_at DESC, event_id COLLATE "C" DESC'
+    return f"""
+    INSERT INTO {table} (
+        workspace_id, customer_id, event_type, property, {day_column}{_ROLLUP_COLUMNS}
+    )
+    SELECT :ws, customer_id, :type, :prop, {day_column}
+        count(*), count(v), COALESCE(sum(v), 0), min(v), max(v),
+        (array_agg(occurred_at {latest}) FILTER (WHERE v IS NOT NULL))[1],
+        (array_agg(event_id {latest}) FILTER (WHERE v IS NOT NULL))[1],
+        (array_agg(v {latest}) FILTER (WHERE v IS NOT NULL))[1]
+    FROM (
+        SELECT customer_id, {day_expr}occurred_at, event_id, {_value_sql(prop)} AS v
+        FROM events
+        WHERE workspace_id = :ws AND type = :type AND customer_id = ANY(:ids)
+    ) AS e
+    GROUP BY {group}
+    """  # noqa: S608 - built from constants only
+
+
+async def recompute_source(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    event_type: str,
+    prop: str,
+    customer_ids: list[str],
+) -> None:
+    """Rebuilds one source's roll-ups for some customers from their stored events."""
+    params: dict[str, Any] = {
+        "ws": workspace_id,
+        "type": event_type,
+        "prop": prop,
+        "ids": customer_ids,
+    }
+    if prop:
+        params["path"] = prop.split(".")
+    for table in ("customer_source_days", "customer_source_totals"):
+        await conn.execute(
+            text(
+                f"DELETE FROM {table} WHERE workspace_id = :ws AND event_type = :type "  # noqa: S608
+                "AND property = :prop AND customer_id = ANY(:ids)"
+            ),
+            {k: params[k] for k in ("ws", "type", "prop", "ids")},
+        )
+        await conn.execute(text(_recompute_sql(prop, table, table.endswith("days"))), params)

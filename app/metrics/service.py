@@ -1,0 +1,203 @@
+"""User-defined metrics: definitions, their upkeep on every event, and their backfill."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.customers.metrics import BUILTIN_METRICS, window_start
+from app.db import Record
+from app.errors import NotFound, Unprocessable
+from app.jobs import service as jobs
+from app.metrics import repository
+from app.metrics.aggregate import AMOUNT, Definition, evaluate, property_value
+from app.pagination import InvalidCursor, decode_cursor
+
+BACKFILL_JOB = "metric_backfill"
+BACKFILL_CHUNK = 500
+PROPERTY_PREFIX = "properties."
+
+
+class MetricNotFound(NotFound):
+    pass
+
+
+class ReservedMetricName(Unprocessable):
+    slug, title = "reserved-metric-name", "The name belongs to a built-in metric"
+
+
+def check_name(name: str) -> None:
+    if name in BUILTIN_METRICS or name.endswith("_count"):
+        raise ReservedMetricName(
+            f"'{name}' is, or may become, a built-in metric name "
+            "(built-ins include every '<event type>_count'); choose another.",
+            errors=[
+                {"field": "name", "message": "clashes with a built-in metric", "code": "reserved"}
+            ],
+        )
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+        raise Unprocessable(
+            "name: must be a lowercase identifier "
+            "(a-z, 0-9 and _, starting with a letter, at most 63)",
+            errors=[
+                {"field": "name", "message": "must be a lowercase identifier", "code": "pattern"}
+            ],
+        )
+
+
+async def put(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    name: str,
+    *,
+    event_type: str,
+    aggregation: str,
+    property_path: str | None,
+    window_days: int | None,
+    now: datetime,
+) -> tuple[Record, bool]:
+    """Creates or replaces a definition; a source not yet rolled up gets a backfill job."""
+    check_name(name)
+    prop = AMOUNT if property_path is None else property_path.removeprefix(PROPERTY_PREFIX)
+    if await repository.source(conn, workspace_id, event_type, prop) is None:
+        job_id = await jobs.create(
+            conn, workspace_id, BACKFILL_JOB, {"event_type": event_type, "property": prop}, now
+        )
+        await repository.insert_source(conn, workspace_id, event_type, prop, job_id)
+    definition = Definition(name, event_type, aggregation, prop, window_days, ready=False)
+    created = await repository.upsert_definition(conn, workspace_id, definition, now)
+    await repository.drop_unused_sources(conn, workspace_id)
+    row = await repository.get_definition(conn, workspace_id, name)
+    assert row is not None
+    return row, created
+
+
+async def get(conn: AsyncConnection, workspace_id: UUID, name: str) -> Record:
+    row = await repository.get_definition(conn, workspace_id, name)
+    if row is None:
+        raise MetricNotFound(f"No metric '{name}' in this workspace.")
+    return row
+
+
+async def list_page(
+    conn: AsyncConnection, workspace_id: UUID, cursor: str | None, limit: int
+) -> list[Record]:
+    after = None
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, 1)
+        if not isinstance(after, str):
+            raise InvalidCursor("The cursor is not one this service issued.")
+    return await repository.definition_page(conn, workspace_id, after, limit)
+
+
+async def delete(conn: AsyncConnection, workspace_id: UUID, name: str) -> None:
+    if not await repository.delete_definition(conn, workspace_id, name):
+        raise MetricNotFound(f"No metric '{name}' in this workspace.")
+    await repository.drop_unused_sources(conn, workspace_id)
+
+
+async def definitions(conn: AsyncConnection, workspace_id: UUID) -> list[Definition]:
+    """Read them after the customer's row lock: see ``backfill_chunk`` for why."""
+    return await repository.definitions(conn, workspace_id)
+
+
+async def add_event(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    definitions: list[Definition],
+    *,
+    customer_id: str,
+    event_type: str,
+    event_id: str,
+    occurred_at: datetime,
+    day: date,
+    amount_base: Any,
+    properties: dict[str, Any],
+) -> None:
+    props = sorted({d.prop for d in definitions if d.event_type == event_type})
+    if not props:
+        return
+    values = {
+        prop: amount_base if prop == AMOUNT else property_value(properties, prop) for prop in props
+    }
+    await repository.add_event(
+        conn,
+        workspace_id,
+        customer_id,
+        event_type=event_type,
+        event_id=event_id,
+        occurred_at=occurred_at,
+        day=day,
+        values=values,
+    )
+
+
+async def values(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    definitions: list[Definition],
+    customer_id: str,
+    today: date,
+) -> tuple[dict[str, int | str | None], list[str], datetime | None]:
+    """Every user-defined metric of one customer as of ``today``; reads at most the longest
+    window's days, whatever the history."""
+    ready = [d for d in definitions if d.ready]
+    if not ready:
+        return evaluate(definitions, {}, {}, today)
+    windows = [d.window_days for d in ready if d.window_days is not None]
+    since = window_start(today, max(windows)) if windows else today
+    days, lifetime = await repository.rollups(
+        conn,
+        workspace_id,
+        customer_id,
+        since=since,
+        day_sources={d.source for d in ready if d.window_days is not None},
+        lifetime_sources={d.source for d in ready if d.window_days is None},
+    )
+    return evaluate(definitions, days, lifetime, today)
+
+
+@jobs.handler(BACKFILL_JOB)
+async def backfill_chunk(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
+    """Rebuilds one source's roll-ups for the next customers, under their row locks.
+
+    The write path reads definitions only after it holds the customer's lock, so for every
+    event either this rebuild sees it (it committed first) or the write path saw the
+    definition and folded the event in itself: nothing is lost or counted twice.
+    """
+    event_type, prop = job.params["event_type"], job.params["property"]
+    total = job.total
+    if total is None:
+        total = (
+            await conn.execute(
+                text("SELECT count(*) FROM customers WHERE workspace_id = :ws"),
+                {"ws": job.workspace_id},
+            )
+        ).scalar_one()
+    ids = list(
+        (
+            await conn.execute(
+                text(
+                    "SELECT customer_id FROM customers WHERE workspace_id = :ws "
+                    "AND customer_id > :after ORDER BY customer_id LIMIT :n FOR UPDATE"
+                ),
+                {"ws": job.workspace_id, "after": job.cursor or "", "n": BACKFILL_CHUNK},
+            )
+        ).scalars()
+    )
+    if ids:
+        await repository.recompute_source(conn, job.workspace_id, event_type, prop, ids)
+    finished = len(ids) < BACKFILL_CHUNK
+    if finished:
+        await repository.mark_source_ready(conn, job.workspace_id, event_type, prop, job.id)
+    return jobs.Progress(
+        cursor=ids[-1] if ids else job.cursor,
+        done=job.done + len(ids),
+        total=total,
+        finished=finished,
+    )
