@@ -89,13 +89,16 @@ async def source(
     return result.first()
 
 
-async def insert_source(
+async def save_source(
     conn: AsyncConnection, workspace_id: UUID, event_type: str, prop: str, job_id: UUID
 ) -> None:
+    """A source waiting for the given backfill job."""
     await conn.execute(
         text(
             "INSERT INTO metric_sources (workspace_id, event_type, property, ready, job_id) "
-            "VALUES (:ws, :type, :prop, false, :job)"
+            "VALUES (:ws, :type, :prop, false, :job) "
+            "ON CONFLICT (workspace_id, event_type, property) DO UPDATE "
+            "SET ready = false, job_id = EXCLUDED.job_id"
         ),
         {"ws": workspace_id, "type": event_type, "prop": prop, "job": job_id},
     )

@@ -64,17 +64,24 @@ async def put(
     """Creates or replaces a definition; a source not yet rolled up gets a backfill job."""
     check_name(name)
     prop = AMOUNT if property_path is None else property_path.removeprefix(PROPERTY_PREFIX)
-    if await repository.source(conn, workspace_id, event_type, prop) is None:
+    source = await repository.source(conn, workspace_id, event_type, prop)
+    if source is None or (not source.ready and await _backfill_failed(conn, source)):
         job_id = await jobs.create(
             conn, workspace_id, BACKFILL_JOB, {"event_type": event_type, "property": prop}, now
         )
-        await repository.insert_source(conn, workspace_id, event_type, prop, job_id)
+        await repository.save_source(conn, workspace_id, event_type, prop, job_id)
     definition = Definition(name, event_type, aggregation, prop, window_days, ready=False)
     created = await repository.upsert_definition(conn, workspace_id, definition, now)
     await repository.drop_unused_sources(conn, workspace_id)
     row = await repository.get_definition(conn, workspace_id, name)
     assert row is not None
     return row, created
+
+
+async def _backfill_failed(conn: AsyncConnection, source: Record) -> bool:
+    """A failed backfill is retried by saving a definition over its source again."""
+    job = await jobs.get(conn, source.workspace_id, source.job_id)
+    return bool(job.status == "failed")
 
 
 async def get(conn: AsyncConnection, workspace_id: UUID, name: str) -> Record:

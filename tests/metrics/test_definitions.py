@@ -218,3 +218,43 @@ async def test_deleting_the_last_metric_of_a_source_drops_its_rollups(
     assert await count_rows(app, "customer_source_totals") == 0
     customer = (await client.get("/v1/customers/crm-42", headers=bearer(admin_key))).json()
     assert "tickets_90d" not in customer["metrics"]
+
+
+async def test_backfilled_last_value_follows_event_time_not_arrival(
+    app: Any, client: httpx.AsyncClient, admin_key: str, clock: FrozenClock
+) -> None:
+    for index, (day, score) in enumerate([(1, 1), (5, 9), (3, 4)]):
+        await client.post(
+            "/v1/events",
+            json=event(
+                event_id=f"s{index}",
+                type="survey",
+                amount=None,
+                currency=None,
+                occurred_at=f"2026-11-0{day}T10:00:00Z",
+                properties={"score": score},
+            ),
+            headers=bearer(admin_key),
+        )
+    await put_metric(
+        client,
+        admin_key,
+        "last_score",
+        {"event_type": "survey", "aggregation": "last", "property": "properties.score"},
+    )
+    await put_metric(
+        client,
+        admin_key,
+        "last_score_30d",
+        {
+            "event_type": "survey",
+            "aggregation": "last",
+            "property": "properties.score",
+            "window_days": 30,
+        },
+    )
+    await run_until_idle(app.state.engine, clock)
+    metrics = (await client.get("/v1/customers/crm-42", headers=bearer(admin_key))).json()[
+        "metrics"
+    ]
+    assert (metrics["last_score"], metrics["last_score_30d"]) == ("9", "9")
