@@ -101,5 +101,5 @@ class Erasure(BaseModel):
     customer_id: str
     erased: dict[str, int] = Field(
         description="Rows erased, by kind. All zero when there was nothing to erase.",
-        examples=[{"customers": 1, "events": 12, "daily_rollups": 9}],
+        examples=[{"customers": 1, "events": 12, "daily_rollups": 9, "metric_daily_rollups": 4}],
     )

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from app.jobs.service import run_until_idle
 from tests.conftest import KeyFactory, bearer
 from tests.events.test_ingest import event
 
@@ -73,7 +74,7 @@ async def test_another_workspaces_customer_is_404(
     ).json()["admin_key"]["key"]
     assert (await client.get("/v1/customers/crm-42", headers=bearer(other))).status_code == 404
     erased = await client.delete("/v1/customers/crm-42", headers=bearer(other))
-    assert erased.json()["erased"] == {"customers": 0, "events": 0, "daily_rollups": 0}
+    assert set(erased.json()["erased"].values()) == {0}
     assert (await client.get("/v1/customers/crm-42", headers=bearer(admin_key))).status_code == 200
 
 
@@ -123,7 +124,13 @@ async def test_reading_needs_customers_read_and_writing_customers_write(
 async def rows_about(app: Any, customer_id: str) -> dict[str, int]:
     counts = {}
     async with app.state.engine.connect() as conn:
-        for table in ("customers", "events", "customer_days"):
+        for table in (
+            "customers",
+            "events",
+            "customer_days",
+            "customer_source_days",
+            "customer_source_totals",
+        ):
             result = await conn.execute(
                 text(f"SELECT count(*) FROM {table} WHERE customer_id = :c"), {"c": customer_id}
             )
@@ -132,8 +139,14 @@ async def rows_about(app: Any, customer_id: str) -> dict[str, int]:
 
 
 async def test_erasure_leaves_no_row_behind_and_is_idempotent(
-    app: Any, client: httpx.AsyncClient, admin_key: str
+    app: Any, client: httpx.AsyncClient, admin_key: str, clock: Any
 ) -> None:
+    await client.put(
+        "/v1/metrics/biggest_order",
+        json={"event_type": "order", "aggregation": "max"},
+        headers=bearer(admin_key),
+    )
+    await run_until_idle(app.state.engine, clock)
     for index, day in enumerate([1, 1, 2, 3]):
         await client.post(
             "/v1/events",
@@ -143,20 +156,32 @@ async def test_erasure_leaves_no_row_behind_and_is_idempotent(
     await client.post(
         "/v1/events", json=event(event_id="other", customer_id="keep"), headers=bearer(admin_key)
     )
-    assert await rows_about(app, "crm-42") == {"customers": 1, "events": 4, "customer_days": 3}
+    assert await rows_about(app, "crm-42") == {
+        "customers": 1,
+        "events": 4,
+        "customer_days": 3,
+        "customer_source_days": 3,
+        "customer_source_totals": 1,
+    }
 
     erased = await client.delete("/v1/customers/crm-42", headers=bearer(admin_key))
     assert erased.status_code == 200
     assert erased.json() == {
         "customer_id": "crm-42",
-        "erased": {"customers": 1, "events": 4, "daily_rollups": 3},
+        "erased": {
+            "customers": 1,
+            "events": 4,
+            "daily_rollups": 3,
+            "metric_daily_rollups": 3,
+            "metric_lifetime_rollups": 1,
+        },
     }
-    assert await rows_about(app, "crm-42") == {"customers": 0, "events": 0, "customer_days": 0}
-    assert await rows_about(app, "keep") == {"customers": 1, "events": 1, "customer_days": 1}
+    assert set((await rows_about(app, "crm-42")).values()) == {0}
+    assert set((await rows_about(app, "keep")).values()) == {1}
 
     again = await client.delete("/v1/customers/crm-42", headers=bearer(admin_key))
     assert again.status_code == 200
-    assert again.json()["erased"] == {"customers": 0, "events": 0, "daily_rollups": 0}
+    assert set(again.json()["erased"].values()) == {0}
     assert (await client.get("/v1/customers/crm-42", headers=bearer(admin_key))).status_code == 404
 
 
