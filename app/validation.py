@@ -18,7 +18,20 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
+    # PostgreSQL's jsonb cannot hold U+0000; refuse it here rather than fail the transaction.
+    if _contains_nul(value):
+        raise ValueError("must not contain the character U+0000")
     try:
         encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError as error:

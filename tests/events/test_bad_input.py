@@ -47,6 +47,8 @@ BAD_EVENTS: list[tuple[str, dict[str, Any], int, str]] = [
     ("traits not an object", event(traits="vip"), 422, "traits"),
     ("properties over 16 KiB", event(properties={"p": "x" * 16_400}), 422, "properties"),
     ("traits over 16 KiB", event(traits={"t": "x" * 16_400}), 422, "traits"),
+    ("NUL inside properties", event(properties={"note": "a\x00b"}), 422, "properties"),
+    ("NUL inside a trait key", event(traits={"a\x00": 1}), 422, "traits"),
     ("unknown field", event(amout="1.00"), 422, "amout"),
 ]
 
