@@ -1,4 +1,4 @@
-"""The ``tierline`` command: serve, migrate, keys, openapi."""
+"""The ``tierline`` command: serve, migrate, keys, import, openapi."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from pydantic import ValidationError
 
@@ -129,6 +130,69 @@ def cmd_keys_create(args: argparse.Namespace) -> None:
     print(secret)
 
 
+def _fail_import(*sentences: str) -> NoReturn:
+    message = " ".join(sentence.rstrip(".") + "." for sentence in sentences)
+    print(f"tierline import: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.clock import SystemClock
+    from app.db.migrate import upgrade
+    from app.events.import_file import EventFile, ImportFileError
+    from app.events.importer import ImportFailed, import_events
+
+    settings = _settings()
+    try:
+        source = EventFile(Path(args.file))
+    except ImportFileError as error:
+        _fail_import(str(error), "Nothing was imported")
+    url = resolve_database_url(settings)
+    try:
+        upgrade(url)
+    except (OSError, SQLAlchemyError) as error:
+        _fail_import(f"cannot reach the database: {error}", "Nothing was imported")
+    try:
+        summary = asyncio.run(
+            import_events(
+                url,
+                args.workspace,
+                source,
+                SystemClock(),
+                chunk_size=args.chunk_size,
+                notify=args.notify,
+            )
+        )
+    except ImportFailed as error:
+        done = error.summary
+        if done is None or not done.rows:
+            _fail_import(str(error), "Nothing was imported")
+        _fail_import(
+            str(error),
+            f"Before that: {done.describe()}; those rows are kept, and running the same "
+            "command again resumes (stored rows count as duplicates)",
+        )
+    except KeyboardInterrupt:
+        print(
+            "tierline import: interrupted; the chunks committed so far are kept, and running "
+            "the same command again resumes (stored rows count as duplicates).",
+            file=sys.stderr,
+        )
+        raise SystemExit(130) from None
+    print(f"{source.path}: {summary.describe()}")
+    if summary.rejected_path is not None:
+        print(f"rejected rows and their reasons: {summary.rejected_path}")
+
+
+def _chunk_size(value: str) -> int:
+    size = int(value)
+    if not 1 <= size <= 50_000:
+        raise argparse.ArgumentTypeError("must be between 1 and 50000")
+    return size
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     from app.main import create_app
 
@@ -164,6 +228,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scopes", required=True, help="comma-separated, e.g. events:write")
     create.add_argument("--name", default="cli")
     create.set_defaults(func=cmd_keys_create)
+
+    load = sub.add_parser(
+        "import",
+        help="import events from an NDJSON or CSV file (optionally gzipped)",
+        description="Loads events from FILE (NDJSON, or CSV with a header row; gzipped or "
+        "not, told from the content) through the bulk backfill path, one transaction per "
+        "chunk. Re-running resumes: stored events count as duplicates. Rejected rows and "
+        "their reasons go to FILE.rejected.ndjson.",
+    )
+    load.add_argument("file", metavar="FILE")
+    load.add_argument("--workspace", default="default", help="workspace slug or id")
+    load.add_argument("--chunk-size", type=_chunk_size, default=1000, help="events per transaction")
+    load.add_argument(
+        "--notify",
+        action="store_true",
+        help="send webhooks for each customer's net change (none exist yet)",
+    )
+    load.set_defaults(func=cmd_import)
 
     openapi = sub.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default=str(OPENAPI_PATH), help="file, or - for stdout")

@@ -13,12 +13,12 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import history
+from bench import backfill, history
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, scale_from_environment
 from bench.report import RESULTS_PATH, render, write_json
 from bench.service import database_server, server_version
 
-BENCHMARKS: tuple[Benchmark, ...] = (history.BENCHMARK,)
+BENCHMARKS: tuple[Benchmark, ...] = (history.BENCHMARK, backfill.BENCHMARK)
 
 
 async def run_one(benchmark: Benchmark, context: Context) -> BenchmarkResult:

@@ -1,22 +1,23 @@
 """Set-based queries for the backfill path: a whole chunk of events per statement.
 
-Rows travel as one array per column and are spread out with ``unnest``, so a statement costs one
-round trip whatever the chunk size. Rows that lock are written in ``customer_id`` order (byte
+A chunk's rows travel as one JSON array, spread into rows by ``json_to_recordset``: one
+parameter per statement, encoded in one call, whatever the chunk size (an array per column costs
+the driver several times more per value). Rows that lock are written in ``customer_id`` order (byte
 order, as Python sorts strings, like the normal batch path), so a backfill and concurrent
 writers lock customers in the same order and cannot deadlock each other.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.customers.metrics import LONGEST_WINDOW, WINDOWS, window_start
+from app.customers.metrics import WINDOWS, window_start
 
 _INSERT_EVENTS = text(
     """
@@ -28,14 +29,9 @@ _INSERT_EVENTS = text(
         CAST(:workspace_id AS uuid), e.event_id, e.customer_id, e.type, e.occurred_at,
         e.amount, e.currency, e.amount_base, e.fx_rate, e.properties, e.fingerprint,
         CAST(:now AS timestamptz)
-    FROM unnest(
-        CAST(:event_ids AS text[]), CAST(:customer_ids AS text[]), CAST(:types AS text[]),
-        CAST(:occurred_ats AS timestamptz[]), CAST(:amounts AS numeric[]),
-        CAST(:currencies AS text[]), CAST(:amount_bases AS numeric[]),
-        CAST(:fx_rates AS numeric[]), CAST(:properties AS jsonb[]), CAST(:fingerprints AS bytea[])
-    ) AS e(
-        event_id, customer_id, type, occurred_at, amount, currency, amount_base, fx_rate,
-        properties, fingerprint
+    FROM json_to_recordset(CAST(:rows AS json)) AS e(
+        event_id text, customer_id text, type text, occurred_at timestamptz, amount numeric,
+        currency text, amount_base numeric, fx_rate numeric, properties jsonb, fingerprint bytea
     )
     ON CONFLICT (workspace_id, event_id) DO NOTHING
     RETURNING event_id
@@ -59,14 +55,10 @@ _FOLD_CUSTOMERS = text(
         CAST(:workspace_id AS uuid), s.customer_id, s.traits, s.order_count, s.order_total,
         s.refund_total, s.first_order_at, s.last_order_at, s.last_event_at, s.event_counts,
         CAST(:now AS timestamptz), CAST(:now AS timestamptz)
-    FROM unnest(
-        CAST(:customer_ids AS text[]), CAST(:traits AS jsonb[]), CAST(:order_counts AS integer[]),
-        CAST(:order_totals AS numeric[]), CAST(:refund_totals AS numeric[]),
-        CAST(:first_order_ats AS timestamptz[]), CAST(:last_order_ats AS timestamptz[]),
-        CAST(:last_event_ats AS timestamptz[]), CAST(:event_counts AS jsonb[])
-    ) AS s(
-        customer_id, traits, order_count, order_total, refund_total, first_order_at,
-        last_order_at, last_event_at, event_counts
+    FROM json_to_recordset(CAST(:rows AS json)) AS s(
+        customer_id text, traits jsonb, order_count integer, order_total numeric,
+        refund_total numeric, first_order_at timestamptz, last_order_at timestamptz,
+        last_event_at timestamptz, event_counts jsonb
     )
     ORDER BY s.customer_id COLLATE "C"
     ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
@@ -77,17 +69,11 @@ _FOLD_CUSTOMERS = text(
         first_order_at = LEAST(c.first_order_at, EXCLUDED.first_order_at),
         last_order_at = GREATEST(c.last_order_at, EXCLUDED.last_order_at),
         last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at),
-        event_counts = (
-            SELECT jsonb_object_agg(merged.type, merged.total)
-            FROM (
-                SELECT counts.type, sum(counts.n::integer) AS total
-                FROM (
-                    SELECT key, value FROM jsonb_each_text(c.event_counts)
-                    UNION ALL
-                    SELECT key, value FROM jsonb_each_text(EXCLUDED.event_counts)
-                ) AS counts(type, n)
-                GROUP BY counts.type
-            ) AS merged
+        event_counts = c.event_counts || (
+            SELECT jsonb_object_agg(
+                added.type, added.n::integer + COALESCE((c.event_counts ->> added.type)::integer, 0)
+            )
+            FROM jsonb_each_text(EXCLUDED.event_counts) AS added(type, n)
         ),
         updated_at = EXCLUDED.updated_at
     """
@@ -97,8 +83,8 @@ _FOLD_CUSTOMERS = text(
 _REMOVE_TRAITS = text(
     """
     UPDATE customers AS c
-    SET traits = c.traits - ARRAY(SELECT jsonb_array_elements_text(s.keys))
-    FROM unnest(CAST(:customer_ids AS text[]), CAST(:keys AS jsonb[])) AS s(customer_id, keys)
+    SET traits = c.traits - ARRAY(SELECT json_array_elements_text(s.keys))
+    FROM json_to_recordset(CAST(:rows AS json)) AS s(customer_id text, keys json)
     WHERE c.workspace_id = :workspace_id AND c.customer_id = s.customer_id
     """
 )
@@ -109,10 +95,9 @@ _ADD_DAYS = text(
         (workspace_id, customer_id, day, orders, order_amount, refund_amount)
     SELECT CAST(:workspace_id AS uuid), s.customer_id, s.day, s.orders, s.order_amount,
            s.refund_amount
-    FROM unnest(
-        CAST(:customer_ids AS text[]), CAST(:days AS date[]), CAST(:orders AS integer[]),
-        CAST(:order_amounts AS numeric[]), CAST(:refund_amounts AS numeric[])
-    ) AS s(customer_id, day, orders, order_amount, refund_amount)
+    FROM json_to_recordset(CAST(:rows AS json)) AS s(
+        customer_id text, day date, orders integer, order_amount numeric, refund_amount numeric
+    )
     ORDER BY s.customer_id COLLATE "C", s.day
     ON CONFLICT (workspace_id, customer_id, day) DO UPDATE SET
         orders = d.orders + EXCLUDED.orders,
@@ -142,7 +127,7 @@ _SET_NEXT_REVIEW = text(
         FROM unnest(CAST(:customer_ids AS text[])) AS t(customer_id)
         LEFT JOIN customer_days AS d
           ON d.workspace_id = :workspace_id AND d.customer_id = t.customer_id
-         AND d.day >= CAST(:start_{LONGEST_WINDOW} AS date)
+         AND d.day >= CAST(:start_{max(WINDOWS)} AS date)
         GROUP BY t.customer_id
     ) AS r
     WHERE c.workspace_id = :workspace_id AND c.customer_id = r.customer_id
@@ -151,15 +136,21 @@ _SET_NEXT_REVIEW = text(
 )
 
 
+def _json(rows: list[dict[str, Any]]) -> str:
+    """Rows as one JSON array; decimals, times and dates as their text."""
+    return json.dumps(rows, default=str, separators=(",", ":"))
+
+
 async def insert_events(
-    conn: AsyncConnection, workspace_id: UUID, columns: dict[str, list[Any]], now: datetime
+    conn: AsyncConnection, workspace_id: UUID, rows: list[dict[str, Any]], now: datetime
 ) -> set[str]:
     """Stores the events whose ids are not stored yet; returns the ids it stored.
 
-    ``columns`` holds one list per column of ``_INSERT_EVENTS``, with distinct event ids.
+    Each row holds the columns of ``events`` (``properties`` as JSON text, ``fingerprint`` as
+    ``\\x``-prefixed hex), with distinct event ids.
     """
     result = await conn.execute(
-        _INSERT_EVENTS, {"workspace_id": workspace_id, "now": now, **columns}
+        _INSERT_EVENTS, {"workspace_id": workspace_id, "now": now, "rows": _json(rows)}
     )
     return {row.event_id for row in result}
 
@@ -174,69 +165,28 @@ async def stored_fingerprints(
 
 
 async def fold_customers(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    *,
-    customer_ids: list[str],
-    traits: list[str],
-    order_counts: list[int],
-    order_totals: list[Decimal],
-    refund_totals: list[Decimal],
-    first_order_ats: list[datetime | None],
-    last_order_ats: list[datetime | None],
-    last_event_ats: list[datetime],
-    event_counts: list[str],
-    now: datetime,
+    conn: AsyncConnection, workspace_id: UUID, rows: list[dict[str, Any]], now: datetime
 ) -> None:
-    """Creates the customers or adds the chunk's totals to theirs, locking them in id order."""
+    """Creates the customers or adds the chunk's totals to theirs, locking them in id order.
+
+    A row per customer: the columns of ``_FOLD_CUSTOMERS``, ``traits`` and ``event_counts`` as
+    JSON objects.
+    """
     await conn.execute(
-        _FOLD_CUSTOMERS,
-        {
-            "workspace_id": workspace_id,
-            "customer_ids": customer_ids,
-            "traits": traits,
-            "order_counts": order_counts,
-            "order_totals": order_totals,
-            "refund_totals": refund_totals,
-            "first_order_ats": first_order_ats,
-            "last_order_ats": last_order_ats,
-            "last_event_ats": last_event_ats,
-            "event_counts": event_counts,
-            "now": now,
-        },
+        _FOLD_CUSTOMERS, {"workspace_id": workspace_id, "now": now, "rows": _json(rows)}
     )
 
 
 async def remove_traits(
-    conn: AsyncConnection, workspace_id: UUID, customer_ids: list[str], keys: list[str]
+    conn: AsyncConnection, workspace_id: UUID, removals: list[dict[str, Any]]
 ) -> None:
-    """Removes, per customer, the trait names in ``keys`` (a JSON array of names each)."""
-    await conn.execute(
-        _REMOVE_TRAITS, {"workspace_id": workspace_id, "customer_ids": customer_ids, "keys": keys}
-    )
+    """Removes, per customer (``customer_id``), the trait names listed in ``keys``."""
+    await conn.execute(_REMOVE_TRAITS, {"workspace_id": workspace_id, "rows": _json(removals)})
 
 
-async def add_days(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    *,
-    customer_ids: list[str],
-    days: list[date],
-    orders: list[int],
-    order_amounts: list[Decimal],
-    refund_amounts: list[Decimal],
-) -> None:
-    await conn.execute(
-        _ADD_DAYS,
-        {
-            "workspace_id": workspace_id,
-            "customer_ids": customer_ids,
-            "days": days,
-            "orders": orders,
-            "order_amounts": order_amounts,
-            "refund_amounts": refund_amounts,
-        },
-    )
+async def add_days(conn: AsyncConnection, workspace_id: UUID, rows: list[dict[str, Any]]) -> None:
+    """A row per customer and day: ``orders``, ``order_amount``, ``refund_amount`` to add."""
+    await conn.execute(_ADD_DAYS, {"workspace_id": workspace_id, "rows": _json(rows)})
 
 
 async def set_next_reviews(

@@ -10,7 +10,7 @@ from app.api.deps import Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
-from app.events import service
+from app.events import backfill, service
 from app.events.schemas import BatchIn, BatchResult, EventCreated, EventIn
 
 router = APIRouter(prefix="/v1/events", tags=["Events"], responses=problems(401, 403, 413, 415))
@@ -47,10 +47,17 @@ async def send_event(
     "/batch",
     summary="Send up to 1,000 events",
     description="Each event is judged alone: a bad one is `rejected` with its problem and never "
-    "rejects the others. Results come back in request order. Body limit 10 MiB.",
+    "rejects the others. Results come back in request order. Body limit 10 MiB. "
+    'With `"mode": "backfill"` the batch takes the bulk path of `tierline import`, for '
+    "loading history.",
     responses=problems(400, 422),
 )
 async def send_batch(body: BatchIn, conn: Transaction, now: Now, principal: Writer) -> BatchResult:
     workspace = await service.workspace_of(conn, principal.workspace_id)
-    results = await service.ingest_batch(conn, workspace, body.events, now)
+    if body.mode == "backfill":
+        results = await backfill.backfill_batch(
+            conn, workspace, body.events, now, notify=body.notify
+        )
+    else:
+        results = await service.ingest_batch(conn, workspace, body.events, now)
     return BatchResult.model_validate({"results": results})

@@ -110,6 +110,20 @@ class BatchIn(BaseModel):
         max_length=MAX_BATCH,
         description="Up to 1,000 events, each as in `POST /v1/events`; each is judged alone.",
     )
+    mode: Literal["normal", "backfill"] = Field(
+        default="normal",
+        description="`normal`: each event goes through the write path of `POST /v1/events`. "
+        "`backfill`: for loading history, the same path as `tierline import`: the batch is "
+        "stored and folded into the customers set-based, several times faster. The results "
+        "and the metrics are the same, except that traits are merged in `occurred_at` order "
+        "within the batch (the normal mode merges them in arrival order).",
+    )
+    notify: bool = Field(
+        default=False,
+        description="Backfill mode: whether webhooks go out for the net change of each "
+        "customer the batch touches. Off by default, so loading history does not flood "
+        "subscribers. (No webhooks exist yet; the flag is accepted and will govern them.)",
+    )
 
 
 class BatchItemResult(BaseModel):

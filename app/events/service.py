@@ -80,7 +80,19 @@ def fingerprint(event: EventIn) -> bytes:
     return hashlib.sha256(encoded.encode()).digest()
 
 
-def _check_time(event: EventIn, now: datetime) -> None:
+def validation_problem(error: ValidationError) -> dict[str, Any]:
+    """The problem a batch item that fails validation is rejected with."""
+    errors = field_errors(error.errors())
+    return problem_body(
+        422,
+        "validation-error",
+        "Request validation failed",
+        f"{errors[0]['field']}: {errors[0]['message']}",
+        errors=errors,
+    )
+
+
+def check_time(event: EventIn, now: datetime) -> None:
     if event.occurred_at > now + MAX_CLOCK_SKEW:
         message = "must not be more than 5 minutes in the future"
         raise InvalidEvent(
@@ -97,7 +109,7 @@ async def ingest(
     *,
     describe_customer: bool = True,
 ) -> Outcome:
-    _check_time(event, now)
+    check_time(event, now)
     amount_base = rate = None
     currency = event.currency
     if event.amount is not None:
@@ -162,17 +174,20 @@ async def ingest(
     # Only now, under the customer's row lock: a metric defined meanwhile is either seen here
     # or its backfill sees this event (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)
-    await user_metrics.add_event(
+    await user_metrics.add_events(
         conn,
         workspace.id,
         definitions,
-        customer_id=event.customer_id,
-        event_type=event.type,
-        event_id=event.event_id,
-        occurred_at=event.occurred_at,
-        day=day,
-        amount_base=amount_base,
-        properties=event.properties,
+        [
+            user_metrics.NewEvent(
+                customer_id=event.customer_id,
+                event_type=event.type,
+                event_id=event.event_id,
+                occurred_at=event.occurred_at,
+                amount_base=amount_base,
+                properties=event.properties,
+            )
+        ],
     )
     customer = await view(conn, workspace.id, row, now, definitions)
     if customer["next_review_at"] != row.next_review_at:
@@ -198,17 +213,10 @@ async def ingest_batch(
         try:
             parsed.append((index, _event_adapter.validate_python(raw)))
         except ValidationError as error:
-            errors = field_errors(error.errors())
             results[index] = {
                 "event_id": event_id,
                 "status": "rejected",
-                "problem": problem_body(
-                    422,
-                    "validation-error",
-                    "Request validation failed",
-                    f"{errors[0]['field']}: {errors[0]['message']}",
-                    errors=errors,
-                ),
+                "problem": validation_problem(error),
             }
 
     for index, event in sorted(parsed, key=lambda item: item[1].customer_id):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -186,66 +186,6 @@ async def drop_unused_sources(conn: AsyncConnection, workspace_id: UUID) -> None
             )
 
 
-def _rollup_upsert(table: str, keys: str, day_value: str) -> str:
-    """One event's contribution to several sources at once; folded into existing roll-ups."""
-    later = (
-        "EXCLUDED.last_at IS NOT NULL AND (r.last_at IS NULL OR "
-        '(EXCLUDED.last_at, EXCLUDED.last_event_id COLLATE "C") > '
-        '(r.last_at, r.last_event_id COLLATE "C"))'
-    )
-    return f"""
-    INSERT INTO {table} AS r (
-        workspace_id, customer_id, event_type, property, {keys}
-        events, n, total, low, high, last_at, last_event_id, last_value
-    )
-    SELECT :ws, :cid, :type, s.prop, {day_value}
-        1, CASE WHEN s.v IS NULL THEN 0 ELSE 1 END, COALESCE(s.v, 0), s.v, s.v,
-        CASE WHEN s.v IS NULL THEN NULL ELSE CAST(:at AS timestamptz) END,
-        CASE WHEN s.v IS NULL THEN NULL ELSE CAST(:event_id AS text) END, s.v
-    FROM unnest(CAST(:props AS text[]), CAST(:vals AS numeric[])) AS s(prop, v)
-    ON CONFLICT (workspace_id, customer_id, event_type, property {"," if keys else ""}
-                 {keys.rstrip(", ")}) DO UPDATE SET
-        events = r.events + 1,
-        n = r.n + EXCLUDED.n,
-        total = r.total + EXCLUDED.total,
-        low = LEAST(r.low, EXCLUDED.low),
-        high = GREATEST(r.high, EXCLUDED.high),
-        last_at = CASE WHEN {later} THEN EXCLUDED.last_at ELSE r.last_at END,
-        last_event_id = CASE WHEN {later} THEN EXCLUDED.last_event_id ELSE r.last_event_id END,
-        last_value = CASE WHEN {later} THEN EXCLUDED.last_value ELSE r.last_value END
-    """  # noqa: S608 - built from constants only
-
-
-_ADD_TO_DAYS = text(_rollup_upsert("customer_source_days", "day, ", "CAST(:day AS date),"))
-_ADD_TO_TOTALS = text(_rollup_upsert("customer_source_totals", "", ""))
-
-
-async def add_event(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    customer_id: str,
-    *,
-    event_type: str,
-    event_id: str,
-    occurred_at: datetime,
-    day: date,
-    values: dict[str, Decimal | None],
-) -> None:
-    """Folds one event into the day and lifetime roll-ups of each of its sources."""
-    params = {
-        "ws": workspace_id,
-        "cid": customer_id,
-        "type": event_type,
-        "event_id": event_id,
-        "at": occurred_at,
-        "day": day,
-        "props": list(values),
-        "vals": list(values.values()),
-    }
-    await conn.execute(_ADD_TO_DAYS, params)
-    await conn.execute(_ADD_TO_TOTALS, params)
-
-
 _ROLLUP_COLUMNS = "events, n, total, low, high, last_at, last_event_id, last_value"
 
 _READ = text(
@@ -366,3 +306,100 @@ async def recompute_source(
             {k: params[k] for k in ("ws", "type", "prop", "ids")},
         )
         await conn.execute(text(_recompute_sql(prop, table, table.endswith("days"))), params)
+
+
+def _bulk_rollup_upsert(table: str, day: bool) -> str:
+    """Many customers' pre-folded contributions at once, folded into existing roll-ups."""
+    keys = "day, " if day else ""
+    day_column = "s.day, " if day else ""
+    day_type = "day date, " if day else ""
+    later = (
+        "EXCLUDED.last_at IS NOT NULL AND (r.last_at IS NULL OR "
+        '(EXCLUDED.last_at, EXCLUDED.last_event_id COLLATE "C") > '
+        '(r.last_at, r.last_event_id COLLATE "C"))'
+    )
+    return f"""
+    INSERT INTO {table} AS r (
+        workspace_id, customer_id, event_type, property, {keys}
+        events, n, total, low, high, last_at, last_event_id, last_value
+    )
+    SELECT CAST(:ws AS uuid), s.customer_id, s.event_type, s.property, {day_column}
+        s.events, s.n, s.total, s.low, s.high, s.last_at, s.last_event_id, s.last_value
+    FROM json_to_recordset(CAST(:rows AS json)) AS s(
+        customer_id text, event_type text, property text, {day_type}
+        events bigint, n bigint, total numeric, low numeric, high numeric,
+        last_at timestamptz, last_event_id text, last_value numeric
+    )
+    ORDER BY s.customer_id COLLATE "C", s.event_type, s.property
+    ON CONFLICT (workspace_id, customer_id, event_type, property {", day" if day else ""})
+    DO UPDATE SET
+        events = r.events + EXCLUDED.events,
+        n = r.n + EXCLUDED.n,
+        total = r.total + EXCLUDED.total,
+        low = LEAST(r.low, EXCLUDED.low),
+        high = GREATEST(r.high, EXCLUDED.high),
+        last_at = CASE WHEN {later} THEN EXCLUDED.last_at ELSE r.last_at END,
+        last_event_id = CASE WHEN {later} THEN EXCLUDED.last_event_id ELSE r.last_event_id END,
+        last_value = CASE WHEN {later} THEN EXCLUDED.last_value ELSE r.last_value END
+    """  # noqa: S608 - built from constants only
+
+
+_ADD_MANY_TO_DAYS = text(_bulk_rollup_upsert("customer_source_days", day=True))
+_ADD_MANY_TO_TOTALS = text(_bulk_rollup_upsert("customer_source_totals", day=False))
+
+
+async def add_rollups(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    day_rows: list[dict[str, Any]],
+    total_rows: list[dict[str, Any]],
+) -> None:
+    """Rows carry the roll-up columns and keys; decimals and times as text."""
+    for statement, rows in ((_ADD_MANY_TO_DAYS, day_rows), (_ADD_MANY_TO_TOTALS, total_rows)):
+        if rows:
+            await conn.execute(
+                statement,
+                {"ws": workspace_id, "rows": json.dumps(rows, default=str, separators=(",", ":"))},
+            )
+
+
+_EARLIER_REVIEW = text(
+    """
+    UPDATE customers AS c
+    SET next_review_at = LEAST(c.next_review_at, r.review_at)
+    FROM (
+        SELECT d.customer_id,
+               MIN(CAST(d.day + w.window_days AS timestamp) AT TIME ZONE 'UTC') AS review_at
+        FROM json_to_recordset(CAST(:windows AS json)) AS w(
+            event_type text, property text, window_days integer, any_event boolean
+        )
+        JOIN customer_source_days AS d
+          ON d.workspace_id = :ws AND d.customer_id = ANY(:ids)
+         AND d.event_type = w.event_type AND d.property = w.property
+         AND d.day >= CAST(:today AS date) - (w.window_days - 1)
+         AND (CASE WHEN w.any_event THEN d.events > 0 ELSE d.n > 0 END)
+        GROUP BY d.customer_id
+    ) AS r
+    WHERE c.workspace_id = :ws AND c.customer_id = r.customer_id
+      AND c.next_review_at IS DISTINCT FROM LEAST(c.next_review_at, r.review_at)
+    """
+)
+
+
+async def bring_review_forward(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    windows: list[dict[str, Any]],
+    customer_ids: list[str],
+    today: date,
+) -> None:
+    """Moves ``next_review_at`` earlier where a user-defined window changes sooner."""
+    await conn.execute(
+        _EARLIER_REVIEW,
+        {
+            "ws": workspace_id,
+            "windows": json.dumps(windows),
+            "ids": customer_ids,
+            "today": today,
+        },
+    )

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.clock import utc_day
 from app.customers.metrics import BUILTIN_METRICS, window_start
 from app.db import Record
 from app.errors import NotFound, Unprocessable
 from app.jobs import service as jobs
 from app.metrics import repository
-from app.metrics.aggregate import AMOUNT, Definition, evaluate, property_value
+from app.metrics.aggregate import AMOUNT, Definition, Rollup, evaluate, fold, property_value
 from app.pagination import InvalidCursor, decode_cursor
 
 BACKFILL_JOB = "metric_backfill"
@@ -113,35 +116,104 @@ async def definitions(conn: AsyncConnection, workspace_id: UUID) -> list[Definit
     return await repository.definitions(conn, workspace_id)
 
 
-async def add_event(
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """What user-defined metrics need of a newly stored event."""
+
+    customer_id: str
+    event_type: str
+    event_id: str
+    occurred_at: datetime
+    amount_base: Decimal | None
+    properties: dict[str, Any]
+
+
+def _contribution(event: NewEvent, prop: str) -> Rollup:
+    value = event.amount_base if prop == AMOUNT else property_value(event.properties, prop)
+    if value is None:
+        return Rollup(events=1)
+    return Rollup(
+        events=1,
+        n=1,
+        total=value,
+        low=value,
+        high=value,
+        last_at=event.occurred_at,
+        last_event_id=event.event_id,
+        last_value=value,
+    )
+
+
+def _row(keys: dict[str, Any], rollup: Rollup) -> dict[str, Any]:
+    return {
+        **keys,
+        "events": rollup.events,
+        "n": rollup.n,
+        "total": rollup.total,
+        "low": rollup.low,
+        "high": rollup.high,
+        "last_at": None if rollup.last_at is None else rollup.last_at.isoformat(),
+        "last_event_id": rollup.last_event_id,
+        "last_value": rollup.last_value,
+    }
+
+
+async def add_events(
     conn: AsyncConnection,
     workspace_id: UUID,
     definitions: list[Definition],
-    *,
-    customer_id: str,
-    event_type: str,
-    event_id: str,
-    occurred_at: datetime,
-    day: date,
-    amount_base: Any,
-    properties: dict[str, Any],
+    events: list[NewEvent],
 ) -> None:
-    props = sorted({d.prop for d in definitions if d.event_type == event_type})
-    if not props:
+    """Folds new events into the day and lifetime roll-ups of every source they feed, in two
+    statements whatever their number."""
+    props_by_type: dict[str, set[str]] = {}
+    for definition in definitions:
+        props_by_type.setdefault(definition.event_type, set()).add(definition.prop)
+    days: dict[tuple[str, str, str, date], list[Rollup]] = {}
+    totals: dict[tuple[str, str, str], list[Rollup]] = {}
+    for event in events:
+        for prop in props_by_type.get(event.event_type, ()):
+            contribution = _contribution(event, prop)
+            source = (event.customer_id, event.event_type, prop)
+            days.setdefault((*source, utc_day(event.occurred_at)), []).append(contribution)
+            totals.setdefault(source, []).append(contribution)
+    if not totals:
         return
-    values = {
-        prop: amount_base if prop == AMOUNT else property_value(properties, prop) for prop in props
-    }
-    await repository.add_event(
+    await repository.add_rollups(
         conn,
         workspace_id,
-        customer_id,
-        event_type=event_type,
-        event_id=event_id,
-        occurred_at=occurred_at,
-        day=day,
-        values=values,
+        [
+            _row({"customer_id": c, "event_type": t, "property": p, "day": d}, fold(parts))
+            for (c, t, p, d), parts in sorted(days.items())
+        ],
+        [
+            _row({"customer_id": c, "event_type": t, "property": p}, fold(parts))
+            for (c, t, p), parts in sorted(totals.items())
+        ],
     )
+
+
+async def bring_reviews_forward(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    definitions: list[Definition],
+    customer_ids: list[str],
+    today: date,
+) -> None:
+    """For many customers at once: ``next_review_at`` moves earlier where a user-defined
+    window changes before the built-in ones do (the same moments as ``values``)."""
+    windows = [
+        {
+            "event_type": d.event_type,
+            "property": d.prop,
+            "window_days": d.window_days,
+            "any_event": d.aggregation == "count",
+        }
+        for d in definitions
+        if d.ready and d.window_days is not None
+    ]
+    if windows and customer_ids:
+        await repository.bring_review_forward(conn, workspace_id, windows, customer_ids, today)
 
 
 async def values(

@@ -1,0 +1,241 @@
+"""``tierline import``: a file of events into a workspace, one transaction per chunk.
+
+Each chunk goes through ``app.events.backfill``, the path of the batch endpoint's backfill
+mode, and commits on its own: an interrupted import keeps the chunks it committed, and running
+it again counts their rows as duplicates, so it resumes where it stopped. The next chunk is read
+and validated while the database stores the current one. Chunks are short transactions that lock
+customers in id order, so the import runs while the server writes to the same database; a chunk
+that loses a deadlock or serialization conflict anyway is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tqdm import tqdm
+
+from app.auth import service as auth_service
+from app.clock import Clock
+from app.db.engine import create_engine
+from app.errors import TierlineError
+from app.events.backfill import ItemResult, backfill
+from app.events.import_file import EventFile, ImportFileError, Row
+from app.events.service import Workspace
+
+CHUNK_SIZE = 1000
+RETRIES = 5
+RETRYABLE = frozenset({"40P01", "40001"})
+"""deadlock_detected, serialization_failure"""
+
+
+class ImportFailed(Exception):
+    """The import could not run, or could not go on; the chunks committed before stay."""
+
+    def __init__(self, message: str, summary: Summary | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+@dataclass(slots=True)
+class Summary:
+    rows: int = 0
+    created: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    rejected_path: Path | None = None
+    """Where the rejected rows are, when there are any."""
+
+    def describe(self) -> str:
+        rate = self.rows / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"{self.created:,} created, {self.duplicate:,} duplicate, {self.rejected:,} rejected "
+            f"({self.rows:,} rows in {self.seconds:.1f} s, {rate:,.0f} rows/s)"
+        )
+
+    def count(self, status: str) -> None:
+        if status == "created":
+            self.created += 1
+        elif status == "duplicate":
+            self.duplicate += 1
+        else:
+            self.rejected += 1
+
+
+def rejected_path_for(path: Path) -> Path:
+    return path.with_name(path.name + ".rejected.ndjson")
+
+
+@dataclass(slots=True)
+class RejectedRows:
+    """``<input>.rejected.ndjson``: per rejected row, its line, the row and the problem."""
+
+    path: Path
+    _file: IO[str] | None = field(default=None)
+
+    def start(self) -> None:
+        """Removes the report of an earlier run: its rows are judged again."""
+        self.path.unlink(missing_ok=True)
+
+    def add(self, row: Row, problem: dict[str, Any]) -> None:
+        if self._file is None:
+            self._file = self.path.open("w", encoding="utf-8")
+        record = {"line": row.line, "row": row.shown(), "problem": problem}
+        self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class Progress:
+    """A progress bar on stderr: bytes of the file (so an ETA when its size is known), rows."""
+
+    def __init__(self, source: EventFile, show: bool | None) -> None:
+        self._source = source
+        self._bar = tqdm(
+            total=source.size,
+            desc=f"import {source.path.name}",
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            file=sys.stderr,
+            disable=show is False or (show is None and not sys.stderr.isatty()),
+            mininterval=0.5,
+            dynamic_ncols=True,
+        )
+        self._started = time.monotonic()
+
+    def update(self, rows: int) -> None:
+        self._bar.update(max(self._source.position - self._bar.n, 0))
+        rate = rows / max(time.monotonic() - self._started, 1e-9)
+        self._bar.set_postfix_str(f"{rows:,} rows, {rate:,.0f} rows/s", refresh=False)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+async def import_events(
+    database_url: str,
+    workspace: str,
+    source: EventFile,
+    clock: Clock,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    notify: bool = False,
+    show_progress: bool | None = None,
+    max_rows: int | None = None,
+) -> Summary:
+    """Imports the file's rows (the first ``max_rows`` only, when given) into the workspace."""
+    started = time.monotonic()
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        target = await _workspace(engine, workspace)
+        rejected = RejectedRows(rejected_path_for(source.path))
+        rejected.start()
+        summary = Summary()
+        progress = Progress(source, show_progress)
+        try:
+            await _run(
+                engine,
+                target,
+                source,
+                clock,
+                rejected,
+                progress,
+                summary,
+                chunk_size=chunk_size,
+                notify=notify,
+                max_rows=max_rows,
+            )
+        except (ImportFailed, ImportFileError) as error:
+            raise ImportFailed(str(error), summary) from error
+        finally:
+            progress.close()
+            rejected.close()
+            summary.seconds = time.monotonic() - started
+            summary.rejected_path = rejected.path if summary.rejected else None
+        return summary
+    finally:
+        await engine.dispose()
+
+
+async def _workspace(engine: AsyncEngine, slug_or_id: str) -> Workspace:
+    try:
+        async with engine.begin() as conn:
+            row = await auth_service.resolve_workspace(conn, slug_or_id)
+    except TierlineError as error:
+        raise ImportFailed(error.detail) from error
+    except (OSError, SQLAlchemyError) as error:
+        raise ImportFailed(f"cannot reach the database: {error}") from error
+    return Workspace(row.id, row.base_currency)
+
+
+def _take(rows: Iterator[Row], size: int) -> list[Row]:
+    return list(islice(rows, size))
+
+
+async def _run(
+    engine: AsyncEngine,
+    workspace: Workspace,
+    source: EventFile,
+    clock: Clock,
+    rejected: RejectedRows,
+    progress: Progress,
+    summary: Summary,
+    *,
+    chunk_size: int,
+    notify: bool,
+    max_rows: int | None,
+) -> None:
+    rows = source.rows()
+    if max_rows is not None:
+        rows = islice(rows, max_rows)
+    reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
+    while chunk := await reading:
+        # Read and validate the next chunk in a thread while this one is stored.
+        reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
+        try:
+            results = await _store_chunk(engine, workspace, chunk, clock, notify)
+        except BaseException:
+            # The reading thread cannot be stopped; let it finish before the file closes.
+            await asyncio.wait([reading])
+            raise
+        judged = iter(results)
+        for row in chunk:
+            result = next(judged) if row.event is not None else None
+            problem = row.problem if result is None else result.get("problem")
+            summary.count("rejected" if result is None else result["status"])
+            if problem is not None:
+                rejected.add(row, problem)
+        summary.rows += len(chunk)
+        progress.update(summary.rows)
+
+
+async def _store_chunk(
+    engine: AsyncEngine, workspace: Workspace, chunk: list[Row], clock: Clock, notify: bool
+) -> list[ItemResult]:
+    events = [row.event for row in chunk if row.event is not None]
+    attempt = 0
+    while events:
+        try:
+            async with engine.begin() as conn:
+                return await backfill(conn, workspace, events, clock.now(), notify=notify)
+        except DBAPIError as error:
+            attempt += 1
+            if getattr(error.orig, "sqlstate", None) not in RETRYABLE or attempt == RETRIES:
+                raise ImportFailed(f"the database refused a chunk: {error.orig}") from error
+            await asyncio.sleep(0.05 * 2**attempt)
+        except (OSError, SQLAlchemyError) as error:
+            raise ImportFailed(f"lost the database: {error}") from error
+    return []
