@@ -1,5 +1,6 @@
 """Runs every benchmark, prints the table and writes ``bench/results.json``.
 
+``BENCH_SCALE`` shrinks the data (default 1); ``BENCH_ONLY=history,backfill`` runs a subset.
 Exits 0 whether or not the figures meet their targets; 1 when a run itself failed, 2 on a
 configuration error.
 """
@@ -7,6 +8,7 @@ configuration error.
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import sys
 import time
@@ -36,7 +38,8 @@ async def run_one(benchmark: Benchmark, context: Context) -> BenchmarkResult:
 async def run_all(context: Context, timestamp: datetime) -> int:
     version = await server_version(context.database_server)
     started = time.monotonic()
-    results = [await run_one(benchmark, context) for benchmark in BENCHMARKS]
+    chosen = [b for b in BENCHMARKS if not context.only or b.name in context.only]
+    results = [await run_one(benchmark, context) for benchmark in chosen]
     seconds = time.monotonic() - started
     header = (
         f"Tierline benchmarks: scale {context.scale:g}, PostgreSQL {version}, "
@@ -65,7 +68,8 @@ def main() -> int:
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
-    context = Context(scale=scale, database_server=database_server())
+    only = frozenset(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    context = Context(scale=scale, database_server=database_server(), only=only)
     return asyncio.run(run_all(context, timestamp))
 
 

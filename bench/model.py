@@ -33,6 +33,8 @@ class Context:
     scale: float
     database_server: str
     """URL of the PostgreSQL server; each benchmark creates its own fresh database on it."""
+    only: frozenset[str] = frozenset()
+    """Names of the benchmarks to run; empty runs them all."""
 
     def scaled(self, count: int, minimum: int = 1) -> int:
         return max(minimum, round(count * self.scale))

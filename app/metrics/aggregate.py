@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from app.clock import midnight
-from app.customers.metrics import window_start
 from app.money import STORED_PLACES, format_money
 
 AGGREGATIONS = ("count", "sum", "avg", "min", "max", "last")
@@ -46,7 +45,6 @@ class Rollup:
     last_at: datetime | None = None
     last_event_id: str | None = None
     last_value: Decimal | None = None
-    day: date | None = None
 
 
 def property_value(properties: dict[str, Any], path: str) -> Decimal | None:
@@ -78,16 +76,6 @@ def fold(rollups: list[Rollup]) -> Rollup:
     )
 
 
-def in_window(definition: Definition, rollup: Rollup, today: date) -> bool:
-    assert definition.window_days is not None and rollup.day is not None
-    return rollup.day >= window_start(today, definition.window_days)
-
-
-def _counts(definition: Definition, rollup: Rollup) -> bool:
-    """Whether a roll-up moves this metric (a day without values does not move an average)."""
-    return rollup.events > 0 if definition.aggregation == "count" else rollup.n > 0
-
-
 def metric_value(definition: Definition, folded: Rollup) -> int | str | None:
     if definition.aggregation == "count":
         return folded.events
@@ -113,13 +101,28 @@ def metric_value(definition: Definition, folded: Rollup) -> int | str | None:
     return f"{raw.normalize():f}" if raw else "0"
 
 
+@dataclass(frozen=True, slots=True)
+class WindowFold:
+    """A windowed definition's days, folded, with the earliest day that moves it."""
+
+    rollup: Rollup
+    first_event_day: date | None
+    first_value_day: date | None
+
+    def first_moving_day(self, definition: Definition) -> date | None:
+        # A day without values moves a count, but not an average.
+        if definition.aggregation == "count":
+            return self.first_event_day
+        return self.first_value_day
+
+
 def evaluate(
     definitions: list[Definition],
-    days: dict[tuple[str, str], list[Rollup]],
+    windowed: dict[str, WindowFold],
     lifetime: dict[tuple[str, str], Rollup],
-    today: date,
 ) -> tuple[dict[str, int | str | None], list[str], datetime | None]:
-    """Values of every definition, the names still pending, and the next moment one changes."""
+    """Values of every definition, the names still pending, and the next moment one changes
+    (the midnight at which its earliest moving day leaves its window)."""
     values: dict[str, int | str | None] = {}
     pending: list[str] = []
     moments: list[datetime] = []
@@ -133,9 +136,12 @@ def evaluate(
                 definition, lifetime.get(definition.source, Rollup())
             )
             continue
-        inside = [r for r in days.get(definition.source, []) if in_window(definition, r, today)]
-        values[definition.name] = metric_value(definition, fold(inside))
-        moving = [r.day for r in inside if r.day is not None and _counts(definition, r)]
-        if moving:
-            moments.append(midnight(min(moving) + timedelta(days=definition.window_days)))
+        fold_ = windowed.get(definition.name)
+        if fold_ is None:
+            values[definition.name] = metric_value(definition, Rollup())
+            continue
+        values[definition.name] = metric_value(definition, fold_.rollup)
+        moving = fold_.first_moving_day(definition)
+        if moving is not None:
+            moments.append(midnight(moving + timedelta(days=definition.window_days)))
     return values, sorted(pending), min(moments, default=None)

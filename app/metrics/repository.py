@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Record
-from app.metrics.aggregate import Definition, Rollup
+from app.metrics.aggregate import Definition, Rollup, WindowFold
 
 _DEFINITIONS = text(
     """
@@ -188,15 +188,32 @@ async def drop_unused_sources(conn: AsyncConnection, workspace_id: UUID) -> None
 
 _ROLLUP_COLUMNS = "events, n, total, low, high, last_at, last_event_id, last_value"
 
+_LATEST = 'ORDER BY {t}last_at DESC, {t}last_event_id COLLATE "C" DESC'
+
+# Per windowed definition: its days folded in SQL (one row per definition, not per day), and
+# the earliest day that moves it; then the lifetime roll-ups of the lifetime definitions.
 _READ = text(
     f"""
-    SELECT event_type, property, day, {_ROLLUP_COLUMNS}
-    FROM customer_source_days
-    WHERE workspace_id = :ws AND customer_id = :cid AND day >= :since
-      AND (event_type, property) IN (
-          SELECT * FROM unnest(CAST(:day_types AS text[]), CAST(:day_props AS text[])))
+    SELECT w.name, NULL AS event_type, NULL AS property,
+        SUM(d.events) AS events, SUM(d.n) AS n, SUM(d.total) AS total,
+        MIN(d.low) AS low, MAX(d.high) AS high,
+        (array_agg(d.last_at {_LATEST.format(t="d.")})
+            FILTER (WHERE d.last_at IS NOT NULL))[1] AS last_at,
+        (array_agg(d.last_event_id {_LATEST.format(t="d.")})
+            FILTER (WHERE d.last_at IS NOT NULL))[1] AS last_event_id,
+        (array_agg(d.last_value {_LATEST.format(t="d.")})
+            FILTER (WHERE d.last_at IS NOT NULL))[1] AS last_value,
+        MIN(d.day) FILTER (WHERE d.events > 0) AS first_event_day,
+        MIN(d.day) FILTER (WHERE d.n > 0) AS first_value_day
+    FROM json_to_recordset(CAST(:windows AS json)) AS w(
+        name text, event_type text, property text, since date
+    )
+    JOIN customer_source_days AS d
+      ON d.workspace_id = :ws AND d.customer_id = :cid
+     AND d.event_type = w.event_type AND d.property = w.property AND d.day >= w.since
+    GROUP BY w.name
     UNION ALL
-    SELECT event_type, property, NULL, {_ROLLUP_COLUMNS}
+    SELECT NULL, event_type, property, {_ROLLUP_COLUMNS}, NULL, NULL
     FROM customer_source_totals
     WHERE workspace_id = :ws AND customer_id = :cid
       AND (event_type, property) IN (
@@ -210,43 +227,39 @@ async def rollups(
     workspace_id: UUID,
     customer_id: str,
     *,
-    since: date,
-    day_sources: set[tuple[str, str]],
+    windows: list[dict[str, Any]],
     lifetime_sources: set[tuple[str, str]],
-) -> tuple[dict[tuple[str, str], list[Rollup]], dict[tuple[str, str], Rollup]]:
-    """Day roll-ups since ``since`` and lifetime roll-ups of the given sources."""
+) -> tuple[dict[str, WindowFold], dict[tuple[str, str], Rollup]]:
+    """Each window (``name``, ``event_type``, ``property``, ``since``) folded, and the
+    lifetime roll-ups of the given sources."""
     result = await conn.execute(
         _READ,
         {
             "ws": workspace_id,
             "cid": customer_id,
-            "since": since,
-            "day_types": [t for t, _ in day_sources],
-            "day_props": [p for _, p in day_sources],
+            "windows": json.dumps(windows, default=str),
             "life_types": [t for t, _ in lifetime_sources],
             "life_props": [p for _, p in lifetime_sources],
         },
     )
-    days: dict[tuple[str, str], list[Rollup]] = {}
+    windowed: dict[str, WindowFold] = {}
     lifetime: dict[tuple[str, str], Rollup] = {}
     for row in result:
         rollup = Rollup(
-            events=row.events,
-            n=row.n,
+            events=int(row.events),
+            n=int(row.n),
             total=row.total,
             low=row.low,
             high=row.high,
             last_at=row.last_at,
             last_event_id=row.last_event_id,
             last_value=row.last_value,
-            day=row.day,
         )
-        key = (row.event_type, row.property)
-        if row.day is None:
-            lifetime[key] = rollup
+        if row.name is None:
+            lifetime[(row.event_type, row.property)] = rollup
         else:
-            days.setdefault(key, []).append(rollup)
-    return days, lifetime
+            windowed[row.name] = WindowFold(rollup, row.first_event_day, row.first_value_day)
+    return windowed, lifetime
 
 
 def _value_sql(prop: str) -> str:

@@ -223,22 +223,28 @@ async def values(
     customer_id: str,
     today: date,
 ) -> tuple[dict[str, int | str | None], list[str], datetime | None]:
-    """Every user-defined metric of one customer as of ``today``; reads at most the longest
-    window's days, whatever the history."""
+    """Every user-defined metric of one customer as of ``today``, in one query that folds
+    at most each window's days, whatever the history."""
     ready = [d for d in definitions if d.ready]
     if not ready:
-        return evaluate(definitions, {}, {}, today)
-    windows = [d.window_days for d in ready if d.window_days is not None]
-    since = window_start(today, max(windows)) if windows else today
-    days, lifetime = await repository.rollups(
+        return evaluate(definitions, {}, {})
+    windowed, lifetime = await repository.rollups(
         conn,
         workspace_id,
         customer_id,
-        since=since,
-        day_sources={d.source for d in ready if d.window_days is not None},
+        windows=[
+            {
+                "name": d.name,
+                "event_type": d.event_type,
+                "property": d.prop,
+                "since": window_start(today, d.window_days),
+            }
+            for d in ready
+            if d.window_days is not None
+        ],
         lifetime_sources={d.source for d in ready if d.window_days is None},
     )
-    return evaluate(definitions, days, lifetime, today)
+    return evaluate(definitions, windowed, lifetime)
 
 
 @jobs.handler(BACKFILL_JOB)
