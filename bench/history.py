@@ -121,7 +121,9 @@ async def seed(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> float
     for batch in _batches(events):
         if time.monotonic() > deadline:
             raise BenchError(f"seeding took over {SEED_BUDGET_S:.0f} s ({sent:,} events sent)")
-        response = await client.post("/v1/events/batch", json={"events": batch, "mode": "backfill"}, timeout=300.0)
+        response = await client.post(
+            "/v1/events/batch", json={"events": batch, "mode": "backfill"}, timeout=300.0
+        )
         if response.status_code != 200:
             raise BenchError(
                 f"POST /v1/events/batch answered {response.status_code}: {response.text[:500]}"
