@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Match
@@ -127,6 +129,21 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def _database_unavailable(request: Request) -> JSONResponse:
+    logger.warning("database unavailable for %s %s", request.method, request.url.path)
+    return problem_response(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "The database could not be reached; nothing was stored. Retry shortly.",
+        request.url.path,
+        headers={"Retry-After": "5"},
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TierlineError)
     async def _domain(request: Request, error: TierlineError) -> JSONResponse:
@@ -168,6 +185,31 @@ def install(app: FastAPI) -> None:
         return problem_response(
             error.status_code, slug, title, detail, request.url.path, headers=headers
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, error: DBAPIError) -> JSONResponse:
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        if sqlstate in RETRYABLE_SQLSTATES:
+            # Nothing was committed; events are idempotent, so a retry is always safe.
+            return problem_response(
+                503,
+                "contention",
+                "Concurrent update",
+                "The request collided with a concurrent one and was rolled back; retry it.",
+                request.url.path,
+                headers={"Retry-After": "1"},
+            )
+        if error.connection_invalidated or sqlstate is None:
+            return _database_unavailable(request)
+        return await _unexpected(request, error)
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _pool_exhausted(request: Request, error: SQLAlchemyTimeoutError) -> JSONResponse:
+        return _database_unavailable(request)
+
+    @app.exception_handler(OSError)
+    async def _unreachable(request: Request, error: OSError) -> JSONResponse:
+        return _database_unavailable(request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from app.api.deps import Transaction
 from app.clock import FrozenClock
 from app.main import create_app
 from app.observability import request_id_var
@@ -256,3 +258,49 @@ async def test_unexpected_exception_is_a_500_problem_without_internals(
     assert response.headers["x-request-id"] == "req-500"
     assert ("unhandled error", "req-500") in recorder.seen
     assert after.status_code == 200
+
+
+async def test_a_deadlock_rolls_back_one_side_with_a_503_to_retry(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    """Two requests lock two things in opposite orders; PostgreSQL breaks the deadlock by
+    failing one, which the client is told to retry (nothing of it was committed)."""
+    application = create_app(settings, clock=clock)
+    both_hold_their_first = asyncio.Barrier(2)
+
+    @application.post("/v1/lock/{first}/{second}")
+    async def lock(first: int, second: int, conn: Transaction) -> dict[str, str]:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": first})
+        await both_hold_their_first.wait()
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": second})
+        return {"status": "locked"}
+
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            responses = await asyncio.gather(
+                http.post("/v1/lock/91/92"), http.post("/v1/lock/92/91")
+            )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 503]
+    refused = next(r for r in responses if r.status_code == 503)
+    _assert_problem(refused, 503, "contention")
+    assert refused.headers["retry-after"] == "1"
+
+
+async def test_an_unreachable_database_is_a_503_problem(clock: FrozenClock) -> None:
+    # Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    unreachable = Settings(
+        database_url="postgresql://postgres@127.0.0.1:1/tierline", background_workers=False
+    )
+    application = create_app(unreachable, clock=clock)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get(
+                "/v1/api-keys", headers={"Authorization": "Bearer tl_" + "A" * 43}
+            )
+            ready = await http.get("/readyz")
+    _assert_problem(response, 503, "database-unavailable")
+    assert response.headers["retry-after"] == "5"
+    assert ready.status_code == 503
