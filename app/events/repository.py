@@ -69,12 +69,16 @@ async def insert(
     return result.first() is not None
 
 
-async def stored_fingerprint(conn: AsyncConnection, workspace_id: UUID, event_id: str) -> bytes:
+async def stored_fingerprint(
+    conn: AsyncConnection, workspace_id: UUID, event_id: str
+) -> bytes | None:
+    """None when the event that blocked an insert was erased since (with its customer)."""
     result = await conn.execute(
         text("SELECT fingerprint FROM events WHERE workspace_id = :ws AND event_id = :id"),
         {"ws": workspace_id, "id": event_id},
     )
-    return bytes(result.scalar_one())
+    stored = result.scalar_one_or_none()
+    return None if stored is None else bytes(stored)
 
 
 async def list_for_customer(

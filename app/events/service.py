@@ -134,7 +134,8 @@ async def ingest(
         received_at=now,
     )
     if not inserted:
-        if await events.stored_fingerprint(conn, workspace.id, event.event_id) != digest:
+        stored = await events.stored_fingerprint(conn, workspace.id, event.event_id)
+        if stored is not None and stored != digest:
             raise EventIdConflict(
                 f"Event '{event.event_id}' is already stored with a different body; "
                 "use a new event_id for a new event.",
