@@ -6,8 +6,13 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the workspace, the key and what it may do."""
+    """Who is calling: the workspace, the key and what it may do.
+
+    It also carries the workspace's base currency, read with the key in the same query,
+    because the write path needs it on every event.
+    """
 
     workspace_id: UUID
     key_id: UUID
     scopes: frozenset[str]
+    base_currency: str

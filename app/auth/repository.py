@@ -15,7 +15,12 @@ from app.db.tables import api_keys, workspaces
 
 async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> Record | None:
     result = await conn.execute(
-        select(api_keys.c.workspace_id, api_keys.c.id, api_keys.c.scopes)
+        select(
+            api_keys.c.workspace_id,
+            api_keys.c.id,
+            api_keys.c.scopes,
+            workspaces.c.base_currency,
+        )
         .join(workspaces, workspaces.c.id == api_keys.c.workspace_id)
         .where(
             api_keys.c.key_hash == key_hash,

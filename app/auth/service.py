@@ -48,7 +48,12 @@ async def authenticate(conn: AsyncConnection, authorization: str | None) -> Prin
     row = await repository.find_active_key(conn, hash_key(token))
     if row is None:
         raise Unauthorized("The API key is unknown, revoked, or its workspace was deleted.")
-    return Principal(workspace_id=row.workspace_id, key_id=row.id, scopes=frozenset(row.scopes))
+    return Principal(
+        workspace_id=row.workspace_id,
+        key_id=row.id,
+        scopes=frozenset(row.scopes),
+        base_currency=row.base_currency,
+    )
 
 
 def authorize(principal: Principal, scope: Scope) -> None:

@@ -34,7 +34,7 @@ Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
 async def send_event(
     body: EventIn, response: Response, conn: Transaction, now: Now, principal: Writer
 ) -> EventCreated:
-    workspace = await service.workspace_of(conn, principal.workspace_id)
+    workspace = service.Workspace(principal.workspace_id, principal.base_currency)
     outcome = await service.ingest(conn, workspace, body, now)
     if outcome.status == "duplicate":
         response.status_code = status.HTTP_200_OK
@@ -53,7 +53,7 @@ async def send_event(
     responses=problems(400, 422),
 )
 async def send_batch(body: BatchIn, conn: Transaction, now: Now, principal: Writer) -> BatchResult:
-    workspace = await service.workspace_of(conn, principal.workspace_id)
+    workspace = service.Workspace(principal.workspace_id, principal.base_currency)
     if body.mode == "backfill":
         results = await backfill.backfill_batch(
             conn, workspace, body.events, now, notify=body.notify

@@ -17,7 +17,6 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.problems import error_problem, field_errors, problem_body
@@ -56,13 +55,6 @@ class Outcome:
     status: Literal["created", "duplicate"]
     event_id: str
     customer: dict[str, Any] | None
-
-
-async def workspace_of(conn: AsyncConnection, workspace_id: UUID) -> Workspace:
-    result = await conn.execute(
-        text("SELECT base_currency FROM workspaces WHERE id = :id"), {"id": workspace_id}
-    )
-    return Workspace(workspace_id, result.scalar_one())
 
 
 def fingerprint(event: EventIn) -> bytes:

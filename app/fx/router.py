@@ -10,7 +10,7 @@ from app.api.deps import Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
-from app.events.service import workspace_of
+from app.events.service import Workspace
 from app.fx import service
 from app.fx.schemas import RatesIn, RatesOut
 
@@ -38,7 +38,7 @@ async def put_rates(
     now: Now,
     principal: Annotated[Principal, Depends(require(Scope.SCHEMES_WRITE))],
 ) -> RatesOut:
-    workspace = await workspace_of(conn, principal.workspace_id)
+    workspace = Workspace(principal.workspace_id, principal.base_currency)
     await service.replace_rates(conn, workspace.id, workspace.base_currency, body.rates, now)
     return _rates_out(workspace.base_currency, await service.current_rates(conn, workspace.id))
 
@@ -48,5 +48,5 @@ async def get_rates(
     conn: Transaction,
     principal: Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))],
 ) -> RatesOut:
-    workspace = await workspace_of(conn, principal.workspace_id)
+    workspace = Workspace(principal.workspace_id, principal.base_currency)
     return _rates_out(workspace.base_currency, await service.current_rates(conn, workspace.id))

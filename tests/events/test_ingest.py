@@ -276,3 +276,38 @@ async def test_events_need_the_events_write_scope(
     assert response.status_code == 403
     writer = await make_key("events:write")
     assert (await client.post("/v1/events", json=EVENT, headers=bearer(writer))).status_code == 201
+
+
+async def test_a_changed_base_currency_applies_to_the_next_event_only(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    await client.post(
+        "/v1/events", json=event(event_id="eur", currency=None), headers=bearer(admin_key)
+    )
+    assert (
+        await client.patch(
+            "/v1/workspace", json={"base_currency": "USD"}, headers=bearer(admin_key)
+        )
+    ).status_code == 200
+    rates = await client.put(
+        "/v1/fx-rates", json={"rates": {"EUR": "1.10"}}, headers=bearer(admin_key)
+    )
+    assert rates.json()["base_currency"] == "USD"
+    usd = await client.post(
+        "/v1/events",
+        json=event(event_id="usd", currency=None, amount="10.00"),
+        headers=bearer(admin_key),
+    )
+    eur = await client.post(
+        "/v1/events",
+        json=event(event_id="eur2", currency="EUR", amount="10.00"),
+        headers=bearer(admin_key),
+    )
+    assert usd.status_code == eur.status_code == 201
+    stored = (await client.get("/v1/customers/crm-42/events", headers=bearer(admin_key))).json()[
+        "items"
+    ]
+    by_id = {item["event_id"]: item for item in stored}
+    assert (by_id["eur"]["currency"], by_id["eur"]["amount_base"]) == ("EUR", "129.90")
+    assert (by_id["usd"]["currency"], by_id["usd"]["amount_base"]) == ("USD", "10.00")
+    assert (by_id["eur2"]["amount_base"], by_id["eur2"]["fx_rate"]) == ("11.00", "1.1")
