@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
@@ -13,10 +12,9 @@ from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.customers import service
 from app.customers.schemas import Customer, Erasure, TraitsPatch, TraitsReplace
-from app.events import repository as event_log
 from app.events.schemas import StoredEvent
 from app.money import format_money
-from app.pagination import DEFAULT_LIMIT, InvalidCursor, Page, decode_cursor, next_cursor
+from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 
 router = APIRouter(prefix="/v1/customers", tags=["Customers"], responses=problems(401, 403))
 
@@ -111,22 +109,11 @@ def _stored_event(row: Any) -> StoredEvent:
 async def list_customer_events(
     customer_id: CustomerIdPath,
     conn: Transaction,
-    now: Now,
     principal: Reader,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[StoredEvent]:
-    await service.get(conn, principal.workspace_id, customer_id, now)
-    before = None
-    if cursor is not None:
-        occurred_at, seq = decode_cursor(cursor, 2)
-        try:
-            before = (datetime.fromisoformat(occurred_at), int(seq))
-        except (TypeError, ValueError) as error:
-            raise InvalidCursor("The cursor is not one this service issued.") from error
-    rows = await event_log.list_for_customer(
-        conn, principal.workspace_id, customer_id, before, limit
-    )
+    rows = await service.events_page(conn, principal.workspace_id, customer_id, cursor, limit)
     return Page[StoredEvent](
         items=[_stored_event(row) for row in rows[:limit]],
         next_cursor=next_cursor(rows, limit, lambda row: [row.occurred_at.isoformat(), row.seq]),

@@ -13,8 +13,10 @@ from app.customers import repository
 from app.customers.metrics import Totals, build_metrics, next_review_at
 from app.db import Record
 from app.errors import NotFound
+from app.events import repository as event_log
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
+from app.pagination import InvalidCursor, decode_cursor
 
 
 class CustomerNotFound(NotFound):
@@ -65,13 +67,32 @@ async def view(
     }
 
 
-async def get(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
-) -> dict[str, Any]:
+async def row_of(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> Record:
     row = await repository.get(conn, workspace_id, customer_id)
     if row is None:
         raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
-    return await view(conn, workspace_id, row, now)
+    return row
+
+
+async def get(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
+) -> dict[str, Any]:
+    return await view(conn, workspace_id, await row_of(conn, workspace_id, customer_id), now)
+
+
+async def events_page(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, cursor: str | None, limit: int
+) -> list[Record]:
+    """A page of the customer's events, newest first (``limit + 1`` rows: see pagination)."""
+    await row_of(conn, workspace_id, customer_id)
+    before = None
+    if cursor is not None:
+        occurred_at, seq = decode_cursor(cursor, 2)
+        try:
+            before = (datetime.fromisoformat(occurred_at), int(seq))
+        except (TypeError, ValueError) as error:
+            raise InvalidCursor("The cursor is not one this service issued.") from error
+    return await event_log.list_for_customer(conn, workspace_id, customer_id, before, limit)
 
 
 async def replace_traits(
