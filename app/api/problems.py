@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Match
 
+from app.db.engine import RETRYABLE_SQLSTATES
 from app.errors import TierlineError
 from app.observability import request_id_var
 
@@ -127,9 +128,6 @@ def _allowed_methods(request: Request) -> str:
         if match is not Match.NONE:
             methods |= route.methods or set()
     return ", ".join(sorted(methods))
-
-
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 
 
 def _database_unavailable(request: Request) -> JSONResponse:

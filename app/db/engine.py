@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from app.db.url import async_url
 
+# Deadlock detected, serialization failure: the transaction was rolled back and may be retried.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from app.auth import service as auth_service
 from app.clock import Clock
-from app.db.engine import create_engine
+from app.db.engine import RETRYABLE_SQLSTATES, create_engine
 from app.errors import TierlineError
 from app.events.backfill import ItemResult, backfill
 from app.events.import_file import EventFile, ImportFileError, Row
@@ -34,8 +34,6 @@ from app.events.service import Workspace
 
 CHUNK_SIZE = 1000
 RETRIES = 5
-RETRYABLE = frozenset({"40P01", "40001"})
-"""deadlock_detected, serialization_failure"""
 
 
 class ImportFailed(Exception):
@@ -233,7 +231,10 @@ async def _store_chunk(
                 return await backfill(conn, workspace, events, clock.now(), notify=notify)
         except DBAPIError as error:
             attempt += 1
-            if getattr(error.orig, "sqlstate", None) not in RETRYABLE or attempt == RETRIES:
+            if (
+                getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES
+                or attempt == RETRIES
+            ):
                 raise ImportFailed(f"the database refused a chunk: {error.orig}") from error
             await asyncio.sleep(0.05 * 2**attempt)
         except (OSError, SQLAlchemyError) as error:
