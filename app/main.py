@@ -24,6 +24,8 @@ from app.jobs.router import router as jobs_router
 from app.metrics.router import router as metrics_router
 from app.observability import Metrics, RequestContext
 from app.settings import Settings
+from app.tiers import scheduler as review_scheduler
+from app.tiers.router import router as tiers_router
 
 VERSION = "0.1.0"
 
@@ -50,6 +52,12 @@ TAGS = [
     {"name": "Customers", "description": "Profiles, traits, metrics and erasure."},
     {"name": "FX rates", "description": "Conversion rates into the workspace's base currency."},
     {"name": "Metrics", "description": "Your own metrics: aggregations of your event types."},
+    {
+        "name": "Schemes",
+        "description": "Ways of classifying customers: ordered tiers with conditions, "
+        "versioned; every customer's tier kept right after each event, as time passes and "
+        "after the rules change.",
+    },
     {"name": "Jobs", "description": "Progress of background work such as metric backfills."},
     {"name": "Workspaces", "description": "Tenants and their settings."},
     {"name": "API keys", "description": "Create, list and revoke keys."},
@@ -78,15 +86,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(database_url, settings.db_pool_size)
         stop = asyncio.Event()
-        worker = None
+        workers = []
         if settings.background_workers:
-            worker = asyncio.create_task(job_runner.work(app.state.engine, app.state.clock, stop))
+            workers = [
+                asyncio.create_task(loop(app.state.engine, app.state.clock, stop))
+                for loop in (job_runner.work, review_scheduler.work)
+            ]
         try:
             yield
         finally:
             stop.set()
-            if worker is not None:
-                await worker
+            await asyncio.gather(*workers)
             await app.state.engine.dispose()
 
     app = FastAPIOffline(
@@ -108,6 +118,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(customers_router)
     app.include_router(fx_router)
     app.include_router(metrics_router)
+    app.include_router(tiers_router)
     app.include_router(jobs_router)
     app.include_router(auth_router)
 

@@ -234,6 +234,8 @@ async def erase(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> 
         ("daily_rollups", "customer_days"),
         ("metric_daily_rollups", "customer_source_days"),
         ("metric_lifetime_rollups", "customer_source_totals"),
+        ("tiers", "customer_tiers"),
+        ("tier_history", "tier_history"),
     ):
         result = await conn.execute(
             text(f"DELETE FROM {table} WHERE workspace_id = :ws AND customer_id = :cid"),  # noqa: S608

@@ -15,6 +15,7 @@ from app.customers.schemas import Customer, Erasure, TraitsPatch, TraitsReplace
 from app.events.schemas import StoredEvent
 from app.money import format_money
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
+from app.tiers import service as tiers
 
 router = APIRouter(prefix="/v1/customers", tags=["Customers"], responses=problems(401, 403))
 
@@ -35,7 +36,7 @@ async def get_customer(
     customer_id: CustomerIdPath, conn: Transaction, now: Now, principal: Reader
 ) -> Customer:
     return Customer.model_validate(
-        await service.get(conn, principal.workspace_id, customer_id, now)
+        await tiers.describe(conn, principal.workspace_id, customer_id, now)
     )
 
 
@@ -47,9 +48,8 @@ async def get_customer(
 async def put_customer(
     customer_id: CustomerIdPath, body: TraitsReplace, conn: Transaction, now: Now, principal: Writer
 ) -> Customer:
-    customer = await service.replace_traits(
-        conn, principal.workspace_id, customer_id, body.traits, now
-    )
+    row = await service.replace_traits(conn, principal.workspace_id, customer_id, body.traits, now)
+    customer, _ = await tiers.refresh(conn, principal.workspace_id, row, now, "traits_changed", {})
     return Customer.model_validate(customer)
 
 
@@ -63,9 +63,8 @@ async def put_customer(
 async def patch_customer(
     customer_id: CustomerIdPath, body: TraitsPatch, conn: Transaction, now: Now, principal: Writer
 ) -> Customer:
-    customer = await service.merge_traits(
-        conn, principal.workspace_id, customer_id, body.traits, now
-    )
+    row = await service.merge_traits(conn, principal.workspace_id, customer_id, body.traits, now)
+    customer, _ = await tiers.refresh(conn, principal.workspace_id, row, now, "traits_changed", {})
     return Customer.model_validate(customer)
 
 

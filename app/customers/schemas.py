@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.tiers.schemas import TierAssignment
 from app.validation import Identifier, JsonObject
 
 
@@ -69,11 +70,27 @@ class Customer(BaseModel):
         description="User-defined metrics still being backfilled; they read as null until done.",
         examples=[[]],
     )
-    tiers: dict[str, Any] = Field(
-        description="Current tier per scheme; empty until schemes exist.", examples=[{}]
+    tiers: dict[str, TierAssignment] = Field(
+        description="Current tier per active scheme, with a downgrade that grace holds back.",
+        examples=[
+            {
+                "value": {
+                    "tier": "vip",
+                    "version": 2,
+                    "since": "2026-03-02T10:15:00Z",
+                    "pending_downgrade": {
+                        "to": "regular",
+                        "since": "2026-11-01T00:00:00Z",
+                        "at": "2026-12-01T00:00:00Z",
+                    },
+                }
+            }
+        ],
     )
     next_review_at: datetime | None = Field(
-        description="Next midnight at which a windowed metric changes with no new event."
+        description="Next moment at which this customer is re-classified with no new event: "
+        "a windowed metric changes, a time comparison in a rule flips, or a pending "
+        "downgrade falls due."
     )
     created_at: datetime
     updated_at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,8 @@ from app.events import repository as event_log
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.pagination import InvalidCursor, decode_cursor
+from app.tiers import repository as tiers
+from app.tiers.policy import Assignment, shown
 
 
 class CustomerNotFound(NotFound):
@@ -41,8 +44,10 @@ async def view(
     row: Record,
     now: datetime,
     definitions: list[Definition] | None = None,
+    assignments: Mapping[str, Assignment] | None = None,
 ) -> dict[str, Any]:
-    """The customer as the API shows it, every metric computed as of ``now``.
+    """The customer as the API shows it, every metric computed as of ``now``, with its
+    stored tiers (read unless given).
 
     ``next_review_at`` is the next midnight at which a built-in or user-defined windowed
     metric changes with no new event.
@@ -54,13 +59,15 @@ async def view(
     values, pending, user_review = await user_metrics.values(
         conn, workspace_id, definitions, row.customer_id, today
     )
+    if assignments is None:
+        assignments = await tiers.assignments(conn, workspace_id, row.customer_id)
     reviews = [moment for moment in (next_review_at(sums), user_review) if moment is not None]
     return {
         "customer_id": row.customer_id,
         "traits": row.traits,
         "metrics": {**values, **build_metrics(totals_of(row), sums, now)},
         "pending_metrics": pending,
-        "tiers": {},
+        "tiers": shown(assignments),
         "next_review_at": min(reviews, default=None),
         "created_at": row.created_at,
         "updated_at": row.updated_at,
@@ -72,12 +79,6 @@ async def row_of(conn: AsyncConnection, workspace_id: UUID, customer_id: str) ->
     if row is None:
         raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
     return row
-
-
-async def get(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
-) -> dict[str, Any]:
-    return await view(conn, workspace_id, await row_of(conn, workspace_id, customer_id), now)
 
 
 async def events_page(
@@ -101,9 +102,10 @@ async def replace_traits(
     customer_id: str,
     traits: dict[str, Any],
     now: datetime,
-) -> dict[str, Any]:
+) -> Record:
+    """Creates the customer or replaces its traits; returns the row, locked."""
     await repository.replace_traits(conn, workspace_id, customer_id, traits, now)
-    return await get(conn, workspace_id, customer_id, now)
+    return await row_of(conn, workspace_id, customer_id)
 
 
 async def merge_traits(
@@ -112,9 +114,10 @@ async def merge_traits(
     customer_id: str,
     traits: dict[str, Any],
     now: datetime,
-) -> dict[str, Any]:
+) -> Record:
+    """Creates the customer or merges into its traits; returns the row, locked."""
     await repository.merge_traits(conn, workspace_id, customer_id, traits, now)
-    return await get(conn, workspace_id, customer_id, now)
+    return await row_of(conn, workspace_id, customer_id)
 
 
 async def erase(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> dict[str, int]:

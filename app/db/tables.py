@@ -240,3 +240,74 @@ jobs = Table(
         postgresql_where=text("status IN ('queued', 'running')"),
     ),
 )
+
+# A scheme is one way of classifying customers; each save is a new version, kept readable.
+schemes = Table(
+    "schemes",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+    Column("archived_at", TZ),
+    PrimaryKeyConstraint("workspace_id", "key"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+)
+
+scheme_versions = Table(
+    "scheme_versions",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("scheme_key", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", JSONB, nullable=False),
+    Column("saved_by", UUID(as_uuid=True)),
+    Column("saved_at", TZ, nullable=False),
+    Column("job_id", UUID(as_uuid=True)),
+    PrimaryKeyConstraint("workspace_id", "scheme_key", "version"),
+    ForeignKeyConstraint(
+        ["workspace_id", "scheme_key"],
+        ["schemes.workspace_id", "schemes.key"],
+        ondelete="CASCADE",
+    ),
+)
+
+# A customer's current tier in each active scheme, and a downgrade that grace holds back.
+customer_tiers = Table(
+    "customer_tiers",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("customer_id", Text, nullable=False),
+    Column("scheme_key", Text, nullable=False),
+    Column("tier", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("since", TZ, nullable=False),
+    Column("downgrade_to", Text),
+    Column("downgrade_since", TZ),
+    Column("downgrade_at", TZ),
+    PrimaryKeyConstraint("workspace_id", "customer_id", "scheme_key"),
+    Index("ix_customer_tiers_workspace_id_scheme_key_tier", "workspace_id", "scheme_key", "tier"),
+)
+
+tier_history = Table(
+    "tier_history",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("customer_id", Text, nullable=False),
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    Column("scheme_key", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("from_tier", Text),
+    Column("to_tier", Text, nullable=False),
+    Column("changed_at", TZ, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("cause", JSONB, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "customer_id", "seq"),
+    Index(
+        "ix_tier_history_workspace_id_scheme_key_changed_at",
+        "workspace_id",
+        "scheme_key",
+        "changed_at",
+    ),
+)

@@ -42,6 +42,9 @@ from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.money import convert
+from app.tiers import reclassify
+from app.tiers import repository as tiers
+from app.tiers.reclassify import affected
 
 ZERO = Decimal(0)
 
@@ -252,6 +255,7 @@ async def apply_to_customers(
     definitions = await user_metrics.definitions(conn, workspace.id)
     await add_user_metric_rollups(conn, workspace, definitions, created)
     await recompute_next_review(conn, workspace, definitions, created, now)
+    await classify(conn, workspace, definitions, created, now)
 
 
 @dataclass(slots=True)
@@ -388,4 +392,27 @@ async def recompute_next_review(
     await bulk.set_next_reviews(conn, workspace.id, customer_ids, utc_day(now))
     await user_metrics.bring_reviews_forward(
         conn, workspace.id, definitions, customer_ids, utc_day(now)
+    )
+
+
+async def classify(
+    conn: AsyncConnection,
+    workspace: Workspace,
+    definitions: list[Definition],
+    created: list[Staged],
+    now: datetime,
+) -> None:
+    """Every customer an event was created for, in every scheme, set-based, with reason
+    ``import``: the tiers as of ``now``, one history row per customer whose tier moved."""
+    customer_ids = sorted({item.event.customer_id for item in created})
+    schemes = await tiers.active_schemes(conn, workspace.id)
+    await reclassify.classify_customers(
+        conn,
+        workspace.id,
+        affected(schemes, [s.key for s in schemes]),
+        definitions,
+        customer_ids,
+        now,
+        "import",
+        {},
     )

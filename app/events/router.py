@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
@@ -25,7 +26,8 @@ Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
     description="Stores the event and updates the customer's metrics in one transaction. "
     "`201` with `status: created`, or `200` with `status: duplicate` when this `event_id` was "
     "already stored with the same body (nothing changes). The same `event_id` with a "
-    "different body is a `409`. The response carries the customer's resulting metrics.",
+    "different body is a `409`. The response carries the customer's resulting metrics and "
+    "tiers, and the tier changes the event caused.",
     responses={
         200: {"model": EventCreated, "description": "A replay: already stored, nothing changed."},
         **problems(400, 409, 422),
@@ -39,7 +41,12 @@ async def send_event(
     if outcome.status == "duplicate":
         response.status_code = status.HTTP_200_OK
     return EventCreated.model_validate(
-        {"status": outcome.status, "event_id": outcome.event_id, "customer": outcome.customer}
+        {
+            "status": outcome.status,
+            "event_id": outcome.event_id,
+            "customer": outcome.customer,
+            "tier_changes": [asdict(change) for change in outcome.tier_changes],
+        }
     )
 
 

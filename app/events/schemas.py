@@ -20,6 +20,7 @@ from pydantic import (
 from app.api.problems import Problem
 from app.auth.schemas import CurrencyCode
 from app.customers.schemas import Customer, CustomerId
+from app.tiers.schemas import TierChange
 from app.validation import Amount, Identifier, JsonObject
 
 MONEY_EVENT_TYPES = frozenset({"order", "refund"})
@@ -99,6 +100,9 @@ class EventCreated(BaseModel):
     status: Literal["created", "duplicate"] = Field(examples=["created"])
     event_id: str = Field(examples=["ord-1001"])
     customer: Customer
+    tier_changes: list[TierChange] = Field(
+        description="The tier changes this event caused, in every scheme (none for a replay)."
+    )
 
 
 class BatchIn(BaseModel):
@@ -131,6 +135,9 @@ class BatchItemResult(BaseModel):
     status: Literal["created", "duplicate", "rejected"]
     problem: Problem | None = Field(
         default=None, description="Why the item was rejected (problem+json fields)."
+    )
+    tier_changes: list[TierChange] = Field(
+        default_factory=list, description="The tier changes a created event caused."
     )
 
 

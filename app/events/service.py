@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -29,6 +29,8 @@ from app.events.schemas import EventIn
 from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.money import convert
+from app.tiers import service as tiers
+from app.tiers.policy import Change
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 ZERO = Decimal(0)
@@ -55,6 +57,7 @@ class Outcome:
     status: Literal["created", "duplicate"]
     event_id: str
     customer: dict[str, Any] | None
+    tier_changes: list[Change] = field(default_factory=list)
 
 
 def fingerprint(event: EventIn) -> bytes:
@@ -182,12 +185,10 @@ async def ingest(
             )
         ],
     )
-    customer = await view(conn, workspace.id, row, now, definitions)
-    if customer["next_review_at"] != row.next_review_at:
-        await customers.set_next_review(
-            conn, workspace.id, event.customer_id, customer["next_review_at"]
-        )
-    return Outcome("created", event.event_id, customer if describe_customer else None)
+    customer, changes = await tiers.refresh(
+        conn, workspace.id, row, now, "event", {"event_id": event.event_id}, definitions
+    )
+    return Outcome("created", event.event_id, customer if describe_customer else None, changes)
 
 
 async def ingest_batch(
@@ -215,7 +216,11 @@ async def ingest_batch(
     for index, event in sorted(parsed, key=lambda item: item[1].customer_id):
         try:
             outcome = await ingest(conn, workspace, event, now, describe_customer=False)
-            results[index] = {"event_id": event.event_id, "status": outcome.status}
+            results[index] = {
+                "event_id": event.event_id,
+                "status": outcome.status,
+                "tier_changes": [asdict(change) for change in outcome.tier_changes],
+            }
         except TierlineError as error:
             results[index] = {
                 "event_id": event.event_id,

@@ -20,6 +20,7 @@ from app.jobs import service as jobs
 from app.metrics import repository
 from app.metrics.aggregate import AMOUNT, Definition, Rollup, evaluate, fold, property_value
 from app.pagination import InvalidCursor, decode_cursor
+from app.tiers import RECLASSIFY_JOB
 
 BACKFILL_JOB = "metric_backfill"
 BACKFILL_CHUNK = 500
@@ -280,6 +281,19 @@ async def backfill_chunk(conn: AsyncConnection, job: Record, now: datetime) -> j
     finished = len(ids) < BACKFILL_CHUNK
     if finished:
         await repository.mark_source_ready(conn, job.workspace_id, event_type, prop, job.id)
+        # Rules that read these metrics waited for them; now they apply to everyone.
+        names = [
+            d.name
+            for d in await definitions(conn, job.workspace_id)
+            if d.source == (event_type, prop)
+        ]
+        await jobs.create(
+            conn,
+            job.workspace_id,
+            RECLASSIFY_JOB,
+            {"reason": "metric_ready", "metrics": names},
+            now,
+        )
     return jobs.Progress(
         cursor=ids[-1] if ids else job.cursor,
         done=job.done + len(ids),

@@ -130,6 +130,8 @@ async def rows_about(app: Any, customer_id: str) -> dict[str, int]:
             "customer_days",
             "customer_source_days",
             "customer_source_totals",
+            "customer_tiers",
+            "tier_history",
         ):
             result = await conn.execute(
                 text(f"SELECT count(*) FROM {table} WHERE customer_id = :c"), {"c": customer_id}
@@ -144,6 +146,21 @@ async def test_erasure_leaves_no_row_behind_and_is_idempotent(
     await client.put(
         "/v1/metrics/biggest_order",
         json={"event_type": "order", "aggregation": "max"},
+        headers=bearer(admin_key),
+    )
+    await client.put(
+        "/v1/schemes/loyalty",
+        json={
+            "name": "Loyalty",
+            "tiers": [
+                {
+                    "key": "repeat",
+                    "name": "Repeat buyer",
+                    "condition": {"field": "metrics.order_count", "op": "gte", "value": 2},
+                }
+            ],
+            "default_tier": "new",
+        },
         headers=bearer(admin_key),
     )
     await run_until_idle(app.state.engine, clock)
@@ -162,6 +179,8 @@ async def test_erasure_leaves_no_row_behind_and_is_idempotent(
         "customer_days": 3,
         "customer_source_days": 3,
         "customer_source_totals": 1,
+        "customer_tiers": 1,
+        "tier_history": 2,  # new, then repeat
     }
 
     erased = await client.delete("/v1/customers/crm-42", headers=bearer(admin_key))
@@ -174,6 +193,8 @@ async def test_erasure_leaves_no_row_behind_and_is_idempotent(
             "daily_rollups": 3,
             "metric_daily_rollups": 3,
             "metric_lifetime_rollups": 1,
+            "tiers": 1,
+            "tier_history": 2,
         },
     }
     assert set((await rows_about(app, "crm-42")).values()) == {0}

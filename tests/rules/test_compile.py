@@ -12,14 +12,14 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlalchemy.dialects import postgresql
 
-from app.clock import FrozenClock, utc_day
-from app.customers import service as customers_service
-from app.customers.metrics import WINDOWS, window_start
-from app.db.tables import customer_days, customers, workspaces
+from app.clock import FrozenClock
+from app.customers.columns import customer_columns
+from app.db.tables import customers, workspaces
 from app.rules.compile import Columns, compile_condition, compile_next_flip
 from app.rules.evaluate import evaluate, next_flip
-from app.rules.fields import FieldCatalog, check, is_event_count
+from app.rules.fields import FieldCatalog, check
 from app.rules.schema import Condition
+from app.tiers import service as tiers_service
 from tests.conftest import T0, bearer
 
 CONDITION: TypeAdapter[Any] = TypeAdapter(Condition)
@@ -69,58 +69,6 @@ def test_request_strings_reach_sql_only_as_bound_parameters() -> None:
         dialect=DIALECT
     )
     assert any(HOSTILE in str(value) for value in compiled.params.values())
-
-
-def _spend(start: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    days = customer_days.c
-    return (
-        sa.select(sa.func.coalesce(sa.func.sum(days.order_amount - days.refund_amount), 0))
-        .where(
-            days.workspace_id == customers.c.workspace_id,
-            days.customer_id == customers.c.customer_id,
-            days.day >= start,
-        )
-        .scalar_subquery()
-    )
-
-
-def customers_columns(now: datetime) -> Columns:
-    """Built-in metrics over the customers table and its daily roll-ups."""
-    c = customers.c
-    today = utc_day(now)
-    metrics: dict[str, sa.ColumnElement[Any]] = {
-        "lifetime_spend": c.order_total - c.refund_total,
-        "refund_total": c.refund_total,
-        "first_order_at": c.first_order_at,
-        "last_order_at": c.last_order_at,
-        "last_event_at": c.last_event_at,
-        # greatest() skips NULLs: keep "no order yet" NULL rather than 0.
-        "days_since_last_order": sa.case(
-            (
-                c.last_order_at.is_not(None),
-                sa.func.greatest(
-                    sa.literal(today, sa.Date())
-                    - sa.cast(sa.func.timezone("UTC", c.last_order_at), sa.Date()),
-                    0,
-                ),
-            )
-        ),
-        **{f"spend_{w}d": _spend(sa.literal(window_start(today, w), sa.Date())) for w in WINDOWS},
-    }
-
-    def metric(name: str) -> sa.ColumnElement[Any]:
-        if name in metrics:
-            return metrics[name]
-        assert is_event_count(name)
-        event_type = sa.literal(name.removesuffix("_count"), sa.Text())
-        return sa.cast(c.event_counts.op("->>")(event_type), sa.Integer)
-
-    return Columns(
-        metric=metric,
-        traits=c.traits,
-        tier=lambda scheme: sa.null(),
-        created_at=c.created_at,
-    )
 
 
 CONDITIONS = [
@@ -189,13 +137,13 @@ async def test_compiled_conditions_select_over_the_customers_table_as_python_dec
     assert all(check(condition, catalog) == [] for condition in parsed)
     for now in (T0, T0 + timedelta(days=1), T0 + timedelta(days=65)):
         clock.set(now)
-        columns = customers_columns(now)
         async with app.state.engine.connect() as conn:
             workspace_id: UUID = (
                 await conn.execute(sa.select(workspaces.c.id).where(workspaces.c.slug == "default"))
             ).scalar_one()
+            columns = customer_columns(workspace_id, [], now, lambda scheme: sa.null())
             views = {
-                customer_id: await customers_service.get(conn, workspace_id, customer_id, now)
+                customer_id: await tiers_service.describe(conn, workspace_id, customer_id, now)
                 for customer_id in histories
             }
             for condition, raw in zip(parsed, CONDITIONS, strict=True):

@@ -1,0 +1,172 @@
+"""Every metric of ``view`` as an SQL expression over the customers table, for the SQL engine.
+
+``app.rules.compile`` turns a condition into SQL over whatever ``Columns`` it is given; this
+module gives it the customers table itself, so segments and bulk reclassification read the same
+numbers a customer's profile shows: lifetime totals from the customer row, windows and
+user-defined metrics from correlated subqueries on the roll-ups. Each expression equals, for
+every customer and to the last digit, what ``app.customers.service.view`` shows as of ``now``
+(``app.customers.metrics`` for the built-ins, ``app.metrics.aggregate`` and the fold of
+``app.metrics.repository`` for user-defined metrics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+
+from app.clock import utc_day
+from app.customers.metrics import WINDOWS, window_start
+from app.db.tables import customer_days, customer_source_days, customer_source_totals, customers
+from app.metrics.aggregate import Definition
+from app.money import STORED_PLACES
+from app.rules.compile import Columns, SqlExpr
+from app.rules.fields import is_event_count
+
+
+def half_even(total: SqlExpr, count: SqlExpr) -> SqlExpr:
+    """``total / count`` rounded half-even to 4 places, as Python's ``quantize`` does; NULL
+    when ``count`` is 0 or NULL.
+
+    PostgreSQL's ``round`` goes half away from zero and numeric division is not exact, so the
+    rounding is done on the exact integer quotient and remainder of ``total * 10000 / count``.
+    (Python divides to 28 significant digits before rounding; the two could differ only for a
+    quotient needing more digits than that right next to a tie.)
+    """
+    scaled = total * 10000
+    quotient = sa.func.div(scaled, count, type_=sa.Numeric())
+    remainder = scaled - quotient * count
+    twice = 2 * sa.func.abs(remainder, type_=sa.Numeric())
+    away = sa.or_(
+        twice > count,
+        sa.and_(twice == count, sa.func.mod(quotient, 2, type_=sa.Numeric()) != 0),
+    )
+    rounded = quotient + sa.case((away, sa.func.sign(remainder, type_=sa.Numeric())), else_=0)
+    # Multiplying is exact where dividing by 10000 would round large quotients.
+    return sa.case((count > 0, rounded * sa.literal(STORED_PLACES, sa.Numeric())))
+
+
+def _day_sum(column: SqlExpr, workspace: SqlExpr, start: date) -> SqlExpr:
+    days = customer_days.c
+    return sa.func.coalesce(
+        sa.select(sa.func.sum(column))
+        .where(
+            days.workspace_id == workspace,
+            days.customer_id == customers.c.customer_id,
+            days.day >= sa.literal(start, sa.Date()),
+        )
+        .scalar_subquery(),
+        0,
+    )
+
+
+def _builtins(workspace: SqlExpr, today: date) -> dict[str, SqlExpr]:
+    c = customers.c
+    days = customer_days.c
+    since_last_order = sa.literal(today, sa.Date()) - sa.cast(
+        sa.func.timezone("UTC", c.last_order_at), sa.Date()
+    )
+    metrics: dict[str, SqlExpr] = {
+        "order_count": c.order_count,
+        "lifetime_spend": c.order_total - c.refund_total,
+        "refund_total": c.refund_total,
+        "avg_order_value": half_even(c.order_total, c.order_count),
+        "first_order_at": c.first_order_at,
+        "last_order_at": c.last_order_at,
+        "last_event_at": c.last_event_at,
+        # greatest() skips NULLs: "no order yet" stays NULL, an order dated tomorrow counts 0.
+        "days_since_last_order": sa.case(
+            (
+                c.last_order_at.is_not(None),
+                sa.func.greatest(since_last_order, 0, type_=sa.Integer()),
+            )
+        ),
+    }
+    for window in WINDOWS:
+        start = window_start(today, window)
+        metrics[f"spend_{window}d"] = _day_sum(
+            days.order_amount - days.refund_amount, workspace, start
+        )
+        metrics[f"orders_{window}d"] = _day_sum(days.orders, workspace, start)
+    return metrics
+
+
+def _user_metric(definition: Definition, workspace: SqlExpr, today: date) -> SqlExpr:
+    """``metric_value`` of the definition's lifetime roll-up, or of its window's days folded
+    as ``app.metrics.repository`` folds them."""
+    if not definition.ready:
+        pending_type = sa.Integer() if definition.aggregation == "count" else sa.Numeric()
+        return sa.cast(sa.null(), pending_type)
+    lifetime = definition.window_days is None
+    table = customer_source_totals if lifetime else customer_source_days
+    r = table.c
+    where = [
+        r.workspace_id == workspace,
+        r.customer_id == customers.c.customer_id,
+        r.event_type == sa.literal(definition.event_type, sa.Text()),
+        r.property == sa.literal(definition.prop, sa.Text()),
+    ]
+    if definition.window_days is not None:
+        where.append(r.day >= sa.literal(window_start(today, definition.window_days), sa.Date()))
+    if definition.aggregation == "last":
+        return (
+            sa.select(r.last_value)
+            .where(*where, r.last_at.is_not(None))
+            .order_by(r.last_at.desc(), r.last_event_id.collate("C").desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+    value: SqlExpr
+    if definition.aggregation == "count":
+        value = r.events if lifetime else sa.func.sum(r.events)
+    elif definition.aggregation == "sum":
+        value = r.total if lifetime else sa.func.sum(r.total)
+    elif definition.aggregation == "avg":
+        value = (
+            half_even(r.total, r.n)
+            if lifetime
+            else half_even(sa.func.sum(r.total), sa.func.sum(r.n))
+        )
+    elif definition.aggregation == "min":
+        value = r.low if lifetime else sa.func.min(r.low)
+    else:
+        value = r.high if lifetime else sa.func.max(r.high)
+    folded = sa.select(value).where(*where).scalar_subquery()
+    # No roll-up yet is an empty one: no events and a total of 0.
+    return sa.func.coalesce(folded, 0) if definition.aggregation in ("count", "sum") else folded
+
+
+def customer_columns(
+    workspace_id: UUID,
+    definitions: list[Definition],
+    now: datetime,
+    tier: Callable[[str], SqlExpr],
+) -> Columns:
+    """The fields of customers as ``view`` shows them at ``now``, for a FROM of the
+    ``customers`` table (not aliased) restricted to ``workspace_id``.
+
+    ``metric`` knows the built-ins, ``<type>_count`` (NULL for a type the customer never had)
+    and the given definitions (NULL while pending); any other name raises ``KeyError``.
+    ``tier`` is the caller's.
+    """
+    today = utc_day(now)
+    workspace = sa.literal(workspace_id, PG_UUID(as_uuid=True))
+    builtins = _builtins(workspace, today)
+    user = {definition.name: definition for definition in definitions}
+
+    def metric(name: str) -> SqlExpr:
+        if name in builtins:
+            return builtins[name]
+        if name in user:
+            return _user_metric(user[name], workspace, today)
+        if is_event_count(name):
+            event_type = sa.literal(name.removesuffix("_count"), sa.Text())
+            return sa.cast(customers.c.event_counts.op("->>")(event_type), sa.Integer())
+        raise KeyError(name)
+
+    return Columns(
+        metric=metric, traits=customers.c.traits, tier=tier, created_at=customers.c.created_at
+    )

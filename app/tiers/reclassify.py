@@ -1,0 +1,310 @@
+"""Re-classifying many customers at once, set-based: the SQL engine of the tier rules.
+
+Per scheme (in dependency order) one statement classifies a set of customers: the condition
+compiler (``app.rules.compile``) over the metric expressions of ``app.customers.columns``
+gives each customer's qualifying tier, and the same movement rules as ``app.tiers.policy``
+(immediate upgrades, downgrades held back by grace and tenure) decide the new assignment; the
+changed assignments, their history rows and an earlier ``next_review_at`` (a rule's time
+comparison that will flip, a pending downgrade) are written in the same statement.
+
+Callers hold the customers' row locks, as every other writer does, so an event for a customer
+is classified either before the chunk (and the chunk re-classifies it under the new rules) or
+after it (and sees the new rules itself): no change is lost or recorded twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.customers.columns import customer_columns
+from app.db import Record
+from app.db.tables import customer_tiers, customers
+from app.jobs import service as jobs
+from app.metrics import service as user_metrics
+from app.metrics.aggregate import Definition
+from app.rules.compile import TZ, Columns, SqlExpr, compile_condition, compile_next_flip
+from app.tiers import RECLASSIFY_JOB
+from app.tiers import repository as tiers
+from app.tiers.policy import Reason, Scheme, dependency_order
+
+CHUNK = 1000
+
+
+def _tier_of(workspace_id: UUID) -> Any:
+    def tier(scheme: str) -> SqlExpr:
+        t = customer_tiers.c
+        return (
+            sa.select(t.tier)
+            .where(
+                t.workspace_id == sa.literal(workspace_id, sa.Uuid()),
+                t.customer_id == customers.c.customer_id,
+                t.scheme_key == sa.literal(scheme, sa.Text()),
+            )
+            .scalar_subquery()
+        )
+
+    return tier
+
+
+def _facts(
+    scheme: Scheme, columns: Columns, workspace_id: UUID, ids: list[str], now: datetime
+) -> sa.Select[Any]:
+    """Per customer: the tier it qualifies for and the next moment a rule's time comparison
+    flips for it."""
+    qualified = sa.case(
+        *(
+            (compile_condition(tier.condition, columns, now), sa.literal(tier.key, sa.Text()))
+            for tier in scheme.tiers
+        ),
+        else_=sa.literal(scheme.default_tier, sa.Text()),
+    )
+    flips = [compile_next_flip(tier.condition, columns, now) for tier in scheme.tiers]
+    flip = flips[0] if len(flips) == 1 else sa.func.least(*flips, type_=TZ)
+    return sa.select(
+        customers.c.customer_id, qualified.label("qualified"), flip.label("flip")
+    ).where(
+        customers.c.workspace_id == sa.literal(workspace_id, sa.Uuid()),
+        customers.c.customer_id == sa.any_(sa.literal(ids, ARRAY(sa.Text()))),
+    )
+
+
+# The movement rules of app.tiers.policy.decide, over every customer of the chunk at once.
+_APPLY = """
+WITH facts AS ({facts}),
+current AS (
+    SELECT f.customer_id, f.qualified, f.flip,
+           t.tier AS held, t.version AS held_version, t.since AS held_since,
+           t.downgrade_to AS held_to, t.downgrade_since AS held_stopped,
+           t.downgrade_at AS held_at,
+           array_position({keys}, f.qualified) AS wanted_rank,
+           array_position({keys}, t.tier) AS held_rank,
+           COALESCE(t.downgrade_since, {now}) AS stopped
+    FROM facts f
+    LEFT JOIN customer_tiers t
+      ON t.workspace_id = {ws} AND t.customer_id = f.customer_id AND t.scheme_key = {scheme}
+),
+timed AS (
+    SELECT c.*,
+           CASE WHEN {grace} THEN GREATEST(
+               CAST(CAST(c.stopped AT TIME ZONE 'UTC' AS date) + {grace_days} AS timestamp)
+                   AT TIME ZONE 'UTC',
+               CAST(CAST(c.held_since AT TIME ZONE 'UTC' AS date) + {min_days} AS timestamp)
+                   AT TIME ZONE 'UTC')
+           ELSE {now} END AS due
+    FROM current c
+),
+decided AS (
+    SELECT t.*,
+           CASE
+               WHEN t.held IS NULL THEN 'assign'
+               WHEN t.held = t.qualified THEN 'keep'
+               WHEN t.held_rank IS NULL OR t.wanted_rank < t.held_rank THEN 'move'
+               WHEN t.due <= {now} THEN 'move'
+               ELSE 'hold'
+           END AS action
+    FROM timed t
+),
+next AS (
+    SELECT d.*,
+           CASE WHEN d.action = 'hold' THEN d.held ELSE d.qualified END AS tier,
+           CASE WHEN d.action IN ('assign', 'move') THEN {now}
+                ELSE d.held_since END AS since,
+           CASE WHEN d.action = 'hold' THEN d.qualified END AS downgrade_to,
+           CASE WHEN d.action = 'hold' THEN d.stopped END AS downgrade_since,
+           CASE WHEN d.action = 'hold' THEN d.due END AS downgrade_at
+    FROM decided d
+),
+saved AS (
+    INSERT INTO customer_tiers AS t (
+        workspace_id, customer_id, scheme_key, tier, version, since,
+        downgrade_to, downgrade_since, downgrade_at
+    )
+    SELECT {ws}, n.customer_id, {scheme}, n.tier, {version}, n.since,
+           n.downgrade_to, n.downgrade_since, n.downgrade_at
+    FROM next n
+    WHERE (n.held, n.held_version, n.held_since, n.held_to, n.held_stopped, n.held_at)
+          IS DISTINCT FROM
+          (n.tier, {version}, n.since, n.downgrade_to, n.downgrade_since, n.downgrade_at)
+    ORDER BY n.customer_id
+    ON CONFLICT (workspace_id, customer_id, scheme_key) DO UPDATE SET
+        tier = EXCLUDED.tier, version = EXCLUDED.version, since = EXCLUDED.since,
+        downgrade_to = EXCLUDED.downgrade_to, downgrade_since = EXCLUDED.downgrade_since,
+        downgrade_at = EXCLUDED.downgrade_at
+),
+history AS (
+    INSERT INTO tier_history (
+        workspace_id, customer_id, scheme_key, version, from_tier, to_tier,
+        changed_at, reason, cause
+    )
+    SELECT {ws}, n.customer_id, {scheme}, {version}, n.held, n.qualified, {now},
+           CASE WHEN {grace} AND n.action = 'move' AND n.held_stopped IS NOT NULL
+                     AND n.held_rank IS NOT NULL AND n.wanted_rank > n.held_rank
+                THEN 'grace_expired' ELSE {reason} END,
+           {cause}
+    FROM next n
+    WHERE n.action IN ('assign', 'move')
+    ORDER BY n.customer_id
+),
+review AS (
+    UPDATE customers AS c
+    SET next_review_at = LEAST(c.next_review_at, r.at)
+    FROM (SELECT customer_id, LEAST(flip, downgrade_at) AS at FROM next) AS r
+    WHERE c.workspace_id = {ws} AND c.customer_id = r.customer_id AND r.at IS NOT NULL
+      AND (c.next_review_at IS NULL OR r.at < c.next_review_at)
+)
+SELECT count(*) FILTER (WHERE action IN ('assign', 'move')) FROM next
+"""
+
+
+async def classify_scheme(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    scheme: Scheme,
+    columns: Columns,
+    ids: list[str],
+    now: datetime,
+    reason: Reason,
+    cause: dict[str, Any],
+    *,
+    grace: bool = True,
+) -> int:
+    """Classifies the customers ``ids`` in one scheme; returns how many changed tier."""
+    compiled = _facts(scheme, columns, workspace_id, ids, now).compile(dialect=conn.dialect)
+    args = [compiled.params[name] for name in compiled.positiontup or ()]
+    # The compiled facts number their parameters $1..$n; this statement's own follow them.
+    own: dict[str, tuple[Any, str]] = {
+        "keys": (scheme.tier_keys, "text[]"),
+        "ws": (workspace_id, "uuid"),
+        "scheme": (scheme.key, "text"),
+        "version": (scheme.version, "integer"),
+        "now": (now, "timestamptz"),
+        "grace": (grace, "boolean"),
+        "grace_days": (scheme.grace_days, "integer"),
+        "min_days": (scheme.min_days_in_tier, "integer"),
+        "reason": (reason, "text"),
+        "cause": (json.dumps(cause), "jsonb"),
+    }
+    placeholders = {}
+    for name, (value, sql_type) in own.items():
+        args.append(value)
+        placeholders[name] = f"CAST(${len(args)} AS {sql_type})"
+    statement = _APPLY.format(facts=str(compiled), **placeholders)
+    result = await conn.exec_driver_sql(statement, tuple(args))
+    return int(result.scalar_one())
+
+
+def affected(schemes: list[Scheme], changed: Iterable[str]) -> list[Scheme]:
+    """The schemes in ``changed`` and every scheme that reads their tiers, in dependency
+    order."""
+    reached = set(changed)
+    order = dependency_order({s.key: s.reads_schemes for s in schemes})
+    by_key = {s.key: s for s in schemes}
+    for key in order:  # a reader comes after what it reads, so one pass suffices
+        if by_key[key].reads_schemes & reached:
+            reached.add(key)
+    return [by_key[key] for key in order if key in reached]
+
+
+async def classify_customers(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    schemes: list[Scheme],
+    definitions: list[Definition],
+    ids: list[str],
+    now: datetime,
+    reason: Reason,
+    cause: dict[str, Any],
+    *,
+    without_grace: str | None = None,
+) -> int:
+    """Classifies the customers ``ids`` (whose rows the caller holds locked) in the given
+    schemes, in order; a scheme reading a metric still being backfilled waits for it.
+    ``without_grace`` names a scheme whose downgrades apply at once."""
+    if not ids:
+        return 0
+    pending = {d.name for d in definitions if not d.ready}
+    columns = customer_columns(workspace_id, definitions, now, _tier_of(workspace_id))
+    changed = 0
+    for scheme in schemes:
+        if scheme.reads_metrics & pending:
+            continue
+        changed += await classify_scheme(
+            conn,
+            workspace_id,
+            scheme,
+            columns,
+            ids,
+            now,
+            reason,
+            cause,
+            grace=scheme.key != without_grace,
+        )
+    return changed
+
+
+async def _lock_chunk(conn: AsyncConnection, workspace_id: UUID, after: str | None) -> list[str]:
+    result = await conn.execute(
+        sa.text(
+            "SELECT customer_id FROM customers WHERE workspace_id = :ws "
+            "AND customer_id > :after ORDER BY customer_id LIMIT :n FOR UPDATE"
+        ),
+        {"ws": workspace_id, "after": after or "", "n": CHUNK},
+    )
+    return list(result.scalars())
+
+
+async def _count(conn: AsyncConnection, workspace_id: UUID) -> int:
+    result = await conn.execute(
+        sa.text("SELECT count(*) FROM customers WHERE workspace_id = :ws"), {"ws": workspace_id}
+    )
+    return int(result.scalar_one())
+
+
+def _targets(job: Record, schemes: list[Scheme]) -> tuple[list[Scheme], str | None]:
+    """Which schemes the job re-classifies, and the one saved without grace on change."""
+    params = job.params
+    if params["reason"] == "rule_change":
+        current = next((s for s in schemes if s.key == params["scheme"]), None)
+        if current is None or current.version != params["version"]:
+            return [], None  # archived, or superseded by a newer version with its own job
+        without_grace = None if current.grace_on_change else current.key
+        return affected(schemes, [current.key]), without_grace
+    metrics = set(params["metrics"])
+    return affected(schemes, [s.key for s in schemes if s.reads_metrics & metrics]), None
+
+
+@jobs.handler(RECLASSIFY_JOB)
+async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
+    """Applies the current rules to the next chunk of customers, under their row locks."""
+    schemes, without_grace = _targets(job, await tiers.active_schemes(conn, job.workspace_id))
+    if not schemes:
+        return jobs.Progress(cursor=job.cursor, done=job.done, total=job.total, finished=True)
+    total = job.total if job.total is not None else await _count(conn, job.workspace_id)
+    ids = await _lock_chunk(conn, job.workspace_id, job.cursor)
+    definitions = await user_metrics.definitions(conn, job.workspace_id)
+    cause = {k: v for k, v in job.params.items() if k != "reason"} | {"job_id": str(job.id)}
+    await classify_customers(
+        conn,
+        job.workspace_id,
+        schemes,
+        definitions,
+        ids,
+        now,
+        job.params["reason"],
+        cause,
+        without_grace=without_grace,
+    )
+    return jobs.Progress(
+        cursor=ids[-1] if ids else job.cursor,
+        done=job.done + len(ids),
+        total=total,
+        finished=len(ids) < CHUNK,
+    )

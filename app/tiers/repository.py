@@ -1,0 +1,304 @@
+"""Queries for schemes, their versions, customers' tiers and the tier history."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db import Record
+from app.tiers.policy import Assignment, Change, Scheme, parse_stored
+
+_ACTIVE = text(
+    """
+    SELECT s.key, s.version, CAST(v.definition AS text) AS definition
+    FROM schemes s
+    JOIN scheme_versions v
+      ON v.workspace_id = s.workspace_id AND v.scheme_key = s.key AND v.version = s.version
+    WHERE s.workspace_id = :ws AND s.archived_at IS NULL
+    ORDER BY s.key
+    """
+)
+
+
+async def active_schemes(conn: AsyncConnection, workspace_id: UUID) -> list[Scheme]:
+    rows = (await conn.execute(_ACTIVE, {"ws": workspace_id})).all()
+    return [parse_stored(row.key, row.version, row.definition) for row in rows]
+
+
+async def lock_schemes(conn: AsyncConnection, workspace_id: UUID) -> None:
+    """Serialises changes to a workspace's schemes, so that two saves cannot each pass the
+    cycle check against the other's old version."""
+    await conn.execute(
+        text(
+            "SELECT pg_advisory_xact_lock("
+            "hashtextextended('schemes:' || CAST(CAST(:ws AS uuid) AS text), 0))"
+        ),
+        {"ws": workspace_id},
+    )
+
+
+_WITH_CURRENT_VERSION = """
+    SELECT s.key, s.version, s.created_at, s.updated_at, s.archived_at,
+           v.definition, v.saved_by, v.saved_at, v.job_id
+    FROM schemes s
+    JOIN scheme_versions v
+      ON v.workspace_id = s.workspace_id AND v.scheme_key = s.key AND v.version = s.version
+"""
+
+
+async def get_scheme(conn: AsyncConnection, workspace_id: UUID, key: str) -> Record | None:
+    result = await conn.execute(
+        text(f"{_WITH_CURRENT_VERSION} WHERE s.workspace_id = :ws AND s.key = :key"),
+        {"ws": workspace_id, "key": key},
+    )
+    return result.first()
+
+
+async def scheme_page(
+    conn: AsyncConnection, workspace_id: UUID, after: str | None, limit: int, archived: bool
+) -> list[Record]:
+    result = await conn.execute(
+        text(
+            f"""
+            {_WITH_CURRENT_VERSION}
+            WHERE s.workspace_id = :ws AND s.key > :after
+              AND (:archived OR s.archived_at IS NULL)
+            ORDER BY s.key
+            LIMIT :limit
+            """
+        ),
+        {"ws": workspace_id, "after": after or "", "limit": limit + 1, "archived": archived},
+    )
+    return list(result.all())
+
+
+async def get_version(
+    conn: AsyncConnection, workspace_id: UUID, key: str, version: int
+) -> Record | None:
+    result = await conn.execute(
+        text(
+            "SELECT scheme_key AS key, version, definition, saved_by, saved_at, job_id "
+            "FROM scheme_versions "
+            "WHERE workspace_id = :ws AND scheme_key = :key AND version = :version"
+        ),
+        {"ws": workspace_id, "key": key, "version": version},
+    )
+    return result.first()
+
+
+async def save_version(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    key: str,
+    definition: dict[str, Any],
+    saved_by: UUID | None,
+    now: datetime,
+) -> tuple[int, bool]:
+    """Stores a new version and makes it current (un-archiving the scheme); returns the
+    version number and whether the scheme is new."""
+    row = (
+        await conn.execute(
+            text(
+                """
+                INSERT INTO schemes AS s (workspace_id, key, version, created_at, updated_at)
+                VALUES (:ws, :key, 1, :now, :now)
+                ON CONFLICT (workspace_id, key) DO UPDATE
+                SET version = s.version + 1, updated_at = EXCLUDED.updated_at,
+                    archived_at = NULL
+                RETURNING version, (xmax = 0) AS created
+                """
+            ),
+            {"ws": workspace_id, "key": key, "now": now},
+        )
+    ).one()
+    await conn.execute(
+        text(
+            """
+            INSERT INTO scheme_versions
+                (workspace_id, scheme_key, version, definition, saved_by, saved_at)
+            VALUES (:ws, :key, :version, CAST(:definition AS jsonb), :saved_by, :now)
+            """
+        ),
+        {
+            "ws": workspace_id,
+            "key": key,
+            "version": row.version,
+            "definition": json.dumps(definition),
+            "saved_by": saved_by,
+            "now": now,
+        },
+    )
+    return int(row.version), bool(row.created)
+
+
+async def set_version_job(
+    conn: AsyncConnection, workspace_id: UUID, key: str, version: int, job_id: UUID
+) -> None:
+    await conn.execute(
+        text(
+            "UPDATE scheme_versions SET job_id = :job "
+            "WHERE workspace_id = :ws AND scheme_key = :key AND version = :version"
+        ),
+        {"ws": workspace_id, "key": key, "version": version, "job": job_id},
+    )
+
+
+async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: datetime) -> bool:
+    """Archives the scheme and drops its current assignments (the history stays)."""
+    result = await conn.execute(
+        text(
+            "UPDATE schemes SET archived_at = :now, updated_at = :now "
+            "WHERE workspace_id = :ws AND key = :key AND archived_at IS NULL RETURNING 1"
+        ),
+        {"ws": workspace_id, "key": key, "now": now},
+    )
+    if result.first() is None:
+        return False
+    await conn.execute(
+        text("DELETE FROM customer_tiers WHERE workspace_id = :ws AND scheme_key = :key"),
+        {"ws": workspace_id, "key": key},
+    )
+    return True
+
+
+def _assignment(row: Record) -> Assignment:
+    return Assignment(
+        tier=row.tier,
+        version=row.version,
+        since=row.since,
+        downgrade_to=row.downgrade_to,
+        downgrade_since=row.downgrade_since,
+        downgrade_at=row.downgrade_at,
+    )
+
+
+async def assignments(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str
+) -> dict[str, Assignment]:
+    result = await conn.execute(
+        text(
+            "SELECT * FROM customer_tiers WHERE workspace_id = :ws AND customer_id = :cid "
+            "ORDER BY scheme_key"
+        ),
+        {"ws": workspace_id, "cid": customer_id},
+    )
+    return {row.scheme_key: _assignment(row) for row in result}
+
+
+_SAVE_ASSIGNMENTS = text(
+    """
+    INSERT INTO customer_tiers AS t (
+        workspace_id, customer_id, scheme_key, tier, version, since,
+        downgrade_to, downgrade_since, downgrade_at
+    )
+    SELECT CAST(:ws AS uuid), CAST(:cid AS text), a.scheme_key, a.tier, a.version, a.since,
+           a.downgrade_to, a.downgrade_since, a.downgrade_at
+    FROM json_to_recordset(CAST(:rows AS json)) AS a(
+        scheme_key text, tier text, version integer, since timestamptz,
+        downgrade_to text, downgrade_since timestamptz, downgrade_at timestamptz
+    )
+    ON CONFLICT (workspace_id, customer_id, scheme_key) DO UPDATE SET
+        tier = EXCLUDED.tier, version = EXCLUDED.version, since = EXCLUDED.since,
+        downgrade_to = EXCLUDED.downgrade_to, downgrade_since = EXCLUDED.downgrade_since,
+        downgrade_at = EXCLUDED.downgrade_at
+    """
+)
+
+_ADD_HISTORY = text(
+    """
+    INSERT INTO tier_history (
+        workspace_id, customer_id, scheme_key, version, from_tier, to_tier,
+        changed_at, reason, cause
+    )
+    SELECT CAST(:ws AS uuid), CAST(:cid AS text), h.scheme_key, h.version, h.from_tier,
+           h.to_tier, CAST(:at AS timestamptz), h.reason, CAST(:cause AS jsonb)
+    FROM json_to_recordset(CAST(:rows AS json)) AS h(
+        scheme_key text, version integer, from_tier text, to_tier text, reason text
+    )
+    """
+)
+
+
+async def save_assignments(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    changed: dict[str, Assignment],
+    history: list[Change],
+    at: datetime,
+    cause: dict[str, Any],
+) -> None:
+    """Writes the assignments that differ from the stored ones and the changes' history."""
+    if changed:
+        rows = [
+            {
+                "scheme_key": key,
+                "tier": a.tier,
+                "version": a.version,
+                "since": a.since.isoformat(),
+                "downgrade_to": a.downgrade_to,
+                "downgrade_since": a.downgrade_since and a.downgrade_since.isoformat(),
+                "downgrade_at": a.downgrade_at and a.downgrade_at.isoformat(),
+            }
+            for key, a in changed.items()
+        ]
+        await conn.execute(
+            _SAVE_ASSIGNMENTS, {"ws": workspace_id, "cid": customer_id, "rows": json.dumps(rows)}
+        )
+    if history:
+        rows = [
+            {
+                "scheme_key": c.scheme,
+                "version": c.version,
+                "from_tier": c.from_tier,
+                "to_tier": c.to_tier,
+                "reason": c.reason,
+            }
+            for c in history
+        ]
+        await conn.execute(
+            _ADD_HISTORY,
+            {
+                "ws": workspace_id,
+                "cid": customer_id,
+                "rows": json.dumps(rows),
+                "at": at,
+                "cause": json.dumps(cause),
+            },
+        )
+
+
+async def history_page(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    scheme: str | None,
+    before: int | None,
+    limit: int,
+) -> list[Record]:
+    """Newest first (``limit + 1`` rows: see pagination)."""
+    result = await conn.execute(
+        text(
+            """
+            SELECT * FROM tier_history
+            WHERE workspace_id = :ws AND customer_id = :cid
+              AND (CAST(:scheme AS text) IS NULL OR scheme_key = :scheme)
+              AND (CAST(:before AS bigint) IS NULL OR seq < :before)
+            ORDER BY seq DESC
+            LIMIT :limit
+            """
+        ),
+        {
+            "ws": workspace_id,
+            "cid": customer_id,
+            "scheme": scheme,
+            "before": before,
+            "limit": limit + 1,
+        },
+    )
+    return list(result.all())

@@ -1,0 +1,234 @@
+"""Schemes (versioned, checked against the workspace) and classifying one customer.
+
+Every trigger that touches one customer — an event, a trait change, a due review — goes
+through ``refresh``, inside the caller's transaction and under the customer's row lock. A new
+version is applied to everyone by the ``reclassify`` job (``app.tiers.reclassify``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.customers import repository as customers
+from app.customers.service import CustomerNotFound, row_of, view
+from app.db import Record
+from app.errors import Conflict, NotFound, Unprocessable
+from app.jobs import service as jobs
+from app.metrics import service as user_metrics
+from app.metrics.aggregate import Definition
+from app.pagination import InvalidCursor, decode_cursor
+from app.rules.fields import ConditionError, FieldCatalog, check
+from app.tiers import RECLASSIFY_JOB, repository
+from app.tiers.policy import (
+    Change,
+    Reason,
+    Scheme,
+    SchemeCycle,
+    classify,
+    dependency_order,
+    next_review,
+    scheme_from_definition,
+    shown,
+)
+from app.tiers.schemas import SchemeIn
+
+
+class SchemeNotFound(NotFound):
+    pass
+
+
+class SchemeVersionNotFound(NotFound):
+    pass
+
+
+class SchemeInUse(Conflict):
+    slug, title = "scheme-in-use", "Another scheme reads this scheme's tiers"
+
+
+class InvalidScheme(Unprocessable):
+    slug, title = "validation-error", "Request validation failed"
+
+
+async def describe(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
+) -> dict[str, Any]:
+    """The customer as the API shows it at ``now``, changing nothing; ``next_review_at``
+    includes the moments its rules' time comparisons flip and pending downgrades fall due."""
+    row = await row_of(conn, workspace_id, customer_id)
+    current = await repository.assignments(conn, workspace_id, customer_id)
+    customer = await view(conn, workspace_id, row, now, None, current)
+    schemes = await repository.active_schemes(conn, workspace_id)
+    moments = [customer["next_review_at"], next_review(schemes, customer, current, now)]
+    customer["next_review_at"] = min((m for m in moments if m is not None), default=None)
+    return customer
+
+
+def _invalid(errors: list[dict[str, str]]) -> InvalidScheme:
+    first = errors[0]
+    return InvalidScheme(f"{first['field']}: {first['message']}", errors=errors)
+
+
+def _catalog(definitions: list[Definition], schemes: list[Scheme]) -> FieldCatalog:
+    return FieldCatalog.for_workspace(definitions, {s.key: s.tier_keys for s in schemes})
+
+
+def _condition_errors(scheme: Scheme, catalog: FieldCatalog) -> list[ConditionError]:
+    return [
+        ConditionError(f"tiers.{i}.condition.{e.path}".rstrip("."), e.message, e.code)
+        for i, tier in enumerate(scheme.tiers)
+        for e in check(tier.condition, catalog)
+    ]
+
+
+async def _check(conn: AsyncConnection, workspace_id: UUID, proposed: Scheme) -> None:
+    """Everything the proposed version refers to exists, nothing another scheme reads from
+    it disappears, and no two schemes read each other's tiers in a cycle."""
+    others = [s for s in await repository.active_schemes(conn, workspace_id)]
+    others = [s for s in others if s.key != proposed.key]
+    catalog = _catalog(await user_metrics.definitions(conn, workspace_id), [*others, proposed])
+    errors = [e.field_error("") for e in _condition_errors(proposed, catalog)]
+    for other in others:
+        if proposed.key in other.reads_schemes:
+            errors += [
+                {
+                    "field": "tiers",
+                    "message": f"scheme '{other.key}' reads this scheme's tiers and would "
+                    f"break: {e.path}: {e.message}",
+                    "code": "tier_in_use",
+                }
+                for e in _condition_errors(other, catalog)
+            ]
+    if errors:
+        raise _invalid(errors)
+    try:
+        dependency_order({s.key: s.reads_schemes for s in [*others, proposed]})
+    except SchemeCycle as cycle:
+        raise _invalid(
+            [
+                {
+                    "field": "tiers",
+                    "message": "schemes would read each other's tiers in a cycle: "
+                    + " -> ".join(cycle.keys),
+                    "code": "scheme_cycle",
+                }
+            ]
+        ) from None
+
+
+async def put(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    key: str,
+    body: SchemeIn,
+    saved_by: UUID | None,
+    now: datetime,
+) -> tuple[Record, bool]:
+    """Saves a new version and queues its application to every customer."""
+    definition = body.model_dump(mode="json", by_alias=True)
+    await repository.lock_schemes(conn, workspace_id)
+    await _check(conn, workspace_id, scheme_from_definition(key, 0, definition))
+    version, created = await repository.save_version(
+        conn, workspace_id, key, definition, saved_by, now
+    )
+    job_id = await jobs.create(
+        conn,
+        workspace_id,
+        RECLASSIFY_JOB,
+        {"reason": "rule_change", "scheme": key, "version": version},
+        now,
+    )
+    await repository.set_version_job(conn, workspace_id, key, version, job_id)
+    return await get(conn, workspace_id, key), created
+
+
+async def get(conn: AsyncConnection, workspace_id: UUID, key: str) -> Record:
+    row = await repository.get_scheme(conn, workspace_id, key)
+    if row is None:
+        raise SchemeNotFound(f"No scheme '{key}' in this workspace.")
+    return row
+
+
+async def get_version(conn: AsyncConnection, workspace_id: UUID, key: str, version: int) -> Record:
+    await get(conn, workspace_id, key)
+    row = await repository.get_version(conn, workspace_id, key, version)
+    if row is None:
+        raise SchemeVersionNotFound(f"Scheme '{key}' has no version {version}.")
+    return row
+
+
+async def list_page(
+    conn: AsyncConnection, workspace_id: UUID, cursor: str | None, limit: int, archived: bool
+) -> list[Record]:
+    after = decode_cursor(cursor, 1)[0] if cursor is not None else None
+    return await repository.scheme_page(conn, workspace_id, after, limit, archived)
+
+
+async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: datetime) -> None:
+    """Archives the scheme: customers lose their tier in it, the history and versions stay."""
+    await repository.lock_schemes(conn, workspace_id)
+    row = await get(conn, workspace_id, key)
+    if row.archived_at is not None:
+        return
+    readers = sorted(
+        s.key for s in await repository.active_schemes(conn, workspace_id) if key in s.reads_schemes
+    )
+    if readers:
+        raise SchemeInUse(
+            f"Scheme '{key}' is read by {', '.join(readers)}; change those first.",
+            schemes=readers,
+        )
+    await repository.archive(conn, workspace_id, key, now)
+
+
+async def refresh(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    row: Record,
+    now: datetime,
+    reason: Reason,
+    cause: dict[str, Any],
+    definitions: list[Definition] | None = None,
+) -> tuple[dict[str, Any], list[Change]]:
+    """Re-classifies one customer (whose row the caller holds locked) in every active scheme;
+    stores the new tiers, their history and the next review. Returns the customer as the API
+    shows it, and the changes."""
+    current = await repository.assignments(conn, workspace_id, row.customer_id)
+    customer = await view(conn, workspace_id, row, now, definitions, current)
+    schemes = await repository.active_schemes(conn, workspace_id)
+    result = classify(
+        schemes, customer, current, now, reason, pending_metrics=customer["pending_metrics"]
+    )
+    await repository.save_assignments(
+        conn, workspace_id, row.customer_id, result.changed, result.changes, now, cause
+    )
+    customer["tiers"] = shown(result.assignments)
+    moments = [m for m in (customer["next_review_at"], result.next_review_at) if m is not None]
+    customer["next_review_at"] = min(moments, default=None)
+    if customer["next_review_at"] != row.next_review_at:
+        await customers.set_next_review(
+            conn, workspace_id, row.customer_id, customer["next_review_at"]
+        )
+    return customer, result.changes
+
+
+async def history_page(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    scheme: str | None,
+    cursor: str | None,
+    limit: int,
+) -> list[Record]:
+    if await customers.get(conn, workspace_id, customer_id) is None:
+        raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
+    before = None
+    if cursor is not None:
+        try:
+            before = int(decode_cursor(cursor, 1)[0])
+        except (TypeError, ValueError) as error:
+            raise InvalidCursor("The cursor is not one this service issued.") from error
+    return await repository.history_page(conn, workspace_id, customer_id, scheme, before, limit)
