@@ -1,10 +1,11 @@
-"""The ``tierline`` command: serve, migrate, keys, import, openapi."""
+"""The ``tierline`` command: serve, worker, migrate, keys, import, openapi."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -84,6 +85,33 @@ def cmd_serve(args: argparse.Namespace) -> None:
         http="auto",
         timeout_graceful_shutdown=30,
     )
+
+
+async def _work(url: str, settings: Settings) -> None:
+    from app.clock import SystemClock
+    from app.db.engine import create_engine
+    from app.main import BACKGROUND_LOOPS
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    engine = create_engine(url, settings.db_pool_size)
+    try:
+        await asyncio.gather(*(work(engine, SystemClock(), stop) for work in BACKGROUND_LOOPS))
+    finally:
+        await engine.dispose()
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from app.db.migrate import upgrade
+    from app.observability import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    url = resolve_database_url(settings)
+    upgrade(url)
+    asyncio.run(_work(url, settings))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -216,6 +244,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default TIERLINE_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default TIERLINE_PORT or 8000")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker",
+        help="run background jobs and the review scheduler, without the API",
+        description="Runs what `serve` runs beside the API (metric backfills, reclassification "
+        "jobs, the review scheduler) until SIGINT or SIGTERM. Any number may run at once; "
+        "set TIERLINE_BACKGROUND_WORKERS=false on the API processes to leave the work to them.",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.add_argument("--revision", default="head")

@@ -47,6 +47,10 @@ until it is null. `limit` is 1 to 1000 (default 100).
 **Money** is exact decimal and always travels as a string (`"129.90"`).
 """
 
+BACKGROUND_LOOPS = (job_runner.work, review_scheduler.work)
+"""What runs beside the API (``TIERLINE_BACKGROUND_WORKERS``) or alone (``tierline worker``):
+the job runner and the review scheduler. Any number of processes may run them at once."""
+
 TAGS = [
     {"name": "Events", "description": "Send customer events, one by one or in batches."},
     {"name": "Customers", "description": "Profiles, traits, metrics and erasure."},
@@ -90,7 +94,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         if settings.background_workers:
             workers = [
                 asyncio.create_task(loop(app.state.engine, app.state.clock, stop))
-                for loop in (job_runner.work, review_scheduler.work)
+                for loop in BACKGROUND_LOOPS
             ]
         try:
             yield
