@@ -87,8 +87,9 @@ async def get_metric(name: Name, conn: Transaction, principal: Reader) -> Metric
     "/{name}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a metric definition",
-    description="Roll-ups no other definition uses are deleted with it.",
-    responses=problems(404),
+    description="Roll-ups no other definition uses are deleted with it. `409` while a "
+    "scheme's rules read the metric.",
+    responses=problems(404, 409),
 )
 async def delete_metric(name: Name, conn: Transaction, principal: Writer) -> None:
     await service.delete(conn, principal.workspace_id, name)

@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.clock import utc_day
 from app.customers.metrics import BUILTIN_METRICS, window_start
 from app.db import Record
-from app.errors import NotFound, Unprocessable
+from app.errors import Conflict, NotFound, Unprocessable
 from app.jobs import service as jobs
 from app.metrics import repository
 from app.metrics.aggregate import AMOUNT, Definition, Rollup, evaluate, fold, property_value
 from app.pagination import InvalidCursor, decode_cursor
 from app.tiers import RECLASSIFY_JOB
+from app.tiers import repository as tiers
 
 BACKFILL_JOB = "metric_backfill"
 BACKFILL_CHUNK = 500
@@ -106,7 +107,20 @@ async def list_page(
     return await repository.definition_page(conn, workspace_id, after, limit)
 
 
+class MetricInUse(Conflict):
+    slug, title = "metric-in-use", "A scheme's rules read this metric"
+
+
 async def delete(conn: AsyncConnection, workspace_id: UUID, name: str) -> None:
+    await tiers.lock_schemes(conn, workspace_id)  # no scheme starts reading it meanwhile
+    readers = [
+        s.key for s in await tiers.active_schemes(conn, workspace_id) if name in s.reads_metrics
+    ]
+    if readers:
+        raise MetricInUse(
+            f"Metric '{name}' is read by the schemes {', '.join(readers)}; change them first.",
+            schemes=readers,
+        )
     if not await repository.delete_definition(conn, workspace_id, name):
         raise MetricNotFound(f"No metric '{name}' in this workspace.")
     await repository.drop_unused_sources(conn, workspace_id)

@@ -455,3 +455,38 @@ async def test_a_backfill_batch_classifies_with_reason_import(
         body = await customer(client, admin_key, customer_id)
         assert body["tiers"]["value"]["tier"] == tier
         assert await history(client, admin_key, customer_id) == [(None, tier, "import", iso(T0))]
+
+
+async def test_a_metric_a_scheme_reads_cannot_be_deleted(
+    app: Any, client: httpx.AsyncClient, admin_key: str, clock: FrozenClock
+) -> None:
+    for name, event_type in (("tickets_90d", "support_ticket"), ("visits_30d", "visit")):
+        await client.put(
+            f"/v1/metrics/{name}",
+            json={"event_type": event_type, "aggregation": "count", "window_days": 30},
+            headers=bearer(admin_key),
+        )
+    care = {
+        "name": "Care",
+        "tiers": [
+            {
+                "key": "needs_care",
+                "name": "Needs care",
+                "condition": {"field": "metrics.tickets_90d", "op": "gte", "value": 2},
+            }
+        ],
+        "default_tier": "fine",
+    }
+    await put_scheme(client, admin_key, care, "care")
+    refused = await client.delete("/v1/metrics/tickets_90d", headers=bearer(admin_key))
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["schemes"] == ["care"]
+    assert (
+        await client.get("/v1/metrics/tickets_90d", headers=bearer(admin_key))
+    ).status_code == 200
+    unused = await client.delete("/v1/metrics/visits_30d", headers=bearer(admin_key))
+    assert unused.status_code == 204
+    assert (await client.delete("/v1/schemes/care", headers=bearer(admin_key))).status_code == 204
+    freed = await client.delete("/v1/metrics/tickets_90d", headers=bearer(admin_key))
+    assert freed.status_code == 204
