@@ -100,17 +100,21 @@ async def save_version(
     now: datetime,
 ) -> tuple[int, bool]:
     """Stores a new version and makes it current (un-archiving the scheme); returns the
-    version number and whether the scheme is new."""
+    version number and whether the scheme is new or was archived."""
     row = (
         await conn.execute(
             text(
                 """
+                WITH before AS (
+                    SELECT archived_at FROM schemes WHERE workspace_id = :ws AND key = :key
+                )
                 INSERT INTO schemes AS s (workspace_id, key, version, created_at, updated_at)
                 VALUES (:ws, :key, 1, :now, :now)
                 ON CONFLICT (workspace_id, key) DO UPDATE
                 SET version = s.version + 1, updated_at = EXCLUDED.updated_at,
                     archived_at = NULL
-                RETURNING version, (xmax = 0) AS created
+                RETURNING version,
+                    (xmax = 0 OR (SELECT archived_at FROM before) IS NOT NULL) AS created
                 """
             ),
             {"ws": workspace_id, "key": key, "now": now},

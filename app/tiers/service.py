@@ -7,6 +7,7 @@ version is applied to everyone by the ``reclassify`` job (``app.tiers.reclassify
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -34,7 +35,9 @@ from app.tiers.policy import (
     scheme_from_definition,
     shown,
 )
-from app.tiers.schemas import SchemeIn
+from app.tiers.schemas import KEY_PATTERN, SchemeIn
+
+MAX_SEQ = 2**63 - 1
 
 
 class SchemeNotFound(NotFound):
@@ -163,7 +166,11 @@ async def get_version(conn: AsyncConnection, workspace_id: UUID, key: str, versi
 async def list_page(
     conn: AsyncConnection, workspace_id: UUID, cursor: str | None, limit: int, archived: bool
 ) -> list[Record]:
-    after = decode_cursor(cursor, 1)[0] if cursor is not None else None
+    after = None
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, 1)
+        if not isinstance(after, str) or not re.fullmatch(KEY_PATTERN, after):
+            raise InvalidCursor("The cursor is not one this service issued.")
     return await repository.scheme_page(conn, workspace_id, after, limit, archived)
 
 
@@ -227,8 +234,7 @@ async def history_page(
         raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
     before = None
     if cursor is not None:
-        try:
-            before = int(decode_cursor(cursor, 1)[0])
-        except (TypeError, ValueError) as error:
-            raise InvalidCursor("The cursor is not one this service issued.") from error
+        (before,) = decode_cursor(cursor, 1)
+        if type(before) is not int or not 0 < before <= MAX_SEQ:
+            raise InvalidCursor("The cursor is not one this service issued.")
     return await repository.history_page(conn, workspace_id, customer_id, scheme, before, limit)
