@@ -43,3 +43,8 @@ def utc_day(at: datetime) -> date:
 
 def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def earliest(*moments: datetime | None) -> datetime | None:
+    """The earliest of the moments that exist; None when none does."""
+    return min((moment for moment in moments if moment is not None), default=None)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.clock import utc_day
+from app.clock import earliest, utc_day
 from app.customers import repository
 from app.customers.metrics import Totals, build_metrics, next_review_at
 from app.db import Record
@@ -61,14 +61,13 @@ async def view(
     )
     if assignments is None:
         assignments = await tiers.assignments(conn, workspace_id, row.customer_id)
-    reviews = [moment for moment in (next_review_at(sums), user_review) if moment is not None]
     return {
         "customer_id": row.customer_id,
         "traits": row.traits,
         "metrics": {**values, **build_metrics(totals_of(row), sums, now)},
         "pending_metrics": pending,
         "tiers": shown(assignments),
-        "next_review_at": min(reviews, default=None),
+        "next_review_at": earliest(next_review_at(sums), user_review),
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }

@@ -44,7 +44,7 @@ from app.metrics.aggregate import Definition
 from app.money import convert
 from app.tiers import reclassify
 from app.tiers import repository as tiers
-from app.tiers.reclassify import affected
+from app.tiers.policy import in_dependency_order
 
 ZERO = Decimal(0)
 
@@ -409,7 +409,7 @@ async def classify(
     await reclassify.classify_customers(
         conn,
         workspace.id,
-        affected(schemes, [s.key for s in schemes]),
+        in_dependency_order(schemes),
         definitions,
         customer_ids,
         now,

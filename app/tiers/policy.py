@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
-from app.clock import midnight, utc_day
+from app.clock import earliest, midnight, utc_day
 from app.rules.evaluate import evaluate, next_flip
 from app.rules.fields import referenced_metrics, referenced_schemes
 from app.rules.schema import Condition, Node
@@ -77,12 +77,7 @@ class Scheme:
         return self.default_tier
 
     def next_flip(self, customer: Mapping[str, Any], now: datetime) -> datetime | None:
-        moments = [
-            moment
-            for tier in self.tiers
-            if (moment := next_flip(tier.condition, customer, now)) is not None
-        ]
-        return min(moments, default=None)
+        return earliest(*(next_flip(tier.condition, customer, now) for tier in self.tiers))
 
 
 def scheme_from_definition(key: str, version: int, definition: Mapping[str, Any]) -> Scheme:
@@ -218,6 +213,14 @@ def dependency_order(schemes: Mapping[str, Iterable[str]]) -> list[str]:
     return order
 
 
+def in_dependency_order(schemes: Iterable[Scheme]) -> list[Scheme]:
+    """The schemes, each after every scheme whose tiers it reads (``SchemeCycle`` if none)."""
+    by_key = {scheme.key: scheme for scheme in schemes}
+    return [
+        by_key[key] for key in dependency_order({k: s.reads_schemes for k, s in by_key.items()})
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Classification:
     assignments: dict[str, Assignment]
@@ -239,16 +242,14 @@ def classify(
     it), in dependency order, so that a scheme reading ``tiers.<other>`` sees the other's new
     tier. A scheme that reads a metric still being backfilled keeps its tiers until the
     backfill ends (a null there would read as a drop)."""
-    by_key = {scheme.key: scheme for scheme in schemes}
-    order = dependency_order({s.key: s.reads_schemes for s in schemes})
     waiting = set(pending_metrics)
     tiers: dict[str, str] = {}
     context = {**customer, "tiers": tiers}
     assignments: dict[str, Assignment] = {}
     changed: dict[str, Assignment] = {}
     changes: list[Change] = []
-    for key in order:
-        scheme = by_key[key]
+    for scheme in in_dependency_order(schemes):
+        key = scheme.key
         held = current.get(key)
         if waiting & scheme.reads_metrics:
             if held is not None:
@@ -275,11 +276,10 @@ def next_review(
 ) -> datetime | None:
     """The next moment the customer's tiers may move with no new data: a rule's time
     comparison flips, or a pending downgrade falls due."""
-    moments = [a.downgrade_at for a in assignments.values() if a.downgrade_at is not None]
-    moments += [
-        moment for scheme in schemes if (moment := scheme.next_flip(customer, now)) is not None
-    ]
-    return min(moments, default=None)
+    return earliest(
+        *(a.downgrade_at for a in assignments.values()),
+        *(scheme.next_flip(customer, now) for scheme in schemes),
+    )
 
 
 def shown(assignments: Mapping[str, Assignment]) -> dict[str, dict[str, Any]]:

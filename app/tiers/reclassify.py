@@ -15,7 +15,7 @@ after it (and sees the new rules itself): no change is lost or recorded twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -33,12 +33,12 @@ from app.metrics.aggregate import Definition
 from app.rules.compile import TZ, Columns, SqlExpr, compile_condition, compile_next_flip
 from app.tiers import RECLASSIFY_JOB
 from app.tiers import repository as tiers
-from app.tiers.policy import Reason, Scheme, dependency_order
+from app.tiers.policy import Reason, Scheme, in_dependency_order
 
 CHUNK = 1000
 
 
-def _tier_of(workspace_id: UUID) -> Any:
+def _tier_of(workspace_id: UUID) -> Callable[[str], SqlExpr]:
     def tier(scheme: str) -> SqlExpr:
         t = customer_tiers.c
         return (
@@ -205,12 +205,11 @@ def affected(schemes: list[Scheme], changed: Iterable[str]) -> list[Scheme]:
     """The schemes in ``changed`` and every scheme that reads their tiers, in dependency
     order."""
     reached = set(changed)
-    order = dependency_order({s.key: s.reads_schemes for s in schemes})
-    by_key = {s.key: s for s in schemes}
-    for key in order:  # a reader comes after what it reads, so one pass suffices
-        if by_key[key].reads_schemes & reached:
-            reached.add(key)
-    return [by_key[key] for key in order if key in reached]
+    ordered = in_dependency_order(schemes)
+    for scheme in ordered:  # a reader comes after what it reads, so one pass suffices
+        if scheme.reads_schemes & reached:
+            reached.add(scheme.key)
+    return [scheme for scheme in ordered if scheme.key in reached]
 
 
 async def classify_customers(

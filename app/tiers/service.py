@@ -14,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.clock import earliest
 from app.customers import repository as customers
 from app.customers.service import CustomerNotFound, row_of, view
 from app.db import Record
@@ -30,7 +31,7 @@ from app.tiers.policy import (
     Scheme,
     SchemeCycle,
     classify,
-    dependency_order,
+    in_dependency_order,
     next_review,
     scheme_from_definition,
     shown,
@@ -65,8 +66,9 @@ async def describe(
     current = await repository.assignments(conn, workspace_id, customer_id)
     customer = await view(conn, workspace_id, row, now, None, current)
     schemes = await repository.active_schemes(conn, workspace_id)
-    moments = [customer["next_review_at"], next_review(schemes, customer, current, now)]
-    customer["next_review_at"] = min((m for m in moments if m is not None), default=None)
+    customer["next_review_at"] = earliest(
+        customer["next_review_at"], next_review(schemes, customer, current, now)
+    )
     return customer
 
 
@@ -90,8 +92,9 @@ def _condition_errors(scheme: Scheme, catalog: FieldCatalog) -> list[ConditionEr
 async def _check(conn: AsyncConnection, workspace_id: UUID, proposed: Scheme) -> None:
     """Everything the proposed version refers to exists, nothing another scheme reads from
     it disappears, and no two schemes read each other's tiers in a cycle."""
-    others = [s for s in await repository.active_schemes(conn, workspace_id)]
-    others = [s for s in others if s.key != proposed.key]
+    others = [
+        s for s in await repository.active_schemes(conn, workspace_id) if s.key != proposed.key
+    ]
     catalog = _catalog(await user_metrics.definitions(conn, workspace_id), [*others, proposed])
     errors = [e.field_error("") for e in _condition_errors(proposed, catalog)]
     for other in others:
@@ -108,7 +111,7 @@ async def _check(conn: AsyncConnection, workspace_id: UUID, proposed: Scheme) ->
     if errors:
         raise _invalid(errors)
     try:
-        dependency_order({s.key: s.reads_schemes for s in [*others, proposed]})
+        in_dependency_order([*others, proposed])
     except SchemeCycle as cycle:
         raise _invalid(
             [
@@ -213,8 +216,7 @@ async def refresh(
         conn, workspace_id, row.customer_id, result.changed, result.changes, now, cause
     )
     customer["tiers"] = shown(result.assignments)
-    moments = [m for m in (customer["next_review_at"], result.next_review_at) if m is not None]
-    customer["next_review_at"] = min(moments, default=None)
+    customer["next_review_at"] = earliest(customer["next_review_at"], result.next_review_at)
     if customer["next_review_at"] != row.next_review_at:
         await customers.set_next_review(
             conn, workspace_id, row.customer_id, customer["next_review_at"]
