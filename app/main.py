@@ -23,6 +23,7 @@ from app.jobs import runner as job_runner
 from app.jobs.router import router as jobs_router
 from app.metrics.router import router as metrics_router
 from app.observability import Metrics, RequestContext
+from app.segments.router import router as segments_router
 from app.settings import Settings
 from app.tiers import scheduler as review_scheduler
 from app.tiers.router import router as tiers_router
@@ -61,6 +62,12 @@ TAGS = [
         "description": "Ways of classifying customers: ordered tiers with conditions, "
         "versioned; every customer's tier kept right after each event, as time passes and "
         "after the rules change.",
+    },
+    {
+        "name": "Segments",
+        "description": "Who matches a condition: ad-hoc search, counts and exports, and "
+        "saved segments whose members are kept up to date and whose entries and exits are "
+        "recorded.",
     },
     {"name": "Jobs", "description": "Progress of background work such as metric backfills."},
     {"name": "Workspaces", "description": "Tenants and their settings."},
@@ -123,6 +130,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(fx_router)
     app.include_router(metrics_router)
     app.include_router(tiers_router)
+    app.include_router(segments_router)
     app.include_router(jobs_router)
     app.include_router(auth_router)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -54,3 +55,26 @@ def next_cursor(rows: list[Any], limit: int, key_of: Any) -> str | None:
     if len(rows) <= limit:
         return None
     return encode_cursor(key_of(rows[limit - 1]))
+
+
+MAX_SEQ = 2**63 - 1
+
+
+def decode_key(cursor: str | None, pattern: str) -> str | None:
+    """A cursor holding one text key matching ``pattern`` (a page by key); None for none."""
+    if cursor is None:
+        return None
+    (key,) = decode_cursor(cursor, 1)
+    if not isinstance(key, str) or not re.fullmatch(pattern, key):
+        raise InvalidCursor("The cursor is not one this service issued.")
+    return key
+
+
+def decode_seq(cursor: str | None) -> int | None:
+    """A cursor holding one positive bigint sequence number (a history page)."""
+    if cursor is None:
+        return None
+    (seq,) = decode_cursor(cursor, 1)
+    if type(seq) is not int or not 0 < seq <= MAX_SEQ:
+        raise InvalidCursor("The cursor is not one this service issued.")
+    return seq

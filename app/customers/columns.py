@@ -20,7 +20,13 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app.clock import utc_day
 from app.customers.metrics import WINDOWS, window_start
-from app.db.tables import customer_days, customer_source_days, customer_source_totals, customers
+from app.db.tables import (
+    customer_days,
+    customer_source_days,
+    customer_source_totals,
+    customer_tiers,
+    customers,
+)
 from app.metrics.aggregate import Definition
 from app.money import STORED_PLACES
 from app.rules.compile import Columns, SqlExpr
@@ -137,6 +143,24 @@ def _user_metric(definition: Definition, workspace: SqlExpr, today: date) -> Sql
     folded = sa.select(value).where(*where).scalar_subquery()
     # No roll-up yet is an empty one: no events and a total of 0.
     return sa.func.coalesce(folded, 0) if definition.aggregation in ("count", "sum") else folded
+
+
+def stored_tier(workspace_id: UUID) -> Callable[[str], SqlExpr]:
+    """``Columns.tier`` for the customers' stored tiers (``customer_tiers``)."""
+
+    def tier(scheme: str) -> SqlExpr:
+        t = customer_tiers.c
+        return (
+            sa.select(t.tier)
+            .where(
+                t.workspace_id == sa.literal(workspace_id, sa.Uuid()),
+                t.customer_id == customers.c.customer_id,
+                t.scheme_key == sa.literal(scheme, sa.Text()),
+            )
+            .scalar_subquery()
+        )
+
+    return tier
 
 
 def customer_columns(

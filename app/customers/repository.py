@@ -224,10 +224,36 @@ async def merge_traits(
     )
 
 
-async def erase(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> dict[str, int]:
-    """Deletes every row about the customer; the customer row first, so its lock is held."""
-    params = {"ws": workspace_id, "cid": customer_id}
-    counts = {}
+async def lock_chunk(
+    conn: AsyncConnection, workspace_id: UUID, after: str | None, limit: int
+) -> list[str]:
+    """Locks the next ``limit`` customers after ``after`` in id order (for jobs that walk
+    every customer in chunks); returns their ids."""
+    result = await conn.execute(
+        text(
+            "SELECT customer_id FROM customers WHERE workspace_id = :ws "
+            "AND customer_id > :after ORDER BY customer_id LIMIT :n FOR UPDATE"
+        ),
+        {"ws": workspace_id, "after": after or "", "n": limit},
+    )
+    return list(result.scalars())
+
+
+async def count(conn: AsyncConnection, workspace_id: UUID) -> int:
+    result = await conn.execute(
+        text("SELECT count(*) FROM customers WHERE workspace_id = :ws"), {"ws": workspace_id}
+    )
+    return int(result.scalar_one())
+
+
+async def erase(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
+) -> dict[str, int]:
+    """Deletes every row about the customer; the customer row first, so its lock is held.
+
+    The tiers it held are kept without its id, so analytics still count it as having left."""
+    params = {"ws": workspace_id, "cid": customer_id, "now": now}
+    counts: dict[str, int] = {}
     for kind, table in (
         ("customers", "customers"),
         ("events", "events"),
@@ -236,10 +262,21 @@ async def erase(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> 
         ("metric_lifetime_rollups", "customer_source_totals"),
         ("tiers", "customer_tiers"),
         ("tier_history", "tier_history"),
+        ("segment_memberships", "segment_members"),
+        ("segment_history", "segment_history"),
     ):
+        if table == "customer_tiers" and counts["customers"]:
+            await conn.execute(
+                text(
+                    "INSERT INTO tier_departures (workspace_id, scheme_key, tier, departed_at) "
+                    "SELECT workspace_id, scheme_key, tier, :now FROM customer_tiers "
+                    "WHERE workspace_id = :ws AND customer_id = :cid"
+                ),
+                params,
+            )
         result = await conn.execute(
             text(f"DELETE FROM {table} WHERE workspace_id = :ws AND customer_id = :cid"),  # noqa: S608
-            params,
+            {"ws": workspace_id, "cid": customer_id},
         )
         counts[kind] = int(getattr(result, "rowcount", 0))
     return counts

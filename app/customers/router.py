@@ -76,9 +76,9 @@ async def patch_customer(
     "re-sent later are stored anew.",
 )
 async def erase_customer(
-    customer_id: CustomerIdPath, conn: Transaction, principal: Writer
+    customer_id: CustomerIdPath, conn: Transaction, now: Now, principal: Writer
 ) -> Erasure:
-    erased = await service.erase(conn, principal.workspace_id, customer_id)
+    erased = await service.erase(conn, principal.workspace_id, customer_id, now)
     return Erasure(customer_id=customer_id, erased=erased)
 
 

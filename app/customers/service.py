@@ -119,5 +119,7 @@ async def merge_traits(
     return await row_of(conn, workspace_id, customer_id)
 
 
-async def erase(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> dict[str, int]:
-    return await repository.erase(conn, workspace_id, customer_id)
+async def erase(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
+) -> dict[str, int]:
+    return await repository.erase(conn, workspace_id, customer_id, now)

@@ -104,6 +104,13 @@ customers = Table(
         "next_review_at",
         postgresql_where=text("next_review_at IS NOT NULL"),
     ),
+    # Segment queries compare traits by containment (``@>``), which this index answers.
+    Index(
+        "ix_customers_traits",
+        "traits",
+        postgresql_using="gin",
+        postgresql_ops={"traits": "jsonb_path_ops"},
+    ),
 )
 
 events = Table(
@@ -308,6 +315,77 @@ tier_history = Table(
         "ix_tier_history_workspace_id_scheme_key_changed_at",
         "workspace_id",
         "scheme_key",
+        "changed_at",
+    ),
+)
+
+# A customer's tiers at the moment it was erased, without the customer's id: analytics count
+# the customers that left the workspace from it.
+tier_departures = Table(
+    "tier_departures",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    Column("scheme_key", Text, nullable=False),
+    Column("tier", Text, nullable=False),
+    Column("departed_at", TZ, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "seq"),
+    Index(
+        "ix_tier_departures_workspace_id_scheme_key_departed_at",
+        "workspace_id",
+        "scheme_key",
+        "departed_at",
+    ),
+)
+
+# A saved condition; its members are kept up to date like tiers, and archived like schemes.
+segments = Table(
+    "segments",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("condition", JSONB, nullable=False),
+    Column("saved_by", UUID(as_uuid=True)),
+    Column("job_id", UUID(as_uuid=True)),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+    Column("archived_at", TZ),
+    PrimaryKeyConstraint("workspace_id", "key"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+)
+
+segment_members = Table(
+    "segment_members",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("segment_key", Text, nullable=False),
+    Column("customer_id", Text, nullable=False),
+    Column("since", TZ, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "segment_key", "customer_id"),
+    Index("ix_segment_members_workspace_id_customer_id", "workspace_id", "customer_id"),
+)
+
+segment_history = Table(
+    "segment_history",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("customer_id", Text, nullable=False),
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    Column("segment_key", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("change", Text, nullable=False),
+    Column("changed_at", TZ, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("cause", JSONB, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "customer_id", "seq"),
+    CheckConstraint("change IN ('entered', 'exited')", name="change"),
+    Index(
+        "ix_segment_history_workspace_id_segment_key_changed_at",
+        "workspace_id",
+        "segment_key",
         "changed_at",
     ),
 )

@@ -42,6 +42,7 @@ from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.money import convert
+from app.segments import repository as segment_store
 from app.tiers import reclassify
 from app.tiers import repository as tiers
 from app.tiers.policy import in_dependency_order
@@ -402,8 +403,8 @@ async def classify(
     created: list[Staged],
     now: datetime,
 ) -> None:
-    """Every customer an event was created for, in every scheme, set-based, with reason
-    ``import``: the tiers as of ``now``, one history row per customer whose tier moved."""
+    """Every customer an event was created for, in every scheme and segment, set-based, with
+    reason ``import``: the tiers and memberships as of ``now``, one history row per change."""
     customer_ids = sorted({item.event.customer_id for item in created})
     schemes = await tiers.active_schemes(conn, workspace.id)
     await reclassify.classify_customers(
@@ -415,4 +416,5 @@ async def classify(
         now,
         "import",
         {},
+        segments=await segment_store.active_segments(conn, workspace.id),
     )

@@ -19,7 +19,8 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.jobs import service as jobs
 from app.metrics import repository
 from app.metrics.aggregate import AMOUNT, Definition, Rollup, evaluate, fold, property_value
-from app.pagination import InvalidCursor, decode_cursor
+from app.pagination import decode_key
+from app.segments import repository as segment_store
 from app.tiers import RECLASSIFY_JOB
 from app.tiers import repository as tiers
 
@@ -99,27 +100,30 @@ async def get(conn: AsyncConnection, workspace_id: UUID, name: str) -> Record:
 async def list_page(
     conn: AsyncConnection, workspace_id: UUID, cursor: str | None, limit: int
 ) -> list[Record]:
-    after = None
-    if cursor is not None:
-        (after,) = decode_cursor(cursor, 1)
-        if not isinstance(after, str):
-            raise InvalidCursor("The cursor is not one this service issued.")
+    after = decode_key(cursor, ".+")
     return await repository.definition_page(conn, workspace_id, after, limit)
 
 
 class MetricInUse(Conflict):
-    slug, title = "metric-in-use", "A scheme's rules read this metric"
+    slug, title = "metric-in-use", "A scheme or segment reads this metric"
 
 
 async def delete(conn: AsyncConnection, workspace_id: UUID, name: str) -> None:
-    await tiers.lock_schemes(conn, workspace_id)  # no scheme starts reading it meanwhile
-    readers = [
+    await tiers.lock_schemes(conn, workspace_id)  # no scheme or segment starts reading it
+    schemes = [
         s.key for s in await tiers.active_schemes(conn, workspace_id) if name in s.reads_metrics
     ]
-    if readers:
+    segments = [
+        s.key
+        for s in await segment_store.active_segments(conn, workspace_id)
+        if name in s.reads_metrics
+    ]
+    if schemes or segments:
+        readers = [f"scheme '{key}'" for key in schemes] + [f"segment '{key}'" for key in segments]
         raise MetricInUse(
-            f"Metric '{name}' is read by the schemes {', '.join(readers)}; change them first.",
-            schemes=readers,
+            f"Metric '{name}' is read by {', '.join(readers)}; change them first.",
+            schemes=schemes,
+            segments=segments,
         )
     if not await repository.delete_definition(conn, workspace_id, name):
         raise MetricNotFound(f"No metric '{name}' in this workspace.")

@@ -15,7 +15,7 @@ after it (and sees the new rules itself): no change is lost or recorded twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,34 +24,23 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.customers.columns import customer_columns
+from app.customers import repository as customer_store
+from app.customers.columns import customer_columns, stored_tier
 from app.db import Record
-from app.db.tables import customer_tiers, customers
+from app.db.statements import execute_template
+from app.db.tables import customers
 from app.jobs import service as jobs
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
-from app.rules.compile import TZ, Columns, SqlExpr, compile_condition, compile_next_flip
+from app.rules.compile import TZ, Columns, compile_condition, compile_next_flip
+from app.segments import membership
+from app.segments import repository as segment_store
+from app.segments.model import Segment
 from app.tiers import RECLASSIFY_JOB
 from app.tiers import repository as tiers
 from app.tiers.policy import Reason, Scheme, in_dependency_order
 
 CHUNK = 1000
-
-
-def _tier_of(workspace_id: UUID) -> Callable[[str], SqlExpr]:
-    def tier(scheme: str) -> SqlExpr:
-        t = customer_tiers.c
-        return (
-            sa.select(t.tier)
-            .where(
-                t.workspace_id == sa.literal(workspace_id, sa.Uuid()),
-                t.customer_id == customers.c.customer_id,
-                t.scheme_key == sa.literal(scheme, sa.Text()),
-            )
-            .scalar_subquery()
-        )
-
-    return tier
 
 
 def _facts(
@@ -177,9 +166,6 @@ async def classify_scheme(
     grace: bool = True,
 ) -> int:
     """Classifies the customers ``ids`` in one scheme; returns how many changed tier."""
-    compiled = _facts(scheme, columns, workspace_id, ids, now).compile(dialect=conn.dialect)
-    args = [compiled.params[name] for name in compiled.positiontup or ()]
-    # The compiled facts number their parameters $1..$n; this statement's own follow them.
     own: dict[str, tuple[Any, str]] = {
         "keys": (scheme.tier_keys, "text[]"),
         "ws": (workspace_id, "uuid"),
@@ -192,12 +178,8 @@ async def classify_scheme(
         "reason": (reason, "text"),
         "cause": (json.dumps(cause), "jsonb"),
     }
-    placeholders = {}
-    for name, (value, sql_type) in own.items():
-        args.append(value)
-        placeholders[name] = f"CAST(${len(args)} AS {sql_type})"
-    statement = _APPLY.format(facts=str(compiled), **placeholders)
-    result = await conn.exec_driver_sql(statement, tuple(args))
+    facts = _facts(scheme, columns, workspace_id, ids, now)
+    result = await execute_template(conn, _APPLY, "facts", facts, own)
     return int(result.scalar_one())
 
 
@@ -223,14 +205,16 @@ async def classify_customers(
     cause: dict[str, Any],
     *,
     without_grace: str | None = None,
+    segments: Iterable[Segment] = (),
 ) -> int:
     """Classifies the customers ``ids`` (whose rows the caller holds locked) in the given
-    schemes, in order; a scheme reading a metric still being backfilled waits for it.
-    ``without_grace`` names a scheme whose downgrades apply at once."""
+    schemes, in order, then re-evaluates their membership of the given segments; a scheme or
+    segment reading a metric still being backfilled waits for it. ``without_grace`` names a
+    scheme whose downgrades apply at once. Returns how many tiers changed."""
     if not ids:
         return 0
     pending = {d.name for d in definitions if not d.ready}
-    columns = customer_columns(workspace_id, definitions, now, _tier_of(workspace_id))
+    columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
     changed = 0
     for scheme in schemes:
         if scheme.reads_metrics & pending:
@@ -246,48 +230,55 @@ async def classify_customers(
             cause,
             grace=scheme.key != without_grace,
         )
+    await membership.apply(conn, workspace_id, segments, columns, ids, now, reason, cause, pending)
     return changed
 
 
-async def _lock_chunk(conn: AsyncConnection, workspace_id: UUID, after: str | None) -> list[str]:
-    result = await conn.execute(
-        sa.text(
-            "SELECT customer_id FROM customers WHERE workspace_id = :ws "
-            "AND customer_id > :after ORDER BY customer_id LIMIT :n FOR UPDATE"
-        ),
-        {"ws": workspace_id, "after": after or "", "n": CHUNK},
-    )
-    return list(result.scalars())
+def reading(
+    segments: Iterable[Segment], schemes: Iterable[Scheme], metrics: Iterable[str] = ()
+) -> list[Segment]:
+    """The segments that read a tier of one of the schemes, or one of the metrics."""
+    scheme_keys = {scheme.key for scheme in schemes}
+    metric_names = set(metrics)
+    return [
+        segment
+        for segment in segments
+        if segment.reads_schemes & scheme_keys or segment.reads_metrics & metric_names
+    ]
 
 
-async def _count(conn: AsyncConnection, workspace_id: UUID) -> int:
-    result = await conn.execute(
-        sa.text("SELECT count(*) FROM customers WHERE workspace_id = :ws"), {"ws": workspace_id}
-    )
-    return int(result.scalar_one())
-
-
-def _targets(job: Record, schemes: list[Scheme]) -> tuple[list[Scheme], str | None]:
-    """Which schemes the job re-classifies, and the one saved without grace on change."""
+def _targets(
+    job: Record, schemes: list[Scheme], segments: list[Segment]
+) -> tuple[list[Scheme], str | None, list[Segment]]:
+    """Which schemes and segments the job re-classifies, and the scheme saved without grace
+    on change."""
     params = job.params
     if params["reason"] == "rule_change":
         current = next((s for s in schemes if s.key == params["scheme"]), None)
         if current is None or current.version != params["version"]:
-            return [], None  # archived, or superseded by a newer version with its own job
+            return [], None, []  # archived, or superseded by a newer version with its own job
         without_grace = None if current.grace_on_change else current.key
-        return affected(schemes, [current.key]), without_grace
+        targets = affected(schemes, [current.key])
+        return targets, without_grace, reading(segments, targets)
     metrics = set(params["metrics"])
-    return affected(schemes, [s.key for s in schemes if s.reads_metrics & metrics]), None
+    targets = affected(schemes, [s.key for s in schemes if s.reads_metrics & metrics])
+    return targets, None, reading(segments, targets, metrics)
 
 
 @jobs.handler(RECLASSIFY_JOB)
 async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
     """Applies the current rules to the next chunk of customers, under their row locks."""
-    schemes, without_grace = _targets(job, await tiers.active_schemes(conn, job.workspace_id))
-    if not schemes:
+    schemes, without_grace, segments = _targets(
+        job,
+        await tiers.active_schemes(conn, job.workspace_id),
+        await segment_store.active_segments(conn, job.workspace_id),
+    )
+    if not schemes and not segments:
         return jobs.Progress(cursor=job.cursor, done=job.done, total=job.total, finished=True)
-    total = job.total if job.total is not None else await _count(conn, job.workspace_id)
-    ids = await _lock_chunk(conn, job.workspace_id, job.cursor)
+    total = job.total
+    if total is None:
+        total = await customer_store.count(conn, job.workspace_id)
+    ids = await customer_store.lock_chunk(conn, job.workspace_id, job.cursor, CHUNK)
     definitions = await user_metrics.definitions(conn, job.workspace_id)
     cause = {k: v for k, v in job.params.items() if k != "reason"} | {"job_id": str(job.id)}
     await classify_customers(
@@ -300,6 +291,7 @@ async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) ->
         job.params["reason"],
         cause,
         without_grace=without_grace,
+        segments=segments,
     )
     return jobs.Progress(
         cursor=ids[-1] if ids else job.cursor,

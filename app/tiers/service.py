@@ -7,7 +7,6 @@ version is applied to everyone by the ``reclassify`` job (``app.tiers.reclassify
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -22,8 +21,10 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.jobs import service as jobs
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
-from app.pagination import InvalidCursor, decode_cursor
+from app.pagination import decode_key, decode_seq
 from app.rules.fields import ConditionError, FieldCatalog, check
+from app.segments import membership
+from app.segments import repository as segment_store
 from app.tiers import RECLASSIFY_JOB, repository
 from app.tiers.policy import (
     Change,
@@ -38,8 +39,6 @@ from app.tiers.policy import (
 )
 from app.tiers.schemas import KEY_PATTERN, SchemeIn
 
-MAX_SEQ = 2**63 - 1
-
 
 class SchemeNotFound(NotFound):
     pass
@@ -50,7 +49,7 @@ class SchemeVersionNotFound(NotFound):
 
 
 class SchemeInUse(Conflict):
-    slug, title = "scheme-in-use", "Another scheme reads this scheme's tiers"
+    slug, title = "scheme-in-use", "Another scheme or a segment reads this scheme's tiers"
 
 
 class InvalidScheme(Unprocessable):
@@ -66,8 +65,12 @@ async def describe(
     current = await repository.assignments(conn, workspace_id, customer_id)
     customer = await view(conn, workspace_id, row, now, None, current)
     schemes = await repository.active_schemes(conn, workspace_id)
+    context = {**customer, "tiers": {key: a.tier for key, a in current.items()}}
+    segments = await segment_store.active_segments(conn, workspace_id)
     customer["next_review_at"] = earliest(
-        customer["next_review_at"], next_review(schemes, customer, current, now)
+        customer["next_review_at"],
+        next_review(schemes, context, current, now),
+        membership.next_review(segments, context, now),
     )
     return customer
 
@@ -107,6 +110,17 @@ async def _check(conn: AsyncConnection, workspace_id: UUID, proposed: Scheme) ->
                     "code": "tier_in_use",
                 }
                 for e in _condition_errors(other, catalog)
+            ]
+    for segment in await segment_store.active_segments(conn, workspace_id):
+        if proposed.key in segment.reads_schemes:
+            errors += [
+                {
+                    "field": "tiers",
+                    "message": f"segment '{segment.key}' reads this scheme's tiers and would "
+                    f"break: {e.path}: {e.message}",
+                    "code": "tier_in_use",
+                }
+                for e in check(segment.condition, catalog)
             ]
     if errors:
         raise _invalid(errors)
@@ -169,11 +183,7 @@ async def get_version(conn: AsyncConnection, workspace_id: UUID, key: str, versi
 async def list_page(
     conn: AsyncConnection, workspace_id: UUID, cursor: str | None, limit: int, archived: bool
 ) -> list[Record]:
-    after = None
-    if cursor is not None:
-        (after,) = decode_cursor(cursor, 1)
-        if not isinstance(after, str) or not re.fullmatch(KEY_PATTERN, after):
-            raise InvalidCursor("The cursor is not one this service issued.")
+    after = decode_key(cursor, KEY_PATTERN)
     return await repository.scheme_page(conn, workspace_id, after, limit, archived)
 
 
@@ -183,13 +193,20 @@ async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: date
     row = await get(conn, workspace_id, key)
     if row.archived_at is not None:
         return
-    readers = sorted(
+    schemes = sorted(
         s.key for s in await repository.active_schemes(conn, workspace_id) if key in s.reads_schemes
     )
-    if readers:
+    segments = [
+        s.key
+        for s in await segment_store.active_segments(conn, workspace_id)
+        if key in s.reads_schemes
+    ]
+    if schemes or segments:
+        readers = [f"scheme '{k}'" for k in schemes] + [f"segment '{k}'" for k in segments]
         raise SchemeInUse(
             f"Scheme '{key}' is read by {', '.join(readers)}; change those first.",
-            schemes=readers,
+            schemes=schemes,
+            segments=segments,
         )
     await repository.archive(conn, workspace_id, key, now)
 
@@ -215,8 +232,14 @@ async def refresh(
     await repository.save_assignments(
         conn, workspace_id, row.customer_id, result.changed, result.changes, now, cause
     )
+    tiers = {key: assignment.tier for key, assignment in result.assignments.items()}
+    _, segments_flip = await membership.refresh_customer(
+        conn, workspace_id, {**customer, "tiers": tiers}, now, reason, cause
+    )
     customer["tiers"] = shown(result.assignments)
-    customer["next_review_at"] = earliest(customer["next_review_at"], result.next_review_at)
+    customer["next_review_at"] = earliest(
+        customer["next_review_at"], result.next_review_at, segments_flip
+    )
     if customer["next_review_at"] != row.next_review_at:
         await customers.set_next_review(
             conn, workspace_id, row.customer_id, customer["next_review_at"]
@@ -234,9 +257,6 @@ async def history_page(
 ) -> list[Record]:
     if await customers.get(conn, workspace_id, customer_id) is None:
         raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
-    before = None
-    if cursor is not None:
-        (before,) = decode_cursor(cursor, 1)
-        if type(before) is not int or not 0 < before <= MAX_SEQ:
-            raise InvalidCursor("The cursor is not one this service issued.")
-    return await repository.history_page(conn, workspace_id, customer_id, scheme, before, limit)
+    return await repository.history_page(
+        conn, workspace_id, customer_id, scheme, decode_seq(cursor), limit
+    )

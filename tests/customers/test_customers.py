@@ -132,6 +132,8 @@ async def rows_about(app: Any, customer_id: str) -> dict[str, int]:
             "customer_source_totals",
             "customer_tiers",
             "tier_history",
+            "segment_members",
+            "segment_history",
         ):
             result = await conn.execute(
                 text(f"SELECT count(*) FROM {table} WHERE customer_id = :c"), {"c": customer_id}
@@ -163,6 +165,14 @@ async def test_erasure_leaves_no_row_behind_and_is_idempotent(
         },
         headers=bearer(admin_key),
     )
+    await client.put(
+        "/v1/segments/repeat-buyers",
+        json={
+            "name": "Repeat buyers",
+            "condition": {"field": "tiers.loyalty", "op": "eq", "value": "repeat"},
+        },
+        headers=bearer(admin_key),
+    )
     await run_until_idle(app.state.engine, clock)
     for index, day in enumerate([1, 1, 2, 3]):
         await client.post(
@@ -181,6 +191,8 @@ async def test_erasure_leaves_no_row_behind_and_is_idempotent(
         "customer_source_totals": 1,
         "customer_tiers": 1,
         "tier_history": 2,  # new, then repeat
+        "segment_members": 1,
+        "segment_history": 1,  # entered with the second order
     }
 
     erased = await client.delete("/v1/customers/crm-42", headers=bearer(admin_key))
@@ -195,10 +207,19 @@ async def test_erasure_leaves_no_row_behind_and_is_idempotent(
             "metric_lifetime_rollups": 1,
             "tiers": 1,
             "tier_history": 2,
+            "segment_memberships": 1,
+            "segment_history": 1,
         },
     }
     assert set((await rows_about(app, "crm-42")).values()) == {0}
-    assert set((await rows_about(app, "keep")).values()) == {1}
+    kept = await rows_about(app, "keep")  # one order: tier "new", in no segment
+    assert kept.pop("segment_members") == kept.pop("segment_history") == 0
+    assert set(kept.values()) == {1}
+    async with app.state.engine.connect() as conn:
+        departures = (
+            await conn.execute(text("SELECT scheme_key, tier FROM tier_departures"))
+        ).all()
+    assert [tuple(row) for row in departures] == [("loyalty", "repeat")]  # no customer id kept
 
     again = await client.delete("/v1/customers/crm-42", headers=bearer(admin_key))
     assert again.status_code == 200

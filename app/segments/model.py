@@ -1,0 +1,34 @@
+"""A saved segment, parsed: its condition and what the condition reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from app.rules.fields import referenced_metrics, referenced_schemes
+from app.rules.schema import Condition, Node
+
+_CONDITION: TypeAdapter[Node] = TypeAdapter(Condition)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    key: str
+    version: int
+    condition: Node
+    reads_schemes: frozenset[str]
+    reads_metrics: frozenset[str]
+
+
+def segment_from_condition(key: str, version: int, condition: Mapping[str, Any]) -> Segment:
+    node = _CONDITION.validate_python(condition)
+    return Segment(
+        key=key,
+        version=version,
+        condition=node,
+        reads_schemes=frozenset(referenced_schemes(node)),
+        reads_metrics=frozenset(referenced_metrics(node)),
+    )

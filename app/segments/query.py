@@ -1,0 +1,415 @@
+"""Customer queries: a condition, the fields each row carries, a sort, a keyset cursor.
+
+Search, count and export share this module. The condition compiles with the SQL engine
+(``app.rules.compile``) over the metric expressions of ``app.customers.columns``, so a
+query sees exactly what each customer's profile and the tier rules see.
+
+A sort is a list of single-valued fields; the customer id is always the last tie-breaker,
+and NULLs (no value) come last in either direction. A cursor holds the last row's sort
+values and a checksum of the query and those values: a cursor edited by hand, or passed
+with another condition or sort, is refused instead of silently paging something else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from uuid import UUID
+
+import sqlalchemy as sa
+from pydantic import TypeAdapter
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.customers.columns import customer_columns, stored_tier
+from app.db.tables import customer_tiers, customers, segment_members
+from app.metrics.aggregate import Definition
+from app.money import format_money
+from app.pagination import InvalidCursor, decode_cursor, encode_cursor
+from app.rules.compile import Columns, compile_condition
+from app.rules.fields import (
+    BUILTIN_METRIC_KINDS,
+    ConditionError,
+    FieldCatalog,
+    MetricKind,
+    check,
+    is_event_count,
+)
+from app.rules.schema import Condition, Node, parse_field
+
+SqlExpr = ColumnElement[Any]
+Direction = Literal["asc", "desc"]
+
+GROUPS = ("metrics", "traits", "tiers")
+DEFAULT_FIELDS = ("customer_id", "metrics", "tiers")
+
+
+class QueryError(Exception):
+    """A field or sort the workspace cannot answer; ``errors`` are API error items."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(errors[0]["message"])
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One requested field: what it is and where its value goes in an item."""
+
+    path: str
+    kind: Literal["id", "created_at", "metric", "trait", "tier", "group"]
+    ref: tuple[str, ...] = ()
+    metric_kind: MetricKind | None = None
+
+    @property
+    def sortable(self) -> bool:
+        return self.kind != "group"
+
+
+def resolve_field(path: str, catalog: FieldCatalog, where: str) -> FieldSpec:
+    """The field named by ``path`` (``customer_id``, ``metrics``, ``metrics.spend_365d``,
+    ``traits.address.city``, ``tiers.value``...); ``QueryError`` at ``where`` if unknown."""
+    if path == "customer_id":
+        return FieldSpec(path, "id")
+    if path in GROUPS:
+        return FieldSpec(path, "group", (path,))
+    try:
+        ref = parse_field(path)
+    except ValueError:
+        raise QueryError(
+            [
+                {
+                    "field": where,
+                    "message": "must be customer_id, customer.created_at, metrics, traits, "
+                    "tiers, metrics.<name>, traits.<key>[.<key>...] or tiers.<scheme>",
+                    "code": "unknown_field",
+                }
+            ]
+        ) from None
+    if ref.namespace == "customer":
+        return FieldSpec(path, "created_at", ("created_at",))
+    if ref.namespace == "traits":
+        return FieldSpec(path, "trait", ("traits", *ref.path))
+    name = ref.name
+    if ref.namespace == "tiers":
+        if name not in catalog.schemes:
+            raise _unknown(where, f"no scheme '{name}' in this workspace", "unknown_scheme")
+        return FieldSpec(path, "tier", ("tiers", name))
+    kind = catalog.metric_kind(name)
+    if kind is None:
+        raise _unknown(where, f"no metric '{name}' in this workspace", "unknown_metric")
+    return FieldSpec(path, "metric", ("metrics", name), kind)
+
+
+def _unknown(where: str, message: str, code: str) -> QueryError:
+    return QueryError([{"field": where, "message": message, "code": code}])
+
+
+def check_condition(condition: Node | None, catalog: FieldCatalog) -> None:
+    if condition is None:
+        return
+    errors: list[ConditionError] = check(condition, catalog)
+    if errors:
+        raise QueryError([e.field_error("condition") for e in errors])
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    field: FieldSpec
+    direction: Direction
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A checked query of one workspace as of ``now``."""
+
+    workspace_id: UUID
+    condition: Node | None
+    sort: tuple[SortKey, ...]
+    fields: tuple[FieldSpec, ...]
+    definitions: tuple[Definition, ...]
+    metric_kinds: Mapping[str, MetricKind]
+    scheme_keys: tuple[str, ...]
+    now: datetime
+    segment: str | None = None  # only the stored members of this saved segment
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metrics of the ``metrics`` field: the built-ins and the user-defined ones."""
+        return [*BUILTIN_METRIC_KINDS, *(d.name for d in self.definitions)]
+
+    def columns(self) -> Columns:
+        return customer_columns(
+            self.workspace_id, list(self.definitions), self.now, stored_tier(self.workspace_id)
+        )
+
+    def where(self, columns: Columns) -> list[SqlExpr]:
+        clauses = [customers.c.workspace_id == sa.literal(self.workspace_id, sa.Uuid())]
+        if self.condition is not None:
+            clauses.append(compile_condition(self.condition, columns, self.now))
+        if self.segment is not None:
+            m = segment_members.c
+            clauses.append(
+                sa.exists().where(
+                    m.workspace_id == customers.c.workspace_id,
+                    m.segment_key == sa.literal(self.segment, sa.Text()),
+                    m.customer_id == customers.c.customer_id,
+                )
+            )
+        return clauses
+
+    def fingerprint(self) -> str:
+        """Identifies the condition and sort (not the fields, which may change per page)."""
+        condition = None
+        if self.condition is not None:
+            condition = _condition_json(self.condition)
+        sort = [[key.field.path, key.direction] for key in self.sort]
+        return json.dumps([condition, sort], separators=(",", ":"), sort_keys=True)
+
+
+_CONDITION: TypeAdapter[Node] = TypeAdapter(Condition)
+
+
+def _condition_json(condition: Node) -> Any:
+    return _CONDITION.dump_python(condition, mode="json", by_alias=True)
+
+
+def sort_expression(spec: FieldSpec, columns: Columns) -> SqlExpr:
+    """A sortable SQL value of the field; traits sort as jsonb (by JSON type, then value)."""
+    if spec.kind == "id":
+        return customers.c.customer_id
+    if spec.kind == "created_at":
+        return customers.c.created_at
+    if spec.kind == "tier":
+        return columns.tier(spec.ref[1])
+    if spec.kind == "trait":
+        return customers.c.traits.op("#>", return_type=JSONB)(
+            sa.literal(list(spec.ref[1:]), ARRAY(sa.Text()))
+        )
+    return _metric(spec.ref[1], columns)
+
+
+def _metric(name: str, columns: Columns) -> SqlExpr:
+    expr = columns.metric(name)
+    # No event of a type yet is a count of 0, as the rules read it.
+    return sa.func.coalesce(expr, 0) if is_event_count(name) else expr
+
+
+# --- selecting fields ------------------------------------------------------------------
+
+
+def _field_columns(query: Query, i: int, spec: FieldSpec, columns: Columns) -> list[SqlExpr]:
+    """The labelled columns field ``i`` needs: ``f<i>``, or ``f<i>_<n>`` for the metrics
+    group (one per metric, then the event counts), each with its SQL type kept."""
+    if spec.kind != "group":
+        return [sort_expression(spec, columns).label(f"f{i}")]
+    group = spec.ref[0]
+    if group == "traits":
+        return [customers.c.traits.label(f"f{i}")]
+    if group == "tiers":
+        t = customer_tiers.c
+        tiers = (
+            sa.select(sa.func.jsonb_object_agg(t.scheme_key, t.tier))
+            .where(
+                t.workspace_id == sa.literal(query.workspace_id, sa.Uuid()),
+                t.customer_id == customers.c.customer_id,
+            )
+            .scalar_subquery()
+        )
+        return [tiers.label(f"f{i}")]
+    metrics = [columns.metric(name).label(f"f{i}_{n}") for n, name in enumerate(query.metric_names)]
+    return [*metrics, customers.c.event_counts.label(f"f{i}_{len(metrics)}")]
+
+
+def _select_list(query: Query, columns: Columns) -> list[SqlExpr]:
+    return [
+        column
+        for i, spec in enumerate(query.fields)
+        for column in _field_columns(query, i, spec, columns)
+    ]
+
+
+def metric_value(kind: MetricKind | None, value: Any) -> Any:
+    """A metric as the customer profile shows it: counts as integers, money with at least
+    two decimals, other numbers as plain decimal strings, timestamps as UTC date-times."""
+    if value is None:
+        return None
+    if kind == "count":
+        return int(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    number = Decimal(value)
+    if kind == "money":
+        return format_money(number)
+    return f"{number.normalize():f}" if number else "0"
+
+
+def _metrics_group(query: Query, i: int, row: Any) -> dict[str, Any]:
+    names = query.metric_names
+    event_counts = getattr(row, f"f{i}_{len(names)}")
+    metrics: dict[str, Any] = {
+        f"{event_type}_count": int(count) for event_type, count in sorted(event_counts.items())
+    }
+    for n, name in enumerate(names):
+        metrics[name] = metric_value(query.metric_kinds[name], getattr(row, f"f{i}_{n}"))
+    return metrics
+
+
+def item_of(query: Query, row: Any) -> dict[str, Any]:
+    """One result row as the API shows it: fields nested by their path."""
+    item: dict[str, Any] = {}
+    for i, spec in enumerate(query.fields):
+        if spec.kind == "group":
+            group = spec.ref[0]
+            if group == "metrics":
+                values = _metrics_group(query, i, row)
+            else:
+                values = getattr(row, f"f{i}") or {}
+            item[group] = {**item.get(group, {}), **values}
+            continue
+        value = getattr(row, f"f{i}")
+        if spec.kind == "metric":
+            value = metric_value(spec.metric_kind, value)
+        elif spec.kind == "created_at":
+            value = value.astimezone(UTC)
+        _put(item, spec.ref or ("customer_id",), value)
+    return item
+
+
+def _put(item: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    target = item
+    for key in path[:-1]:
+        nested = target.get(key)
+        if not isinstance(nested, dict):
+            nested = target[key] = {}
+        target = nested
+    target[path[-1]] = value
+
+
+# --- sorting and the keyset cursor -------------------------------------------------------
+
+
+def _cursor_value(spec: FieldSpec, value: Any) -> Any:
+    """A sort value as the cursor keeps it (JSON-safe, exact)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _bound(spec: FieldSpec, value: Any) -> SqlExpr:
+    """A cursor value back as a typed parameter; ``InvalidCursor`` when it cannot be one."""
+    try:
+        if spec.kind in ("id", "tier"):
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return sa.literal(value, sa.Text())
+        if spec.kind == "created_at" or spec.metric_kind == "timestamp":
+            return sa.literal(datetime.fromisoformat(value), sa.DateTime(timezone=True))
+        if spec.kind == "trait":
+            return sa.cast(sa.literal(str(value), sa.Text()), JSONB)
+        if spec.metric_kind == "count":
+            if type(value) is not int:
+                raise ValueError(value)
+            return sa.literal(value, sa.BigInteger())
+        return sa.literal(Decimal(value), sa.Numeric())
+    except (TypeError, ValueError, InvalidOperation) as error:
+        raise InvalidCursor("The cursor is not one this service issued.") from error
+
+
+def _checksum(fingerprint: str, key: list[Any]) -> str:
+    payload = json.dumps([fingerprint, key], separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def encode(query: Query, row: Any) -> str:
+    key = [_cursor_value(k.field, getattr(row, f"s{i}")) for i, k in enumerate(query.sort)]
+    key.append(row.customer_id)
+    return encode_cursor([_checksum(query.fingerprint(), key), *key])
+
+
+def decode(query: Query, cursor: str) -> list[Any]:
+    raw = decode_cursor(cursor, len(query.sort) + 2)
+    checksum, key = raw[0], raw[1:]
+    if checksum != _checksum(query.fingerprint(), key) or not isinstance(key[-1], str):
+        raise InvalidCursor(
+            "The cursor was altered or belongs to another query: pass the same condition "
+            "and sort as the page it came from."
+        )
+    return key
+
+
+def _after(sort_exprs: list[tuple[SqlExpr, SortKey]], key: list[Any]) -> SqlExpr:
+    """Rows strictly after ``key`` in the order ``sort_exprs`` then customer id, NULLs last."""
+    clauses: list[SqlExpr] = []
+    equal: list[SqlExpr] = []
+    for (expr, sort_key), value in zip(sort_exprs, key, strict=False):
+        if value is None:
+            equal.append(expr.is_(None))  # only NULLs tie with NULL, and nothing comes after
+            continue
+        bound = _bound(sort_key.field, value)
+        beyond = expr < bound if sort_key.direction == "desc" else expr > bound
+        clauses.append(sa.and_(*equal, sa.or_(beyond, expr.is_(None))))
+        equal.append(expr == bound)
+    clauses.append(sa.and_(*equal, customers.c.customer_id > sa.literal(key[-1], sa.Text())))
+    return sa.or_(*clauses)
+
+
+def _ordered(sort_exprs: list[tuple[SqlExpr, SortKey]]) -> list[Any]:
+    order: list[Any] = [
+        (expr.desc() if key.direction == "desc" else expr.asc()).nulls_last()
+        for expr, key in sort_exprs
+    ]
+    order.append(customers.c.customer_id.asc())
+    return order
+
+
+def search_statement(query: Query, cursor: str | None, limit: int) -> sa.Select[Any]:
+    columns = query.columns()
+    sort_exprs = [(sort_expression(key.field, columns), key) for key in query.sort]
+    where = query.where(columns)
+    if cursor is not None:
+        where.append(_after(sort_exprs, decode(query, cursor)))
+    return (
+        sa.select(
+            customers.c.customer_id,
+            *(expr.label(f"s{i}") for i, (expr, _) in enumerate(sort_exprs)),
+            *_select_list(query, columns),
+        )
+        .where(*where)
+        .order_by(*_ordered(sort_exprs))
+        .limit(limit + 1)
+    )
+
+
+async def search(
+    conn: AsyncConnection, query: Query, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    rows = (await conn.execute(search_statement(query, cursor, limit))).all()
+    items = [item_of(query, row) for row in rows[:limit]]
+    return items, encode(query, rows[limit - 1]) if len(rows) > limit else None
+
+
+async def count(conn: AsyncConnection, query: Query) -> int:
+    columns = query.columns()
+    statement = sa.select(sa.func.count()).select_from(customers).where(*query.where(columns))
+    return int((await conn.execute(statement)).scalar_one())
+
+
+def export_statement(query: Query) -> sa.Select[Any]:
+    """Every matching customer with the requested fields, in customer id order."""
+    columns = query.columns()
+    return (
+        sa.select(customers.c.customer_id, *_select_list(query, columns))
+        .where(*query.where(columns))
+        .order_by(customers.c.customer_id)
+    )

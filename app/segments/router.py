@@ -1,0 +1,272 @@
+"""HTTP routes for customer queries, saved segments and exports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from app.api.deps import Cursor, Limit, Now, Transaction, require
+from app.api.responses import problems
+from app.auth.keys import Scope
+from app.auth.principal import Principal
+from app.customers.router import CustomerIdPath
+from app.pagination import DEFAULT_LIMIT, Page, next_cursor
+from app.segments import export, query, service
+from app.segments.schemas import (
+    CountIn,
+    CountOut,
+    CustomerSegment,
+    ExportIn,
+    SearchIn,
+    SearchItem,
+    Segment,
+    SegmentChange,
+    SegmentIn,
+    SegmentMember,
+)
+from app.tiers.schemas import KEY_PATTERN
+
+router = APIRouter(tags=["Segments"], responses=problems(401, 403))
+
+Reader = Annotated[Principal, Depends(require(Scope.SEGMENTS_READ))]
+Writer = Annotated[Principal, Depends(require(Scope.SEGMENTS_WRITE))]
+CustomerReader = Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))]
+SegmentKey = Annotated[
+    str, Path(pattern=KEY_PATTERN, description="The segment's key, e.g. `vip-machinery`.")
+]
+Format = Literal["csv", "ndjson"]
+
+EXPORT_DESCRIPTION = (
+    "Streams every matching customer, in customer id order, without loading the result in "
+    "memory: NDJSON (one JSON object per line, the same items as search) or CSV (a header "
+    "row; `metrics` and `tiers` open into one column per metric and scheme; text that a "
+    "spreadsheet would run as a formula is prefixed with `'`)."
+)
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The customers, streamed.",
+        "content": {
+            "application/x-ndjson": {
+                "example": '{"customer_id":"crm-42","traits":{"email":"a@example.com"}}\n'
+            },
+            "text/csv": {"example": "customer_id,traits.email\r\ncrm-42,a@example.com\r\n"},
+        },
+    }
+}
+
+
+def _segment(row: Any) -> Segment:
+    return Segment.model_validate(row, from_attributes=True)
+
+
+def _export(
+    request: Request, built: query.Query, fmt: Format, filename: str
+) -> export.ExportResponse:
+    rows = export.stream(request.app.state.engine, built, fmt)
+    return export.ExportResponse(rows, fmt, filename)
+
+
+@router.post(
+    "/v1/customers/search",
+    summary="Find customers by a condition, sorted, a page at a time",
+    description="Pages through the customers the condition holds for, sorted by `sort` "
+    "(then the customer id), with keyset cursors: a customer whose sort values do not "
+    "change between pages is never skipped or repeated. Send the next page's request with "
+    "the same condition and sort and the `next_cursor` of the previous page.",
+    responses=problems(400, 422),
+)
+async def search(
+    body: SearchIn, conn: Transaction, now: Now, principal: Reader
+) -> Page[SearchItem]:
+    built = await service.build_query(
+        conn, principal.workspace_id, now, body.condition, body.sort, body.fields
+    )
+    items, cursor = await query.search(conn, built, body.cursor, body.limit)
+    return Page[SearchItem](
+        items=[SearchItem.model_validate(item) for item in items], next_cursor=cursor
+    )
+
+
+@router.post(
+    "/v1/customers/count",
+    summary="Count the customers a condition holds for",
+    responses=problems(422),
+)
+async def count(body: CountIn, conn: Transaction, now: Now, principal: Reader) -> CountOut:
+    built = await service.build_query(conn, principal.workspace_id, now, body.condition)
+    return CountOut(count=await query.count(conn, built))
+
+
+@router.post(
+    "/v1/customers/export",
+    summary="Export the customers a condition holds for",
+    description=EXPORT_DESCRIPTION,
+    response_class=export.ExportResponse,
+    status_code=status.HTTP_200_OK,
+    responses={**EXPORT_RESPONSES, **problems(422)},
+)
+async def export_customers(
+    body: ExportIn, request: Request, conn: Transaction, now: Now, principal: Reader
+) -> export.ExportResponse:
+    built = await service.build_query(
+        conn, principal.workspace_id, now, body.condition, fields=body.fields
+    )
+    return _export(request, built, body.format, "customers")
+
+
+@router.put(
+    "/v1/segments/{key}",
+    summary="Create a segment or change its definition",
+    description="Each save is a new version. Membership follows every event, trait change "
+    "and the passing of time at once; a new definition is applied to every customer in the "
+    "background (`job_id`), recording each entry and exit with reason `rule_change`. `201` "
+    "when the segment is new (or was archived), `200` otherwise.",
+    responses={201: {"model": Segment, "description": "Created."}, **problems(422)},
+)
+async def put_segment(
+    key: SegmentKey,
+    body: SegmentIn,
+    response: Response,
+    conn: Transaction,
+    now: Now,
+    principal: Writer,
+) -> Segment:
+    row, created = await service.put(conn, principal.workspace_id, key, body, principal.key_id, now)
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+    return _segment(row)
+
+
+@router.get("/v1/segments", summary="List segments, by key")
+async def list_segments(
+    conn: Transaction,
+    principal: Reader,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    archived: Annotated[bool, Query(description="Include archived segments.")] = False,
+) -> Page[Segment]:
+    rows = await service.list_page(conn, principal.workspace_id, cursor, limit, archived)
+    return Page[Segment](
+        items=[_segment(row) for row in rows[:limit]],
+        next_cursor=next_cursor(rows, limit, lambda row: [row.key]),
+    )
+
+
+@router.get("/v1/segments/{key}", summary="A segment's definition", responses=problems(404))
+async def get_segment(key: SegmentKey, conn: Transaction, principal: Reader) -> Segment:
+    return _segment(await service.get(conn, principal.workspace_id, key))
+
+
+@router.delete(
+    "/v1/segments/{key}",
+    summary="Archive a segment",
+    description="Its members are dropped (without exit records); the membership history "
+    "stays. Saving the key again revives it.",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(404),
+)
+async def archive_segment(key: SegmentKey, conn: Transaction, now: Now, principal: Writer) -> None:
+    await service.archive(conn, principal.workspace_id, key, now)
+
+
+@router.get(
+    "/v1/segments/{key}/customers",
+    summary="A segment's members, by customer id",
+    responses=problems(400, 404),
+)
+async def list_members(
+    key: SegmentKey,
+    conn: Transaction,
+    principal: Reader,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[SegmentMember]:
+    rows = await service.members_page(conn, principal.workspace_id, key, cursor, limit)
+    return Page[SegmentMember](
+        items=[SegmentMember(customer_id=row.customer_id, since=row.since) for row in rows[:limit]],
+        next_cursor=next_cursor(rows, limit, lambda row: [row.customer_id]),
+    )
+
+
+@router.get(
+    "/v1/segments/{key}/count", summary="How many members a segment has", responses=problems(404)
+)
+async def count_members(key: SegmentKey, conn: Transaction, principal: Reader) -> CountOut:
+    return CountOut(count=await service.member_count(conn, principal.workspace_id, key))
+
+
+@router.get(
+    "/v1/segments/{key}/export",
+    summary="Export a segment's members",
+    description=EXPORT_DESCRIPTION + " The members are those listed by "
+    "`GET /v1/segments/{key}/customers`.",
+    response_class=export.ExportResponse,
+    status_code=status.HTTP_200_OK,
+    responses={**EXPORT_RESPONSES, **problems(404, 422)},
+)
+async def export_segment(
+    key: SegmentKey,
+    request: Request,
+    conn: Transaction,
+    now: Now,
+    principal: Reader,
+    fmt: Annotated[Format, Query(alias="format", description="`csv` or `ndjson`.")] = "csv",
+    fields: Annotated[
+        str | None,
+        Query(
+            max_length=20_000,
+            description="Comma-separated field paths, e.g. `customer_id,traits.email,"
+            "metrics.spend_365d`. Default: `customer_id`, `metrics`, `tiers`.",
+        ),
+    ] = None,
+) -> export.ExportResponse:
+    await service.get_active(conn, principal.workspace_id, key)
+    paths = None if fields is None else [path.strip() for path in fields.split(",")]
+    built = await service.build_query(
+        conn, principal.workspace_id, now, None, fields=paths, segment=key
+    )
+    return _export(request, built, fmt, key)
+
+
+@router.get(
+    "/v1/customers/{customer_id}/segments",
+    summary="The segments a customer is in",
+    tags=["Customers"],
+    responses=problems(404),
+)
+async def customer_segments(
+    customer_id: CustomerIdPath, conn: Transaction, principal: CustomerReader
+) -> list[CustomerSegment]:
+    rows = await service.customer_segments(conn, principal.workspace_id, customer_id)
+    return [CustomerSegment(key=row.key, name=row.name, since=row.since) for row in rows]
+
+
+@router.get(
+    "/v1/customers/{customer_id}/segments/history",
+    summary="A customer's segment entries and exits, newest first",
+    tags=["Customers"],
+    responses=problems(400, 404),
+)
+async def segment_history(
+    customer_id: CustomerIdPath,
+    conn: Transaction,
+    principal: CustomerReader,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[SegmentChange]:
+    rows = await service.history_page(conn, principal.workspace_id, customer_id, cursor, limit)
+    return Page[SegmentChange](
+        items=[
+            SegmentChange(
+                segment=row.segment_key,
+                version=row.version,
+                change=row.change,
+                changed_at=row.changed_at,
+                reason=row.reason,
+                cause=row.cause,
+            )
+            for row in rows[:limit]
+        ],
+        next_cursor=next_cursor(rows, limit, lambda row: [row.seq]),
+    )

@@ -1,0 +1,231 @@
+"""Customer queries and saved segments.
+
+A segment's members are kept up to date by ``app.segments.membership``; saving a definition
+applies it to every customer in the background (the ``segment_membership`` job), in chunks
+under the customers' row locks, as a new scheme version is applied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.customers import repository as customer_store
+from app.customers.columns import customer_columns, stored_tier
+from app.customers.service import CustomerNotFound
+from app.db import Record
+from app.errors import NotFound, Unprocessable
+from app.jobs import service as jobs
+from app.metrics import service as user_metrics
+from app.pagination import decode_key, decode_seq
+from app.rules.fields import FieldCatalog
+from app.rules.schema import Node
+from app.segments import MEMBERSHIP_JOB, membership, repository
+from app.segments.query import (
+    DEFAULT_FIELDS,
+    FieldSpec,
+    Query,
+    QueryError,
+    SortKey,
+    check_condition,
+    resolve_field,
+)
+from app.segments.schemas import SegmentIn
+from app.segments.schemas import SortKey as SortKeyIn
+from app.tiers import repository as schemes
+from app.tiers.schemas import KEY_PATTERN
+
+CHUNK = 1000
+
+
+class InvalidQuery(Unprocessable):
+    slug, title = "validation-error", "Request validation failed"
+
+
+class SegmentNotFound(NotFound):
+    pass
+
+
+def _invalid(errors: list[dict[str, str]]) -> InvalidQuery:
+    first = errors[0]
+    return InvalidQuery(f"{first['field']}: {first['message']}", errors=errors)
+
+
+async def catalog(conn: AsyncConnection, workspace_id: UUID) -> FieldCatalog:
+    definitions = await user_metrics.definitions(conn, workspace_id)
+    active = await schemes.active_schemes(conn, workspace_id)
+    return FieldCatalog.for_workspace(definitions, {s.key: s.tier_keys for s in active})
+
+
+async def build_query(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    now: datetime,
+    condition: Node | None,
+    sort: list[SortKeyIn] | None = None,
+    fields: list[str] | None = None,
+    segment: str | None = None,
+) -> Query:
+    """The query, checked against the workspace: every problem is reported in one 422."""
+    definitions = await user_metrics.definitions(conn, workspace_id)
+    known = await catalog(conn, workspace_id)
+    errors: list[dict[str, str]] = []
+    try:
+        check_condition(condition, known)
+    except QueryError as error:
+        errors += error.errors
+    sort_keys: list[SortKey] = []
+    for i, key in enumerate(sort or []):
+        where = f"sort.{i}.field"
+        try:
+            spec = resolve_field(key.field, known, where)
+        except QueryError as error:
+            errors += error.errors
+            continue
+        if not spec.sortable:
+            errors.append(
+                {
+                    "field": where,
+                    "message": f"'{key.field}' is a group of values; sort by one of them, "
+                    f"e.g. '{key.field}.<name>'",
+                    "code": "not_sortable",
+                }
+            )
+        sort_keys.append(SortKey(spec, key.direction))
+    specs: list[FieldSpec] = []
+    for i, path in enumerate(fields if fields is not None else DEFAULT_FIELDS):
+        try:
+            specs.append(resolve_field(path, known, f"fields.{i}"))
+        except QueryError as error:
+            errors += error.errors
+    if errors:
+        raise _invalid(errors)
+    return Query(
+        workspace_id=workspace_id,
+        condition=condition,
+        sort=tuple(sort_keys),
+        fields=tuple(specs),
+        definitions=tuple(definitions),
+        metric_kinds=known.metrics,
+        scheme_keys=tuple(sorted(known.schemes)),
+        now=now,
+        segment=segment,
+    )
+
+
+# --- saved segments ----------------------------------------------------------------------
+
+
+async def put(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    key: str,
+    body: SegmentIn,
+    saved_by: UUID | None,
+    now: datetime,
+) -> tuple[Record, bool]:
+    """Saves a new version of the segment and queues its application to every customer."""
+    await schemes.lock_schemes(conn, workspace_id)  # what the condition reads stays put
+    try:
+        check_condition(body.condition, await catalog(conn, workspace_id))
+    except QueryError as error:
+        raise _invalid(error.errors) from None
+    definition = body.model_dump(mode="json", by_alias=True)
+    version, created = await repository.save(conn, workspace_id, key, definition, saved_by, now)
+    job_id = await jobs.create(
+        conn, workspace_id, MEMBERSHIP_JOB, {"segment": key, "version": version}, now
+    )
+    await repository.set_job(conn, workspace_id, key, job_id)
+    return await get(conn, workspace_id, key), created
+
+
+async def get(conn: AsyncConnection, workspace_id: UUID, key: str) -> Record:
+    row = await repository.get(conn, workspace_id, key)
+    if row is None:
+        raise SegmentNotFound(f"No segment '{key}' in this workspace.")
+    return row
+
+
+async def get_active(conn: AsyncConnection, workspace_id: UUID, key: str) -> Record:
+    row = await get(conn, workspace_id, key)
+    if row.archived_at is not None:
+        raise SegmentNotFound(f"Segment '{key}' is archived; save it again to revive it.")
+    return row
+
+
+async def list_page(
+    conn: AsyncConnection, workspace_id: UUID, cursor: str | None, limit: int, archived: bool
+) -> list[Record]:
+    after = decode_key(cursor, KEY_PATTERN)
+    return await repository.page(conn, workspace_id, after, limit, archived)
+
+
+async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: datetime) -> None:
+    """Archives the segment: its members are dropped, their history stays."""
+    await get(conn, workspace_id, key)
+    await repository.archive(conn, workspace_id, key, now)
+
+
+async def members_page(
+    conn: AsyncConnection, workspace_id: UUID, key: str, cursor: str | None, limit: int
+) -> list[Record]:
+    await get_active(conn, workspace_id, key)
+    return await repository.members_page(conn, workspace_id, key, decode_key(cursor, ".+"), limit)
+
+
+async def member_count(conn: AsyncConnection, workspace_id: UUID, key: str) -> int:
+    await get_active(conn, workspace_id, key)
+    return await repository.member_count(conn, workspace_id, key)
+
+
+async def _existing_customer(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> None:
+    if await customer_store.get(conn, workspace_id, customer_id) is None:
+        raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
+
+
+async def customer_segments(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str
+) -> list[Record]:
+    await _existing_customer(conn, workspace_id, customer_id)
+    return await repository.customer_segments(conn, workspace_id, customer_id)
+
+
+async def history_page(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, cursor: str | None, limit: int
+) -> list[Record]:
+    await _existing_customer(conn, workspace_id, customer_id)
+    before = decode_seq(cursor)
+    return await repository.history_page(conn, workspace_id, customer_id, before, limit)
+
+
+@jobs.handler(MEMBERSHIP_JOB)
+async def membership_chunk(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
+    """Applies a saved segment version to the next chunk of customers, under their locks."""
+    key, version = job.params["segment"], job.params["version"]
+    segment = next(
+        (s for s in await repository.active_segments(conn, job.workspace_id) if s.key == key),
+        None,
+    )
+    if segment is None or segment.version != version:
+        # Archived, or superseded by a newer version with its own job.
+        return jobs.Progress(cursor=job.cursor, done=job.done, total=job.total, finished=True)
+    total = job.total
+    if total is None:
+        total = await customer_store.count(conn, job.workspace_id)
+    ids = await customer_store.lock_chunk(conn, job.workspace_id, job.cursor, CHUNK)
+    definitions = await user_metrics.definitions(conn, job.workspace_id)
+    columns = customer_columns(job.workspace_id, definitions, now, stored_tier(job.workspace_id))
+    cause: dict[str, Any] = {"segment": key, "version": version, "job_id": str(job.id)}
+    pending = [d.name for d in definitions if not d.ready]
+    await membership.apply(
+        conn, job.workspace_id, [segment], columns, ids, now, "rule_change", cause, pending
+    )
+    return jobs.Progress(
+        cursor=ids[-1] if ids else job.cursor,
+        done=job.done + len(ids),
+        total=total,
+        finished=len(ids) < CHUNK,
+    )
