@@ -41,7 +41,15 @@ from app.rules.fields import (
     check,
     is_event_count,
 )
-from app.rules.schema import Condition, Node, parse_field
+from app.rules.schema import (
+    AllCondition,
+    Condition,
+    EqualityComparison,
+    MembershipComparison,
+    Node,
+    Operand,
+    parse_field,
+)
 
 SqlExpr = ColumnElement[Any]
 Direction = Literal["asc", "desc"]
@@ -153,6 +161,7 @@ class Query:
         clauses = [customers.c.workspace_id == sa.literal(self.workspace_id, sa.Uuid())]
         if self.condition is not None:
             clauses.append(compile_condition(self.condition, columns, self.now))
+            clauses += index_hints(self.condition, self.workspace_id)
         if self.segment is not None:
             m = segment_members.c
             clauses.append(
@@ -171,6 +180,57 @@ class Query:
             condition = _condition_json(self.condition)
         sort = [[key.field.path, key.direction] for key in self.sort]
         return json.dumps([condition, sort], separators=(",", ":"), sort_keys=True)
+
+
+def _conjuncts(condition: Node) -> list[Node]:
+    """The parts of the condition that must each hold: ``all`` opened, recursively."""
+    if isinstance(condition, AllCondition):
+        return [part for item in condition.all for part in _conjuncts(item)]
+    return [condition]
+
+
+def _equal_to(node: Node | None) -> tuple[Operand, ...] | None:
+    """The values of an ``eq`` or ``in`` comparison; None for any other node."""
+    if isinstance(node, EqualityComparison) and node.op == "eq":
+        return (node.operand,)
+    if isinstance(node, MembershipComparison) and node.op == "in":
+        return node.operands
+    return None
+
+
+def index_hints(condition: Node, workspace_id: UUID) -> list[SqlExpr]:
+    """Predicates the condition implies, written so that an index can answer them.
+
+    The compiled condition never yields NULL, which keeps it exact but hides it from the
+    planner; these are added beside it, so the result is the same and PostgreSQL may start
+    from the GIN index on traits (``traits @> {...}`` for a trait that must equal a value) or
+    from the tier index (the customers holding one of the tiers a scheme must be in).
+    """
+    hints: list[SqlExpr] = []
+    for part in _conjuncts(condition):
+        operands = _equal_to(part)
+        if operands is None:
+            continue
+        assert isinstance(part, EqualityComparison | MembershipComparison)
+        if part.ref.namespace == "tiers":
+            t = customer_tiers.c
+            holders = sa.select(t.customer_id).where(
+                t.workspace_id == sa.literal(workspace_id, sa.Uuid()),
+                t.scheme_key == sa.literal(part.ref.name, sa.Text()),
+                t.tier == sa.any_(sa.literal([str(o) for o in operands], ARRAY(sa.Text()))),
+            )
+            hints.append(customers.c.customer_id.in_(holders))
+        elif part.ref.namespace == "traits" and isinstance(part, EqualityComparison):
+            value = part.operand
+            if isinstance(value, datetime):
+                continue
+            # An exact JSON number for a Decimal, as the compiler writes it.
+            text = str(value) if isinstance(value, Decimal) else json.dumps(value)
+            for key in reversed(part.ref.path):
+                text = "{" + json.dumps(key) + ":" + text + "}"
+            contained = sa.cast(sa.literal(text, sa.Text()), JSONB)
+            hints.append(customers.c.traits.op("@>", return_type=sa.Boolean)(contained))
+    return hints
 
 
 _CONDITION: TypeAdapter[Node] = TypeAdapter(Condition)
@@ -399,9 +459,31 @@ async def search(
     return items, encode(query, rows[limit - 1]) if len(rows) > limit else None
 
 
+def _held_tiers(condition: Node | None) -> tuple[str, list[str]] | None:
+    """The scheme and tiers when the whole condition is "holds one of these tiers"."""
+    if not isinstance(condition, EqualityComparison | MembershipComparison):
+        return None
+    operands = _equal_to(condition)
+    if operands is None or condition.ref.namespace != "tiers":
+        return None
+    return condition.ref.name, [str(operand) for operand in operands]
+
+
 async def count(conn: AsyncConnection, query: Query) -> int:
-    columns = query.columns()
-    statement = sa.select(sa.func.count()).select_from(customers).where(*query.where(columns))
+    held = _held_tiers(query.condition)
+    if held is not None and query.segment is None:
+        # Every stored tier belongs to an existing customer (erasure removes both), so the
+        # tier index alone answers the most common count.
+        t = customer_tiers.c
+        scheme, tiers = held
+        statement = sa.select(sa.func.count()).where(
+            t.workspace_id == sa.literal(query.workspace_id, sa.Uuid()),
+            t.scheme_key == sa.literal(scheme, sa.Text()),
+            t.tier == sa.any_(sa.literal(tiers, ARRAY(sa.Text()))),
+        )
+    else:
+        columns = query.columns()
+        statement = sa.select(sa.func.count()).select_from(customers).where(*query.where(columns))
     return int((await conn.execute(statement)).scalar_one())
 
 

@@ -78,6 +78,19 @@ CASES: list[tuple[dict[str, Any], Callable[[Any], bool]]] = [
         },
         lambda p: "size" not in p["traits"] or p["metrics"]["order_count"] >= 3,
     ),
+    (
+        {"field": "tiers.value", "op": "in", "value": ["vip", "potential"]},
+        lambda p: p["tiers"]["value"]["tier"] in ("vip", "potential"),
+    ),
+    (
+        {
+            "all": [
+                {"field": "tiers.value", "op": "eq", "value": "regular"},
+                {"all": [{"field": "traits.rank", "op": "eq", "value": 2.0}]},
+            ]
+        },
+        lambda p: p["tiers"]["value"]["tier"] == "regular" and p["traits"]["rank"] == 2,
+    ),
     ({"all": []}, lambda p: True),
 ]
 
