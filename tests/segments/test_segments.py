@@ -369,3 +369,62 @@ async def test_segment_scopes(client: httpx.AsyncClient, make_key: Any) -> None:
     assert (await client.get("/v1/segments/big", headers=bearer(writer))).status_code == 403
     assert (await client.get("/v1/segments/big", headers=bearer(reader))).status_code == 200
     assert (await client.delete("/v1/segments/big", headers=bearer(reader))).status_code == 403
+
+
+async def test_a_segment_over_a_metric_being_backfilled_waits_for_it(
+    app: Any, client: httpx.AsyncClient, admin_key: str, clock: FrozenClock
+) -> None:
+    for n, kind in enumerate(["support_ticket", "support_ticket", "order"]):
+        await order(client, admin_key, f"e{n}", "10.00", T0, "a", kind=kind)
+    clock.set(T0 + timedelta(hours=2))
+    defined = await client.put(
+        "/v1/metrics/tickets_90d",
+        json={"event_type": "support_ticket", "aggregation": "count", "window_days": 90},
+        headers=bearer(admin_key),
+    )
+    assert defined.status_code == 201, defined.text
+    # Jobs run oldest first: saved "earlier", the segment's job runs while the metric is
+    # still pending, and must leave the customer alone rather than read the null as 0.
+    clock.set(T0 + timedelta(hours=1))
+    await put_segment(
+        client,
+        admin_key,
+        {
+            "name": "Needs care",
+            # Fewer than 5 tickets; read as null, the inner comparison is false and the
+            # customer would enter early.
+            "condition": {"not": {"field": "metrics.tickets_90d", "op": "gte", "value": 5}},
+        },
+    )
+    await order(client, admin_key, "e3", "10.00", T0, "a")  # an event meanwhile: the same
+    assert await run_one_chunk(app.state.engine, clock)  # the segment's job
+    assert await changes(client, admin_key, "a") == []
+    clock.set(T0 + timedelta(hours=3))
+    await run_until_idle(app.state.engine, clock)  # the backfill, then its metric_ready job
+    assert await members(client, admin_key) == ["a"]
+    assert await changes(client, admin_key, "a") == [
+        ("big", "entered", "metric_ready", iso(T0 + timedelta(hours=3)))
+    ]
+
+
+async def test_an_import_records_entries_with_reason_import(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    await put_segment(client, admin_key, BIG_SPENDERS)
+    events = [
+        {
+            "event_id": f"h{n}",
+            "customer_id": f"c{n % 3}",
+            "type": "order",
+            "occurred_at": (T0 - timedelta(days=n)).isoformat(),
+            "amount": "2000.00",
+        }
+        for n in range(7)
+    ]
+    response = await client.post(
+        "/v1/events/batch", json={"events": events, "mode": "backfill"}, headers=bearer(admin_key)
+    )
+    assert response.status_code == 200, response.text
+    # c0 has orders 0, 3, 6 (6,000); c1 and c2 two each (4,000).
+    assert await members(client, admin_key) == ["c0", "c1", "c2"]
+    assert await changes(client, admin_key, "c0") == [("big", "entered", "import", iso(T0))]
