@@ -46,7 +46,7 @@ def csv_columns(query: Query) -> list[tuple[str, tuple[str, ...]]]:
         elif spec.kind == "group" and spec.path == "tiers":
             columns += [(f"tiers.{key}", ("tiers", key)) for key in query.scheme_keys]
         else:
-            columns.append((spec.path, spec.ref or ("customer_id",)))
+            columns.append((spec.path, spec.ref))
     return columns
 
 

@@ -72,7 +72,8 @@ class FieldSpec:
 
     path: str
     kind: Literal["id", "created_at", "metric", "trait", "tier", "group"]
-    ref: tuple[str, ...] = ()
+    ref: tuple[str, ...]
+    """Where the value goes in an item: ``("metrics", "spend_365d")``; a group's name."""
     metric_kind: MetricKind | None = None
 
     @property
@@ -84,7 +85,7 @@ def resolve_field(path: str, catalog: FieldCatalog, where: str) -> FieldSpec:
     """The field named by ``path`` (``customer_id``, ``metrics``, ``metrics.spend_365d``,
     ``traits.address.city``, ``tiers.value``...); ``QueryError`` at ``where`` if unknown."""
     if path == "customer_id":
-        return FieldSpec(path, "id")
+        return FieldSpec(path, "id", ("customer_id",))
     if path in GROUPS:
         return FieldSpec(path, "group", (path,))
     try:
@@ -338,7 +339,7 @@ def item_of(query: Query, row: Any) -> dict[str, Any]:
             value = metric_value(spec.metric_kind, value)
         elif spec.kind == "created_at":
             value = value.astimezone(UTC)
-        _put(item, spec.ref or ("customer_id",), value)
+        _put(item, spec.ref, value)
     return item
 
 
