@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from app.analytics.router import router as analytics_router
 from app.api import ops, problems
 from app.api.body_guard import BodyGuard
 from app.api.responses import use_problem_json
@@ -68,6 +69,12 @@ TAGS = [
         "description": "Who matches a condition: ad-hoc search, counts and exports, and "
         "saved segments whose members are kept up to date and whose entries and exits are "
         "recorded.",
+    },
+    {
+        "name": "Analytics",
+        "description": "Whether a classification works: customers per tier now or at a past "
+        "moment, moves between tiers over a period, and each tier's revenue, average order "
+        "value and retention.",
     },
     {"name": "Jobs", "description": "Progress of background work such as metric backfills."},
     {"name": "Workspaces", "description": "Tenants and their settings."},
@@ -131,6 +138,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(tiers_router)
     app.include_router(segments_router)
+    app.include_router(analytics_router)
     app.include_router(jobs_router)
     app.include_router(auth_router)
 

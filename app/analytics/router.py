@@ -1,0 +1,118 @@
+"""HTTP routes for tier analytics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from app.analytics import service
+from app.analytics.schemas import Day, Distribution, Moment, Performance, Transitions
+from app.api.deps import Now, Transaction, require
+from app.api.responses import problems
+from app.auth.keys import Scope
+from app.auth.principal import Principal
+from app.tiers.schemas import KEY_PATTERN
+
+router = APIRouter(prefix="/v1/analytics", tags=["Analytics"], responses=problems(401, 403))
+
+Reader = Annotated[Principal, Depends(require(Scope.SEGMENTS_READ))]
+SchemeKey = Annotated[
+    str,
+    Path(
+        pattern=KEY_PATTERN,
+        description="The scheme's key, e.g. `value`. An archived scheme still answers from "
+        "its history.",
+    ),
+]
+
+_PERIOD_RULES = "`from` after `to`, or a period longer than 3,660 days, is a `422` naming `from`."
+
+
+@router.get(
+    "/schemes/{key}/distribution",
+    summary="How many customers hold each tier, now or at a past moment",
+    description="Without `as_of`: the current tiers. With `as_of`: each customer's tier at "
+    "that moment according to the tier history (its latest change at or before `as_of`). "
+    "Customers who were erased since are not counted in the past either: their history is "
+    "erased with them. An archived scheme has no holders from the moment it was archived. "
+    '`share` is `count / total` with 4 decimals, rounded half-even (`"0.0000"` when '
+    "`total` is 0).",
+    responses=problems(404, 422),
+)
+async def distribution(
+    key: SchemeKey,
+    conn: Transaction,
+    now: Now,
+    principal: Reader,
+    as_of: Annotated[
+        Moment | None,
+        Query(
+            description="A moment with a timezone, e.g. `2026-11-01T00:00:00Z`; omit for now.",
+        ),
+    ] = None,
+) -> Distribution:
+    return await service.distribution(conn, principal.workspace_id, key, as_of, now)
+
+
+@router.get(
+    "/schemes/{key}/transitions",
+    summary="Tier changes over a period: who moved where, who entered, who left",
+    description="Counts the tier history of the scheme with `changed_at` in `[from, to)`: "
+    "changes from one tier to another (`transitions`), first tiers (`entered`: new "
+    "customers, or every customer when the scheme was created), and customers erased from "
+    "the workspace with the tier they held (`left`). A customer who moved twice counts "
+    "twice. Customers erased later do not appear in `transitions` or `entered`: their "
+    "history is erased with them. Defaults: `to` now, `from` 30 days before `to`. "
+    f"{_PERIOD_RULES}",
+    responses=problems(404, 422),
+)
+async def transitions(
+    key: SchemeKey,
+    conn: Transaction,
+    now: Now,
+    principal: Reader,
+    start: Annotated[
+        Moment | None,
+        Query(alias="from", description="Start of the period, inclusive, with a timezone."),
+    ] = None,
+    end: Annotated[
+        Moment | None,
+        Query(alias="to", description="End of the period, exclusive, with a timezone."),
+    ] = None,
+) -> Transitions:
+    return await service.transitions(conn, principal.workspace_id, key, start, end, now)
+
+
+@router.get(
+    "/schemes/{key}/performance",
+    summary="What each tier's customers brought in over a period",
+    description="Groups customers by the tier they held at the start of the period "
+    "(midnight UTC of `from`, from the tier history) and sums their daily roll-ups over the "
+    "period's UTC days: `revenue` (orders minus refunds, in the workspace's base currency), "
+    "`orders`, `average_order_value` (order amounts before refunds / orders, rounded "
+    "half-even to cents) and `retention` (share of the row's customers who ordered at least "
+    "once in the period, 4 decimals, rounded half-even). Every tier of the current version "
+    "has a row; a last row with `tier: null` holds the newcomers: customers who held no tier "
+    "at the start but got their first one before the end of the period or ordered in it. "
+    "Customers who held no tier and did nothing in the period are in no row. Defaults: the "
+    f"30 days ending today. {_PERIOD_RULES}",
+    responses=problems(404, 422),
+)
+async def performance(
+    key: SchemeKey,
+    conn: Transaction,
+    now: Now,
+    principal: Reader,
+    first: Annotated[
+        Day | None,
+        Query(alias="from", description="First day (UTC) of the period, inclusive."),
+    ] = None,
+    last: Annotated[
+        Day | None,
+        Query(alias="to", description="Last day (UTC) of the period, inclusive."),
+    ] = None,
+) -> Performance:
+    return await service.performance(
+        conn, principal.workspace_id, key, first, last, now, principal.base_currency
+    )
