@@ -142,7 +142,8 @@ async def _wait_ready(process: asyncio.subprocess.Process, base_url: str) -> Non
     raise BenchError(f"tierline serve was not ready within {READY_TIMEOUT_S:.0f} s")
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, as a user stops a server, then SIGKILL if it does not stop in time."""
     if process.returncode is not None:
         return
     process.send_signal(signal.SIGTERM)
@@ -186,4 +187,4 @@ async def running_service(server_url: str) -> AsyncIterator[Service]:
                 error.add_note(f"--- tierline serve output, last lines ---\n{_tail(log)}")
                 raise
             finally:
-                await _stop(process)
+                await stop_process(process)

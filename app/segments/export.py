@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from app.segments.query import Query, export_statement, item_of
+from app.segments.query import Query, export_statement, item_of, plan_for_these_values
 
 BATCH = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -106,6 +106,8 @@ async def stream(engine: AsyncEngine, query: Query, fmt: str) -> AsyncGenerator[
         yield _csv_lines([[csv_cell(name, computed=False) for name, _ in columns]])
     conn = await engine.connect()
     try:
+        await conn.begin()
+        await plan_for_these_values(conn)
         result = await conn.stream(export_statement(query))
         async for rows in result.partitions(BATCH):
             items = [item_of(query, row) for row in rows]

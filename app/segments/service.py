@@ -20,6 +20,7 @@ from app.db import Record
 from app.errors import NotFound, Unprocessable
 from app.jobs import service as jobs
 from app.metrics import service as user_metrics
+from app.metrics.aggregate import Definition
 from app.pagination import decode_key, decode_seq
 from app.rules.fields import FieldCatalog
 from app.rules.schema import Node
@@ -54,8 +55,11 @@ def _invalid(errors: list[dict[str, str]]) -> InvalidQuery:
     return InvalidQuery(f"{first['field']}: {first['message']}", errors=errors)
 
 
-async def catalog(conn: AsyncConnection, workspace_id: UUID) -> FieldCatalog:
-    definitions = await user_metrics.definitions(conn, workspace_id)
+async def catalog(
+    conn: AsyncConnection, workspace_id: UUID, definitions: list[Definition] | None = None
+) -> FieldCatalog:
+    if definitions is None:
+        definitions = await user_metrics.definitions(conn, workspace_id)
     active = await schemes.active_schemes(conn, workspace_id)
     return FieldCatalog.for_workspace(definitions, {s.key: s.tier_keys for s in active})
 
@@ -71,7 +75,7 @@ async def build_query(
 ) -> Query:
     """The query, checked against the workspace: every problem is reported in one 422."""
     definitions = await user_metrics.definitions(conn, workspace_id)
-    known = await catalog(conn, workspace_id)
+    known = await catalog(conn, workspace_id, definitions)
     errors: list[dict[str, str]] = []
     try:
         check_condition(condition, known)
