@@ -33,6 +33,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     Tag,
+    TypeAdapter,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -706,3 +707,16 @@ def walk(condition: Node, loc: Loc = ()) -> Iterator[tuple[Loc, Comparison]]:
 
 def dotted(loc: Loc) -> str:
     return ".".join(str(part) for part in loc)
+
+
+_CONDITION_ADAPTER: TypeAdapter[Node] = TypeAdapter(Condition)
+
+
+def parse_condition(raw: Any) -> Node:
+    """A stored or requested condition (JSON data), parsed and checked for shape and limits."""
+    return _CONDITION_ADAPTER.validate_python(raw)
+
+
+def condition_json(condition: Node) -> Any:
+    """The condition back as JSON data, as a client wrote it (``not`` by its alias)."""
+    return _CONDITION_ADAPTER.dump_python(condition, mode="json", by_alias=True)

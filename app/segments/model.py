@@ -6,12 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from app.rules.fields import referenced_metrics, referenced_schemes
-from app.rules.schema import Condition, Node
-
-_CONDITION: TypeAdapter[Node] = TypeAdapter(Condition)
+from app.rules.schema import Node, parse_condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +20,7 @@ class Segment:
 
 
 def segment_from_condition(key: str, version: int, condition: Mapping[str, Any]) -> Segment:
-    node = _CONDITION.validate_python(condition)
+    node = parse_condition(condition)
     return Segment(
         key=key,
         version=version,

@@ -22,7 +22,6 @@ from typing import Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
-from pydantic import TypeAdapter
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -43,11 +42,11 @@ from app.rules.fields import (
 )
 from app.rules.schema import (
     AllCondition,
-    Condition,
     EqualityComparison,
     MembershipComparison,
     Node,
     Operand,
+    condition_json,
     parse_field,
 )
 
@@ -178,7 +177,7 @@ class Query:
         """Identifies the condition and sort (not the fields, which may change per page)."""
         condition = None
         if self.condition is not None:
-            condition = _condition_json(self.condition)
+            condition = condition_json(self.condition)
         sort = [[key.field.path, key.direction] for key in self.sort]
         return json.dumps([condition, sort], separators=(",", ":"), sort_keys=True)
 
@@ -232,13 +231,6 @@ def index_hints(condition: Node, workspace_id: UUID) -> list[SqlExpr]:
             contained = sa.cast(sa.literal(text, sa.Text()), JSONB)
             hints.append(customers.c.traits.op("@>", return_type=sa.Boolean)(contained))
     return hints
-
-
-_CONDITION: TypeAdapter[Node] = TypeAdapter(Condition)
-
-
-def _condition_json(condition: Node) -> Any:
-    return _CONDITION.dump_python(condition, mode="json", by_alias=True)
 
 
 def sort_expression(spec: FieldSpec, columns: Columns) -> SqlExpr:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -141,8 +141,8 @@ async def record_changes(
     conn: AsyncConnection,
     workspace_id: UUID,
     customer_id: str,
-    entered: Iterable[Segment],
-    exited: Iterable[Segment],
+    entered: Sequence[Segment],
+    exited: Sequence[Segment],
     now: datetime,
     reason: str,
     cause: dict[str, Any],

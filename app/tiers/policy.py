@@ -25,18 +25,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import TypeAdapter
-
 from app.clock import earliest, midnight, utc_day
 from app.rules.evaluate import evaluate, next_flip
 from app.rules.fields import referenced_metrics, referenced_schemes
-from app.rules.schema import Condition, Node
+from app.rules.schema import Node, parse_condition
 
 Reason = Literal[
     "event", "traits_changed", "rule_change", "review", "grace_expired", "import", "metric_ready"
 ]
-
-_CONDITION: TypeAdapter[Node] = TypeAdapter(Condition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +78,7 @@ class Scheme:
 
 def scheme_from_definition(key: str, version: int, definition: Mapping[str, Any]) -> Scheme:
     tiers = tuple(
-        Tier(t["key"], t["name"], _CONDITION.validate_python(t["condition"]))
-        for t in definition["tiers"]
+        Tier(t["key"], t["name"], parse_condition(t["condition"])) for t in definition["tiers"]
     )
     return Scheme(
         key=key,
