@@ -103,7 +103,14 @@ async def _work(url: str, settings: Settings) -> None:
         await engine.dispose()
 
 
+def _stop_during_start_up(signum: int, frame: object) -> None:
+    raise SystemExit(0)  # nothing is in flight yet; a migration under way rolls back
+
+
 def cmd_worker(args: argparse.Namespace) -> None:
+    # A stop may come while the worker is still importing or migrating (a quick redeploy):
+    # it is a clean stop then too, not a death by signal. _work installs the loop's handler.
+    signal.signal(signal.SIGTERM, _stop_during_start_up)
     from app.db.migrate import upgrade
     from app.observability import configure_logging
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,3 +80,17 @@ async def test_two_worker_processes_review_each_due_customer_once(
     for customer_id in ids:
         tiers = (await customer(client, admin_key, customer_id))["tiers"]
         assert tiers["value"]["tier"] == "regular"
+
+
+def test_a_worker_stopped_while_it_starts_up_exits_cleanly(database_url: str) -> None:
+    env = {**os.environ, "TIERLINE_DATABASE_URL": database_url, "TIERLINE_LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.3)  # importing or migrating still
+    worker.terminate()
+    assert worker.wait(timeout=30) == 0
