@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -97,6 +98,7 @@ async def _work(url: str, settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     engine = create_engine(url, settings.db_pool_size)
+    logging.getLogger("tierline.worker").info("worker started")
     try:
         await asyncio.gather(*(work(engine, SystemClock(), stop) for work in BACKGROUND_LOOPS))
     finally:
