@@ -91,7 +91,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 async def _work(url: str, settings: Settings) -> None:
     from app.clock import SystemClock
     from app.db.engine import create_engine
-    from app.main import BACKGROUND_LOOPS
+    from app.main import background_loops
+    from app.observability import Metrics
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,7 +101,8 @@ async def _work(url: str, settings: Settings) -> None:
     engine = create_engine(url, settings.db_pool_size)
     logging.getLogger("tierline.worker").info("worker started")
     try:
-        await asyncio.gather(*(work(engine, SystemClock(), stop) for work in BACKGROUND_LOOPS))
+        settings = settings.model_copy(update={"database_url": url})
+        await asyncio.gather(*background_loops(engine, SystemClock(), settings, Metrics(), stop))
     finally:
         await engine.dispose()
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.analytics.router import router as analytics_router
 from app.api import ops, problems
@@ -28,6 +29,8 @@ from app.segments.router import router as segments_router
 from app.settings import Settings
 from app.tiers import scheduler as review_scheduler
 from app.tiers.router import router as tiers_router
+from app.webhooks.delivery import DeliveryWorker
+from app.webhooks.router import router as webhooks_router
 
 VERSION = "0.1.0"
 
@@ -49,9 +52,19 @@ until it is null. `limit` is 1 to 1000 (default 100).
 **Money** is exact decimal and always travels as a string (`"129.90"`).
 """
 
-BACKGROUND_LOOPS = (job_runner.work, review_scheduler.work)
-"""What runs beside the API (``TIERLINE_BACKGROUND_WORKERS``) or alone (``tierline worker``):
-the job runner and the review scheduler. Any number of processes may run them at once."""
+
+def background_loops(
+    engine: AsyncEngine, clock: Clock, settings: Settings, metrics: Metrics, stop: asyncio.Event
+) -> list[Coroutine[Any, Any, None]]:
+    """What runs beside the API (``TIERLINE_BACKGROUND_WORKERS``) or alone (``tierline
+    worker``): the job runner, the review scheduler and the webhook delivery worker, until
+    ``stop`` is set. Any number of processes may run them at once."""
+    return [
+        job_runner.work(engine, clock, stop),
+        review_scheduler.work(engine, clock, stop),
+        DeliveryWorker(engine, clock, settings, metrics).run(stop),
+    ]
+
 
 TAGS = [
     {"name": "Events", "description": "Send customer events, one by one or in batches."},
@@ -75,6 +88,11 @@ TAGS = [
         "description": "Whether a classification works: customers per tier now or at a past "
         "moment, moves between tiers over a period, and each tier's revenue, average order "
         "value and retention.",
+    },
+    {
+        "name": "Webhooks",
+        "description": "Tell your marketing tools when a customer changes tier or enters or "
+        "leaves a segment: signed (Standard Webhooks), retried, replayable deliveries.",
     },
     {"name": "Jobs", "description": "Progress of background work such as metric backfills."},
     {"name": "Workspaces", "description": "Tenants and their settings."},
@@ -107,8 +125,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         workers = []
         if settings.background_workers:
             workers = [
-                asyncio.create_task(loop(app.state.engine, app.state.clock, stop))
-                for loop in BACKGROUND_LOOPS
+                asyncio.create_task(loop)
+                for loop in background_loops(
+                    app.state.engine, app.state.clock, settings, app.state.metrics, stop
+                )
             ]
         try:
             yield
@@ -139,6 +159,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(tiers_router)
     app.include_router(segments_router)
     app.include_router(analytics_router)
+    app.include_router(webhooks_router)
     app.include_router(jobs_router)
     app.include_router(auth_router)
 

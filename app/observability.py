@@ -9,7 +9,7 @@ import time
 import uuid
 from contextvars import ContextVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +41,8 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every webhook request's URL at INFO; subscribers' URLs may carry tokens.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class Metrics:
@@ -58,6 +60,28 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.webhook_deliveries = Counter(
+            "tierline_webhook_deliveries_total",
+            "Webhook deliveries that ended: delivered, or failed after the last attempt.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_retries = Counter(
+            "tierline_webhook_retries_total",
+            "Failed webhook delivery attempts that will be retried.",
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "tierline_webhook_delivery_seconds",
+            "Latency of webhook delivery attempts that reached the network.",
+            registry=self.registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.webhook_queue_depth = Gauge(
+            "tierline_webhook_queue_depth",
+            "Pending webhook deliveries that are due, as a delivery worker last counted them.",
+            registry=self.registry,
         )
 
 

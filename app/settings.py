@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 KEY_PATTERN = re.compile(r"^tl_[A-Za-z0-9_-]{29,}$")
 
@@ -34,6 +35,30 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 10 * 1024 * 1024
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000],
+        description="Seconds to wait before each delivery attempt, comma-separated, starting "
+        "with 0 (the first attempt is made at once); after the last attempt the delivery is "
+        "marked failed. Each wait gets up to 10% jitter.",
+    )
+    webhook_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default=[],
+        description="CIDR blocks, comma-separated, that webhook URLs may reach although they "
+        "are loopback, private, link-local, multicast or unspecified. Empty by default.",
+    )
+    webhook_connect_timeout: float = 5.0
+    webhook_read_timeout: float = 15.0
+    webhook_endpoint_concurrency: int = Field(
+        default=4, ge=1, description="Deliveries in flight to one endpoint, across all workers."
+    )
+    webhook_worker_concurrency: int = Field(
+        default=32, ge=1, description="Deliveries in flight in one worker process."
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        description="How long a worker's claim on a delivery lasts; a worker that dies leaves "
+        "its claims to others after this.",
+    )
 
     @field_validator("bootstrap_key")
     @classmethod
@@ -43,6 +68,43 @@ class Settings(BaseSettings):
                 "TIERLINE_BOOTSTRAP_KEY must look like a Tierline key: 'tl_' followed by at "
                 "least 29 letters, digits, '-' or '_' (32 characters or more in all)"
             )
+        return value
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _seconds_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _non_empty_schedule(cls, value: list[float]) -> list[float]:
+        if not value or value[0] != 0 or any(seconds < 0 for seconds in value):
+            raise ValueError(
+                "TIERLINE_WEBHOOK_RETRY_SCHEDULE must list non-negative seconds starting with "
+                "0: a message's first attempt is made at once"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_an_attempt(self) -> Settings:
+        # An attempt may take a DNS lookup and a connection (connect timeout each), the
+        # response headers and the excerpt (read timeout each); a lease that ran out first
+        # would let a second worker send the same delivery while the first is still at it.
+        longest = 2 * (self.webhook_connect_timeout + self.webhook_read_timeout)
+        if self.webhook_lease_seconds <= longest:
+            raise ValueError(
+                f"TIERLINE_WEBHOOK_LEASE_SECONDS must exceed {longest:g} s, the longest a "
+                "delivery attempt may take with the configured timeouts"
+            )
+        return self
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _cidr_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("log_level")

@@ -20,6 +20,7 @@ from app.metrics.aggregate import Definition
 from app.pagination import InvalidCursor, decode_cursor
 from app.tiers import repository as tiers
 from app.tiers.policy import Assignment, shown
+from app.webhooks import outbox
 
 
 class CustomerNotFound(NotFound):
@@ -122,4 +123,10 @@ async def merge_traits(
 async def erase(
     conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
 ) -> dict[str, int]:
-    return await repository.erase(conn, workspace_id, customer_id, now)
+    """Erases the customer, and its webhook messages with their attempts; subscribers to
+    ``customer.deleted`` hear of it when there was a customer to erase."""
+    erased = await repository.erase(conn, workspace_id, customer_id, now)
+    erased["webhook_messages"] = await outbox.customer_deleted(
+        conn, workspace_id, customer_id, now, notify=erased["customers"] > 0
+    )
+    return erased

@@ -389,3 +389,113 @@ segment_history = Table(
         "changed_at",
     ),
 )
+
+# Webhooks: subscribers, the transactional outbox (one message per change) and each
+# subscriber's delivery of it with every attempt.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("description", Text),
+    Column("event_types", ARRAY(Text), nullable=False),
+    Column("filter", JSONB),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", Text),
+    Column("disabled_at", TZ),
+    # The signing secrets must be readable to sign with; the previous one signs beside the
+    # current one until previous_secret_expires_at after a rotation.
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text),
+    Column("previous_secret_expires_at", TZ),
+    Column("failing_since", TZ),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+)
+
+webhook_messages = Table(
+    "webhook_messages",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("id", UUID(as_uuid=True), nullable=False),
+    # Increases with every message; as a customer's messages are written under its row lock,
+    # it orders each customer's changes (the payload's "sequence").
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    Column("type", Text, nullable=False),
+    Column("customer_id", Text),
+    Column("data", JSONB, nullable=False),
+    Column("created_at", TZ, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "id"),
+    Index("ix_webhook_messages_workspace_id_seq", "workspace_id", "seq"),
+    Index("ix_webhook_messages_workspace_id_customer_id", "workspace_id", "customer_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("message_id", UUID(as_uuid=True), nullable=False),
+    Column("endpoint_id", UUID(as_uuid=True), nullable=False),
+    Column("status", Text, nullable=False),
+    # Attempts since the delivery was (re-)queued: the position in the retry schedule.
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", TZ, nullable=False),
+    # Set while a worker holds the delivery; a claim that outlives it is free to take again.
+    Column("leased_until", TZ),
+    Column("last_attempt_at", TZ),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", TZ),
+    Column("created_at", TZ, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "message_id", "endpoint_id"),
+    ForeignKeyConstraint(
+        ["workspace_id", "message_id"],
+        ["webhook_messages.workspace_id", "webhook_messages.id"],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["workspace_id", "endpoint_id"],
+        ["webhook_endpoints.workspace_id", "webhook_endpoints.id"],
+        ondelete="CASCADE",
+    ),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="known_status"),
+    Index(
+        "ix_webhook_deliveries_endpoint_id_next_attempt_at",
+        "endpoint_id",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_webhook_deliveries_workspace_id_endpoint_id_status",
+        "workspace_id",
+        "endpoint_id",
+        "status",
+    ),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("message_id", UUID(as_uuid=True), nullable=False),
+    Column("endpoint_id", UUID(as_uuid=True), nullable=False),
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    Column("attempted_at", TZ, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Numeric(12, 3), nullable=False),
+    Column("response_excerpt", Text),
+    Column("error", Text),
+    PrimaryKeyConstraint("workspace_id", "message_id", "endpoint_id", "seq"),
+    ForeignKeyConstraint(
+        ["workspace_id", "message_id", "endpoint_id"],
+        [
+            "webhook_deliveries.workspace_id",
+            "webhook_deliveries.message_id",
+            "webhook_deliveries.endpoint_id",
+        ],
+        ondelete="CASCADE",
+    ),
+)

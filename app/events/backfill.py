@@ -121,14 +121,14 @@ async def backfill(
 ) -> list[ItemResult]:
     """Stores the events and folds the new ones into their customers; one result per event.
 
-    ``notify`` will decide whether webhooks go out for each customer's net change; there are
-    no webhooks yet, so it changes nothing today.
+    ``notify`` sends webhooks for each customer's net change over the batch (one message per
+    scheme or segment it moved in, as of ``now``); off, the batch is silent.
     """
     results: list[ItemResult] = [{} for _ in events]
     staged = await _stage(conn, workspace, events, now, results)
     created = await _store(conn, workspace, staged, now, results)
     if created:
-        await apply_to_customers(conn, workspace, created, now)
+        await apply_to_customers(conn, workspace, created, now, notify=notify)
     return results
 
 
@@ -242,7 +242,12 @@ def _event_row(item: Staged) -> dict[str, Any]:
 
 
 async def apply_to_customers(
-    conn: AsyncConnection, workspace: Workspace, created: list[Staged], now: datetime
+    conn: AsyncConnection,
+    workspace: Workspace,
+    created: list[Staged],
+    now: datetime,
+    *,
+    notify: bool = False,
 ) -> None:
     """Every customer-side effect of the newly stored events, one statement per step.
 
@@ -256,7 +261,7 @@ async def apply_to_customers(
     definitions = await user_metrics.definitions(conn, workspace.id)
     await add_user_metric_rollups(conn, workspace, definitions, created)
     await recompute_next_review(conn, workspace, definitions, created, now)
-    await classify(conn, workspace, definitions, created, now)
+    await classify(conn, workspace, definitions, created, now, notify=notify)
 
 
 @dataclass(slots=True)
@@ -402,9 +407,13 @@ async def classify(
     definitions: list[Definition],
     created: list[Staged],
     now: datetime,
+    *,
+    notify: bool,
 ) -> None:
     """Every customer an event was created for, in every scheme and segment, set-based, with
-    reason ``import``: the tiers and memberships as of ``now``, one history row per change."""
+    reason ``import``: the tiers and memberships as of ``now``, one history row per change,
+    and with ``notify`` its webhook message. Without, subscribers hear about today's changes,
+    not a flood from the past."""
     customer_ids = sorted({item.event.customer_id for item in created})
     schemes = await tiers.active_schemes(conn, workspace.id)
     await reclassify.classify_customers(
@@ -417,4 +426,5 @@ async def classify(
         "import",
         {},
         segments=await segment_store.active_segments(conn, workspace.id),
+        notify=notify,
     )

@@ -125,8 +125,8 @@ class BatchIn(BaseModel):
     notify: bool = Field(
         default=False,
         description="Backfill mode: whether webhooks go out for the net change of each "
-        "customer the batch touches. Off by default, so loading history does not flood "
-        "subscribers. (No webhooks exist yet; the flag is accepted and will govern them.)",
+        "customer the batch touches (one message per scheme or segment the customer moved in, "
+        "reason `import`). Off by default, so loading history does not flood subscribers.",
     )
 
 

@@ -31,6 +31,7 @@ from app.rules.compile import Columns, compile_condition, compile_next_flip
 from app.rules.evaluate import evaluate, next_flip
 from app.segments import repository
 from app.segments.model import Segment
+from app.webhooks import outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,7 @@ review AS (
     WHERE u.workspace_id = {ws} AND u.customer_id = c.customer_id AND c.flip IS NOT NULL
       AND (u.next_review_at IS NULL OR c.flip < u.next_review_at)
 )
-SELECT count(*) FILTER (WHERE inside <> was) FROM current
+SELECT customer_id, inside FROM current WHERE inside <> was ORDER BY customer_id
 """
 
 
@@ -132,13 +133,16 @@ async def apply(
     reason: str,
     cause: dict[str, Any],
     pending_metrics: Iterable[str] = (),
+    routes: outbox.Routes | None = None,
 ) -> int:
     """Re-evaluates the customers ``ids`` (whose rows the caller holds locked) in each
-    segment; returns how many memberships changed."""
+    segment, writing the outbox messages ``routes`` call for (none when it is None);
+    returns how many memberships changed."""
     if not ids:
         return 0
     waiting = set(pending_metrics)
     changed = 0
+    messages: list[outbox.NewMessage] = []
     for segment in segments:
         if segment.reads_metrics & waiting:
             continue
@@ -159,5 +163,28 @@ async def apply(
             "cause": (json.dumps(cause), "jsonb"),
         }
         result = await execute_template(conn, _APPLY, "facts", facts, own)
-        changed += int(result.scalar_one())
+        rows = result.all()
+        changed += len(rows)
+        if routes:
+            messages += _messages(segment, rows, reason, routes, now)
+    messages.sort(key=lambda m: m.customer_id or "")  # stable: segments in order per customer
+    if messages:
+        await outbox.enqueue_many(conn, workspace_id, messages, now)
     return changed
+
+
+def _messages(
+    segment: Segment, rows: Iterable[Any], reason: str, routes: outbox.Routes, now: datetime
+) -> list[outbox.NewMessage]:
+    messages = []
+    for row in rows:
+        type_ = outbox.segment_type("entered" if row.inside else "exited")
+        messages.append(
+            outbox.NewMessage(
+                type_,
+                row.customer_id,
+                outbox.segment_changed(segment.key, segment.version, row.customer_id, reason, now),
+                routes.for_segment_change(segment.key, type_),
+            )
+        )
+    return messages

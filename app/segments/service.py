@@ -38,6 +38,7 @@ from app.segments.schemas import SegmentIn
 from app.segments.schemas import SortKey as SortKeyIn
 from app.tiers import repository as schemes
 from app.tiers.schemas import KEY_PATTERN
+from app.webhooks import outbox
 
 CHUNK = 1000
 
@@ -224,8 +225,9 @@ async def membership_chunk(conn: AsyncConnection, job: Record, now: datetime) ->
     columns = customer_columns(job.workspace_id, definitions, now, stored_tier(job.workspace_id))
     cause: dict[str, Any] = {"segment": key, "version": version, "job_id": str(job.id)}
     pending = [d.name for d in definitions if not d.ready]
+    routes = await outbox.routes(conn, job.workspace_id)
     await membership.apply(
-        conn, job.workspace_id, [segment], columns, ids, now, "rule_change", cause, pending
+        conn, job.workspace_id, [segment], columns, ids, now, "rule_change", cause, pending, routes
     )
     return jobs.Progress(
         cursor=ids[-1] if ids else job.cursor,

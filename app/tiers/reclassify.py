@@ -15,7 +15,7 @@ after it (and sees the new rules itself): no change is lost or recorded twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -33,21 +33,29 @@ from app.jobs import service as jobs
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.rules.compile import TZ, Columns, compile_condition, compile_next_flip
+from app.rules.fields import FieldCatalog
 from app.segments import membership
 from app.segments import repository as segment_store
 from app.segments.model import Segment
+from app.segments.query import metric_value
 from app.tiers import RECLASSIFY_JOB
 from app.tiers import repository as tiers
 from app.tiers.policy import Reason, Scheme, in_dependency_order
+from app.webhooks import TIER_CHANGED, outbox
 
 CHUNK = 1000
 
 
 def _facts(
-    scheme: Scheme, columns: Columns, workspace_id: UUID, ids: list[str], now: datetime
+    scheme: Scheme,
+    columns: Columns,
+    workspace_id: UUID,
+    ids: list[str],
+    now: datetime,
+    metrics: Sequence[str],
 ) -> sa.Select[Any]:
-    """Per customer: the tier it qualifies for and the next moment a rule's time comparison
-    flips for it."""
+    """Per customer: the tier it qualifies for, the next moment a rule's time comparison
+    flips for it, and the values of ``metrics`` (``m0``, ``m1``...) for its messages."""
     qualified = sa.case(
         *(
             (compile_condition(tier.condition, columns, now), sa.literal(tier.key, sa.Text()))
@@ -58,7 +66,10 @@ def _facts(
     flips = [compile_next_flip(tier.condition, columns, now) for tier in scheme.tiers]
     flip = flips[0] if len(flips) == 1 else sa.func.least(*flips, type_=TZ)
     return sa.select(
-        customers.c.customer_id, qualified.label("qualified"), flip.label("flip")
+        customers.c.customer_id,
+        qualified.label("qualified"),
+        flip.label("flip"),
+        *(columns.metric(name).label(f"m{i}") for i, name in enumerate(metrics)),
     ).where(
         customers.c.workspace_id == sa.literal(workspace_id, sa.Uuid()),
         customers.c.customer_id == sa.any_(sa.literal(ids, ARRAY(sa.Text()))),
@@ -69,7 +80,7 @@ def _facts(
 _APPLY = """
 WITH facts AS ({facts}),
 current AS (
-    SELECT f.customer_id, f.qualified, f.flip,
+    SELECT f.*,
            t.tier AS held, t.version AS held_version, t.since AS held_since,
            t.downgrade_to AS held_to, t.downgrade_since AS held_stopped,
            t.downgrade_at AS held_at,
@@ -108,7 +119,10 @@ next AS (
                 ELSE d.held_since END AS since,
            CASE WHEN d.action = 'hold' THEN d.qualified END AS downgrade_to,
            CASE WHEN d.action = 'hold' THEN d.stopped END AS downgrade_since,
-           CASE WHEN d.action = 'hold' THEN d.due END AS downgrade_at
+           CASE WHEN d.action = 'hold' THEN d.due END AS downgrade_at,
+           CASE WHEN {grace} AND d.action = 'move' AND d.held_stopped IS NOT NULL
+                     AND d.held_rank IS NOT NULL AND d.wanted_rank > d.held_rank
+                THEN 'grace_expired' ELSE {reason} END AS change_reason
     FROM decided d
 ),
 saved AS (
@@ -134,10 +148,7 @@ history AS (
         changed_at, reason, cause
     )
     SELECT {ws}, n.customer_id, {scheme}, {version}, n.held, n.qualified, {now},
-           CASE WHEN {grace} AND n.action = 'move' AND n.held_stopped IS NOT NULL
-                     AND n.held_rank IS NOT NULL AND n.wanted_rank > n.held_rank
-                THEN 'grace_expired' ELSE {reason} END,
-           {cause}
+           n.change_reason, {cause}
     FROM next n
     WHERE n.action IN ('assign', 'move')
     ORDER BY n.customer_id
@@ -149,7 +160,7 @@ review AS (
     WHERE c.workspace_id = {ws} AND c.customer_id = r.customer_id AND r.at IS NOT NULL
       AND (c.next_review_at IS NULL OR r.at < c.next_review_at)
 )
-SELECT count(*) FILTER (WHERE action IN ('assign', 'move')) FROM next
+SELECT * FROM next WHERE action IN ('assign', 'move') ORDER BY customer_id
 """
 
 
@@ -164,8 +175,11 @@ async def classify_scheme(
     cause: dict[str, Any],
     *,
     grace: bool = True,
-) -> int:
-    """Classifies the customers ``ids`` in one scheme; returns how many changed tier."""
+    metrics: Sequence[str] = (),
+) -> list[Record]:
+    """Classifies the customers ``ids`` in one scheme; returns those that changed tier, by
+    customer id: ``customer_id``, ``held`` (the old tier), ``qualified`` (the new one),
+    ``change_reason`` and the values of ``metrics`` as ``m0``, ``m1``..."""
     own: dict[str, tuple[Any, str]] = {
         "keys": (scheme.tier_keys, "text[]"),
         "ws": (workspace_id, "uuid"),
@@ -178,9 +192,31 @@ async def classify_scheme(
         "reason": (reason, "text"),
         "cause": (json.dumps(cause), "jsonb"),
     }
-    facts = _facts(scheme, columns, workspace_id, ids, now)
+    facts = _facts(scheme, columns, workspace_id, ids, now, metrics)
     result = await execute_template(conn, _APPLY, "facts", facts, own)
-    return int(result.scalar_one())
+    return list(result.all())
+
+
+def _tier_messages(
+    scheme: Scheme,
+    changed: list[Record],
+    metrics: Sequence[str],
+    catalog: FieldCatalog,
+    routes: outbox.Routes,
+    now: datetime,
+) -> list[outbox.NewMessage]:
+    messages = []
+    for row in changed:
+        values = {
+            name: metric_value(catalog.metric_kind(name), getattr(row, f"m{i}"))
+            for i, name in enumerate(metrics)
+        }
+        data = outbox.tier_changed(
+            scheme, row.customer_id, row.held, row.qualified, row.change_reason, values, now
+        )
+        endpoints = routes.for_tier_change(scheme, row.held, row.qualified)
+        messages.append(outbox.NewMessage(TIER_CHANGED, row.customer_id, data, endpoints))
+    return messages
 
 
 def affected(schemes: list[Scheme], changed: Iterable[str]) -> list[Scheme]:
@@ -206,20 +242,26 @@ async def classify_customers(
     *,
     without_grace: str | None = None,
     segments: Iterable[Segment] = (),
+    notify: bool = True,
 ) -> int:
     """Classifies the customers ``ids`` (whose rows the caller holds locked) in the given
     schemes, in order, then re-evaluates their membership of the given segments; a scheme or
     segment reading a metric still being backfilled waits for it. ``without_grace`` names a
-    scheme whose downgrades apply at once. Returns how many tiers changed."""
+    scheme whose downgrades apply at once. Unless ``notify`` is false, each change an
+    endpoint wants gets its outbox message. Returns how many tiers changed."""
     if not ids:
         return 0
     pending = {d.name for d in definitions if not d.ready}
     columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
+    routes = await outbox.routes(conn, workspace_id) if notify else outbox.Routes(())
+    catalog = FieldCatalog.for_workspace(definitions, {})
+    messages: list[outbox.NewMessage] = []
     changed = 0
     for scheme in schemes:
         if scheme.reads_metrics & pending:
             continue
-        changed += await classify_scheme(
+        metrics = sorted(scheme.reads_metrics) if routes else []
+        rows = await classify_scheme(
             conn,
             workspace_id,
             scheme,
@@ -229,8 +271,18 @@ async def classify_customers(
             reason,
             cause,
             grace=scheme.key != without_grace,
+            metrics=metrics,
         )
-    await membership.apply(conn, workspace_id, segments, columns, ids, now, reason, cause, pending)
+        changed += len(rows)
+        if routes:
+            messages += _tier_messages(scheme, rows, metrics, catalog, routes, now)
+    # Schemes in dependency order, each by customer id: a customer's messages, and so their
+    # sequence numbers, follow the order its changes were made in.
+    messages.sort(key=lambda m: m.customer_id or "")
+    await outbox.enqueue_many(conn, workspace_id, messages, now)
+    await membership.apply(
+        conn, workspace_id, segments, columns, ids, now, reason, cause, pending, routes
+    )
     return changed
 
 
@@ -292,6 +344,7 @@ async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) ->
         cause,
         without_grace=without_grace,
         segments=segments,
+        notify=job.params.get("notify", True),
     )
     return jobs.Progress(
         cursor=ids[-1] if ids else job.cursor,

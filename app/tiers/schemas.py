@@ -84,6 +84,11 @@ class SchemeIn(BaseModel):
         description="`false`: downgrades caused by saving this version apply at once instead "
         "of waiting out the grace period and tenure.",
     )
+    notify: bool = Field(
+        default=True,
+        description="`false`: the tier changes (and segment entries and exits) that applying "
+        "this version causes send no webhooks. Not part of the stored definition.",
+    )
 
     @model_validator(mode="after")
     def _distinct_keys(self) -> SchemeIn:

@@ -38,6 +38,7 @@ from app.tiers.policy import (
     shown,
 )
 from app.tiers.schemas import KEY_PATTERN, SchemeIn
+from app.webhooks import TIER_CHANGED, outbox
 
 
 class SchemeNotFound(NotFound):
@@ -148,7 +149,7 @@ async def put(
     now: datetime,
 ) -> tuple[Record, bool]:
     """Saves a new version and queues its application to every customer."""
-    definition = body.model_dump(mode="json", by_alias=True)
+    definition = body.model_dump(mode="json", by_alias=True, exclude={"notify"})
     await repository.lock_schemes(conn, workspace_id)
     await _check(conn, workspace_id, scheme_from_definition(key, 0, definition))
     version, created = await repository.save_version(
@@ -158,7 +159,7 @@ async def put(
         conn,
         workspace_id,
         RECLASSIFY_JOB,
-        {"reason": "rule_change", "scheme": key, "version": version},
+        {"reason": "rule_change", "scheme": key, "version": version, "notify": body.notify},
         now,
     )
     await repository.set_version_job(conn, workspace_id, key, version, job_id)
@@ -233,9 +234,13 @@ async def refresh(
         conn, workspace_id, row.customer_id, result.changed, result.changes, now, cause
     )
     tiers = {key: assignment.tier for key, assignment in result.assignments.items()}
-    _, segments_flip = await membership.refresh_customer(
+    segment_changes, segments_flip = await membership.refresh_customer(
         conn, workspace_id, {**customer, "tiers": tiers}, now, reason, cause
     )
+    if result.changes or segment_changes:
+        await _notify(
+            conn, workspace_id, customer, schemes, result.changes, segment_changes, reason, now
+        )
     customer["tiers"] = shown(result.assignments)
     customer["next_review_at"] = earliest(
         customer["next_review_at"], result.next_review_at, segments_flip
@@ -245,6 +250,53 @@ async def refresh(
             conn, workspace_id, row.customer_id, customer["next_review_at"]
         )
     return customer, result.changes
+
+
+async def _notify(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer: dict[str, Any],
+    schemes: list[Scheme],
+    changes: list[Change],
+    segment_changes: list[membership.MembershipChange],
+    reason: Reason,
+    now: datetime,
+) -> None:
+    """One outbox message per change that an endpoint wants, tiers first, in the order the
+    changes happened."""
+    routes = await outbox.routes(conn, workspace_id)
+    if not routes:
+        return
+    customer_id = customer["customer_id"]
+    by_key = {scheme.key: scheme for scheme in schemes}
+    messages = [
+        outbox.NewMessage(
+            TIER_CHANGED,
+            customer_id,
+            outbox.tier_changed(
+                by_key[c.scheme],
+                customer_id,
+                c.from_tier,
+                c.to_tier,
+                c.reason,
+                customer["metrics"],
+                now,
+            ),
+            routes.for_tier_change(by_key[c.scheme], c.from_tier, c.to_tier),
+        )
+        for c in changes
+    ]
+    for s in segment_changes:
+        type_ = outbox.segment_type(s.change)
+        messages.append(
+            outbox.NewMessage(
+                type_,
+                customer_id,
+                outbox.segment_changed(s.segment, s.version, customer_id, reason, now),
+                routes.for_segment_change(s.segment, type_),
+            )
+        )
+    await outbox.enqueue_many(conn, workspace_id, messages, now)
 
 
 async def history_page(

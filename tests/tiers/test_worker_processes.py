@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,8 +12,8 @@ from sqlalchemy import text
 
 from app.clock import FrozenClock
 from app.jobs.service import run_until_idle
-from tests.conftest import ROOT
 from tests.tiers.test_tier_lifecycle import VALUE, customer, order, put_scheme
+from tests.worker_processes import worker_processes
 
 CUSTOMERS = 30
 
@@ -51,37 +48,15 @@ async def test_two_worker_processes_review_each_due_customer_once(
         await order(client, admin_key, f"o{n}", "6000.00", placed, customer_id)
     assert (await customer(client, admin_key, "c00"))["tiers"]["value"]["tier"] == "vip"
 
-    env = {
-        **os.environ,
-        "TIERLINE_DATABASE_URL": database_url,
-        "TIERLINE_LOG_LEVEL": "INFO",
-        "TIERLINE_DB_POOL_SIZE": "2",
-    }
-    logs = [tmp_path / f"worker-{n}.log" for n in range(2)]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-        )
-        for log in logs
-    ]
-    try:
+    async with worker_processes(database_url, tmp_path) as workers:
         for _ in range(600):
-            started = all("worker started" in log.read_text() for log in logs)
-            if started and sum((await _reviews(app)).values()) >= CUSTOMERS:
+            if sum((await _reviews(app)).values()) >= CUSTOMERS:
                 break
-            assert all(worker.poll() is None for worker in workers), "a worker exited"
+            workers.check_alive()
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)  # room for a second, wrong review to show up
-    finally:
-        for worker in workers:
-            worker.terminate()
-        codes = [worker.wait(timeout=30) for worker in workers]
 
-    assert codes == [0, 0]  # SIGTERM is a clean stop
+    assert workers.exit_codes == [0, 0]  # SIGTERM is a clean stop
     assert await _reviews(app) == {customer_id: 1 for customer_id in ids}
     clock.set(datetime.now(UTC))
     for customer_id in ids:

@@ -1,0 +1,297 @@
+"""HTTP routes for webhook endpoints and the messages sent to them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+
+from app.analytics.schemas import Moment
+from app.api.deps import Cursor, Limit, Now, Transaction, require
+from app.api.responses import problems
+from app.auth.keys import Scope
+from app.auth.principal import Principal
+from app.pagination import DEFAULT_LIMIT, Page, next_cursor
+from app.webhooks import guard, messages, service
+from app.webhooks.schemas import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EndpointIn,
+    EndpointPatch,
+    EndpointWithSecret,
+    EventType,
+    Message,
+    PingSent,
+    Requeued,
+)
+
+router = APIRouter(prefix="/v1/webhooks", tags=["Webhooks"], responses=problems(401, 403))
+
+Manager = Annotated[Principal, Depends(require(Scope.WEBHOOKS_MANAGE))]
+EndpointId = Annotated[UUID, Path(description="The endpoint's id.")]
+MessageId = Annotated[UUID, Path(description="The message's id (its `webhook-id` header).")]
+
+
+def _allowed_networks(request: Request) -> Sequence[guard.IPNetwork]:
+    # Read per request, not at import: the operator's allow list lives in the app's settings.
+    networks: Sequence[guard.IPNetwork] = request.app.state.settings.webhook_allowed_networks
+    return networks
+
+
+AllowedNetworks = Annotated[Sequence[guard.IPNetwork], Depends(_allowed_networks)]
+
+
+def _endpoint(row: Any) -> Endpoint:
+    return Endpoint.model_validate(row._mapping)
+
+
+def _with_secret(row: Any) -> EndpointWithSecret:
+    return EndpointWithSecret.model_validate(row._mapping)
+
+
+def _message(row: Any, deliveries: list[Any]) -> Message:
+    return Message(
+        id=row.id,
+        type=row.type,
+        customer_id=row.customer_id,
+        sequence=row.seq,
+        created_at=row.created_at,
+        payload=messages.payload(
+            row.type, row.created_at, row.data, row.seq, customer=row.customer_id is not None
+        ),
+        deliveries=[Delivery.model_validate(d._mapping) for d in deliveries],
+    )
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+
+@router.post(
+    "/endpoints",
+    status_code=status.HTTP_201_CREATED,
+    summary="Subscribe a URL to webhook messages",
+    description="Creates an endpoint and returns its signing secret, **shown only here and on "
+    "rotation**. Messages are POSTed in the Standard Webhooks format and signed with the "
+    "`webhook-id`, `webhook-timestamp` and `webhook-signature` headers; verify them with a "
+    "Standard Webhooks library and this secret. The URL must be http(s), without "
+    "credentials, and its host must not resolve to a private, loopback or link-local "
+    "address unless the operator's allow list admits it. Filter schemes and segments must "
+    "exist in the workspace (archived ones count), and each filter part must apply to a "
+    "listed event type.",
+    responses=problems(422),
+)
+async def create_endpoint(
+    body: EndpointIn,
+    conn: Transaction,
+    now: Now,
+    principal: Manager,
+    allowed_networks: AllowedNetworks,
+) -> EndpointWithSecret:
+    row = await service.create(conn, principal.workspace_id, body, allowed_networks, now)
+    return _with_secret(row)
+
+
+@router.get(
+    "/endpoints",
+    summary="List webhook endpoints, oldest first",
+    responses=problems(400),
+)
+async def list_endpoints(
+    conn: Transaction, principal: Manager, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[Endpoint]:
+    rows = await service.list_page(conn, principal.workspace_id, cursor, limit)
+    return Page[Endpoint](
+        items=[_endpoint(row) for row in rows[:limit]],
+        next_cursor=next_cursor(rows, limit, lambda row: [row.created_at.isoformat(), str(row.id)]),
+    )
+
+
+@router.get(
+    "/endpoints/{endpoint_id}",
+    summary="A webhook endpoint",
+    description="The secret is not shown; rotate it to get a new one.",
+    responses=problems(404),
+)
+async def get_endpoint(endpoint_id: EndpointId, conn: Transaction, principal: Manager) -> Endpoint:
+    return _endpoint(await service.get(conn, principal.workspace_id, endpoint_id))
+
+
+@router.patch(
+    "/endpoints/{endpoint_id}",
+    summary="Change a webhook endpoint",
+    description="Changes only the fields sent; `description` and `filter` can be cleared "
+    "with null. A new URL is checked as on creation; the result must still make sense "
+    "(every filter part applies to a listed event type). `enabled: true` on a disabled "
+    "endpoint re-enables it and clears `disabled_reason`, `disabled_at` and "
+    "`failing_since`; `false` disables it. Failed deliveries can be re-sent with `recover`.",
+    responses=problems(404, 422),
+)
+async def update_endpoint(
+    endpoint_id: EndpointId,
+    body: EndpointPatch,
+    conn: Transaction,
+    now: Now,
+    principal: Manager,
+    allowed_networks: AllowedNetworks,
+) -> Endpoint:
+    row = await service.update(
+        conn, principal.workspace_id, endpoint_id, body, allowed_networks, now
+    )
+    return _endpoint(row)
+
+
+@router.delete(
+    "/endpoints/{endpoint_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a webhook endpoint",
+    description="Its pending deliveries are dropped with it, with their attempt records.",
+    responses=problems(404),
+)
+async def delete_endpoint(endpoint_id: EndpointId, conn: Transaction, principal: Manager) -> None:
+    await service.delete(conn, principal.workspace_id, endpoint_id)
+
+
+@router.post(
+    "/endpoints/{endpoint_id}/rotate-secret",
+    summary="Rotate an endpoint's signing secret",
+    description="Returns the endpoint with a new secret, shown only here. For 24 hours the "
+    "previous secret keeps signing too (the `webhook-signature` header carries both "
+    "signatures), so the subscriber can switch without rejecting a message. Rotating again "
+    "within that day retires the oldest secret at once.",
+    responses=problems(404),
+)
+async def rotate_secret(
+    endpoint_id: EndpointId, conn: Transaction, now: Now, principal: Manager
+) -> EndpointWithSecret:
+    return _with_secret(await service.rotate_secret(conn, principal.workspace_id, endpoint_id, now))
+
+
+@router.post(
+    "/endpoints/{endpoint_id}/test",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a test message to an endpoint",
+    description="Queues a `ping` message to this endpoint only, whatever its event types, "
+    'with data `{"endpoint_id": ..., "message": "Ping from Tierline"}`; follow it with '
+    "`GET /v1/webhooks/messages/{message_id}`. A disabled endpoint accepts it too: it is "
+    "delivered once the endpoint is enabled.",
+    responses=problems(404),
+)
+async def test_endpoint(
+    endpoint_id: EndpointId, conn: Transaction, now: Now, principal: Manager
+) -> PingSent:
+    message_id = await service.send_test(conn, principal.workspace_id, endpoint_id, now)
+    return PingSent(message_id=message_id)
+
+
+@router.post(
+    "/endpoints/{endpoint_id}/recover",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Re-send the messages an endpoint failed to receive",
+    description="Queues again every `failed` delivery to this endpoint of a message created at "
+    "or after `since`, from the start of the retry schedule. Use it once the receiver is "
+    "fixed; messages keep their ids, so a receiver that stores them can drop duplicates.",
+    responses=problems(404, 422),
+)
+async def recover_endpoint(
+    endpoint_id: EndpointId,
+    conn: Transaction,
+    now: Now,
+    principal: Manager,
+    since: Annotated[
+        Moment,
+        Query(
+            description="The earliest message creation time to re-send, with a timezone; "
+            "not in the future.",
+            examples=["2026-11-19T00:00:00Z"],
+        ),
+    ],
+) -> Requeued:
+    requeued = await service.recover(conn, principal.workspace_id, endpoint_id, since, now)
+    return Requeued(requeued=requeued)
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/messages",
+    summary="List webhook messages, newest first",
+    description="Every message the outbox wrote (one is written only when some endpoint "
+    "wants it), with its payload and its delivery to each endpoint.",
+    responses=problems(400, 422),
+)
+async def list_messages(
+    conn: Transaction,
+    principal: Manager,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    type_: Annotated[
+        EventType | None, Query(alias="type", description="Only messages of this type.")
+    ] = None,
+    customer_id: Annotated[
+        str | None,
+        Query(max_length=255, description="Only messages about this customer."),
+    ] = None,
+    delivery_status: Annotated[
+        DeliveryStatus | None,
+        Query(alias="status", description="Only messages with a delivery in this status."),
+    ] = None,
+) -> Page[Message]:
+    rows, deliveries = await service.messages_page(
+        conn, principal.workspace_id, cursor, limit, type_, customer_id, delivery_status
+    )
+    return Page[Message](
+        items=[_message(row, deliveries[row.id]) for row in rows[:limit]],
+        next_cursor=next_cursor(rows, limit, lambda row: [row.seq]),
+    )
+
+
+@router.get(
+    "/messages/{message_id}",
+    summary="A webhook message and its deliveries",
+    responses=problems(404),
+)
+async def get_message(message_id: MessageId, conn: Transaction, principal: Manager) -> Message:
+    row, deliveries = await service.get_message(conn, principal.workspace_id, message_id)
+    return _message(row, deliveries)
+
+
+@router.get(
+    "/messages/{message_id}/attempts",
+    summary="Every delivery attempt of a message, oldest first",
+    description="One per request made, to every endpoint, with the answer's status, the "
+    "latency and the start of the response body, or the error when no answer came.",
+    responses=problems(404),
+)
+async def list_attempts(
+    message_id: MessageId, conn: Transaction, principal: Manager
+) -> list[Attempt]:
+    rows = await service.attempts(conn, principal.workspace_id, message_id)
+    return [Attempt.model_validate(row._mapping) for row in rows]
+
+
+@router.post(
+    "/messages/{message_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a message again",
+    description="Queues again the message's delivery to each endpoint it went to (or only "
+    "to `endpoint_id`), whatever its status, from the start of the retry schedule. The "
+    "message keeps its id, payload and sequence.",
+    responses=problems(404, 422),
+)
+async def replay_message(
+    message_id: MessageId,
+    conn: Transaction,
+    now: Now,
+    principal: Manager,
+    endpoint_id: Annotated[
+        UUID | None,
+        Query(description="Replay only to this endpoint; it must be one the message went to."),
+    ] = None,
+) -> Requeued:
+    requeued = await service.replay(conn, principal.workspace_id, message_id, endpoint_id, now)
+    return Requeued(requeued=requeued)
