@@ -15,12 +15,17 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import backfill, history, segments
+from bench import backfill, history, segments, webhooks
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, scale_from_environment
 from bench.report import RESULTS_PATH, render, write_json
 from bench.service import database_server, server_version
 
-BENCHMARKS: tuple[Benchmark, ...] = (history.BENCHMARK, backfill.BENCHMARK, segments.BENCHMARK)
+BENCHMARKS: tuple[Benchmark, ...] = (
+    history.BENCHMARK,
+    backfill.BENCHMARK,
+    segments.BENCHMARK,
+    webhooks.BENCHMARK,
+)
 
 
 async def run_one(benchmark: Benchmark, context: Context) -> BenchmarkResult:

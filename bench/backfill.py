@@ -36,10 +36,9 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import ROOT, Service, running_service, tierline_executable
+from bench.service import ROOT, Service, asyncpg_dsn, running_service, tierline_executable
 
 EVENTS = 200_000
 CUSTOMERS = 50_000
@@ -104,10 +103,6 @@ def _batches(events: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield events[start : start + BATCH_SIZE]
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def copy_seconds(database_url: str, events: list[dict[str, Any]]) -> list[float]:
     """Seconds of each COPY of the rows into a fresh bare table with a primary key."""
     records = [
@@ -122,7 +117,7 @@ async def copy_seconds(database_url: str, events: list[dict[str, Any]]) -> list[
         for e in events
     ]
     columns = ["event_id", "customer_id", "type", "occurred_at", "amount", "properties"]
-    conn = await asyncpg.connect(_asyncpg_dsn(database_url))
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
     timings = []
     try:
         for _ in range(COPY_RUNS):

@@ -40,12 +40,11 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 from app.settings import Settings
 from bench.baseline_sql import DATABASE_URL_VARIABLE, POOL_SIZE_VARIABLE
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import HOST, ROOT, free_port, running_service, stop_process
+from bench.service import HOST, ROOT, asyncpg_dsn, free_port, running_service, stop_process
 from bench.stats import percentile, summary_ms
 
 CUSTOMERS = 1_000_000
@@ -127,10 +126,6 @@ TIER_COLUMNS = ["workspace_id", "customer_id", "scheme_key", "tier", "version", 
 
 def _progress(message: str) -> None:
     print(f"bench segments: {message}", file=sys.stderr, flush=True)
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _money(cents: int) -> Decimal:
@@ -304,7 +299,7 @@ async def running_baseline(database_url: str, pool_size: int) -> AsyncIterator[h
     """``bench.baseline_sql`` in its own uvicorn process, ready; a client for it."""
     base_url = f"http://{HOST}:{free_port()}"
     env = os.environ | {
-        DATABASE_URL_VARIABLE: _asyncpg_dsn(database_url),
+        DATABASE_URL_VARIABLE: asyncpg_dsn(database_url),
         POOL_SIZE_VARIABLE: str(pool_size),
     }
     with tempfile.TemporaryFile(prefix="tierline-bench-baseline-") as log:
@@ -516,7 +511,7 @@ async def run(context: Context, result: BenchmarkResult) -> None:
     ):
         version = await save_scheme(tierline)
         _progress(f"service ready at {service.base_url}; seeding {count:,} customers")
-        conn = await asyncpg.connect(_asyncpg_dsn(service.database_url))
+        conn = await asyncpg.connect(asyncpg_dsn(service.database_url))
         try:
             workspace_id = await workspace_of(conn)
             population = Population(workspace_id, version, datetime.now(UTC), random.Random(SEED))

@@ -55,12 +55,12 @@ def database_server() -> str:
         return start_embedded(EMBEDDED_PGDATA, database="postgres")
 
 
-def _asyncpg_dsn(url: str) -> str:
+def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def server_version(server_url: str) -> str:
-    conn = await asyncpg.connect(_asyncpg_dsn(server_url))
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
     try:
         version: str = await conn.fetchval("SELECT current_setting('server_version')")
         return version
@@ -72,7 +72,7 @@ async def server_version(server_url: str) -> str:
 async def fresh_database(server_url: str) -> AsyncIterator[str]:
     """A new empty database on the server, dropped on exit; yields its URL."""
     name = f"tierline_bench_{secrets.token_hex(6)}"
-    admin_dsn = _asyncpg_dsn(server_url)
+    admin_dsn = asyncpg_dsn(server_url)
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
@@ -155,8 +155,11 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
 
 
 @asynccontextmanager
-async def running_service(server_url: str) -> AsyncIterator[Service]:
-    """``tierline serve`` on a fresh database, ready; stopped and dropped on exit."""
+async def running_service(
+    server_url: str, settings: dict[str, str] | None = None
+) -> AsyncIterator[Service]:
+    """``tierline serve`` on a fresh database, ready; stopped and dropped on exit.
+    ``settings`` adds environment variables (``TIERLINE_...``)."""
     key = generate_key()
     port = free_port()
     base_url = f"http://{HOST}:{port}"
@@ -165,6 +168,7 @@ async def running_service(server_url: str) -> AsyncIterator[Service]:
             "TIERLINE_DATABASE_URL": database_url,
             "TIERLINE_BOOTSTRAP_KEY": key,
             "TIERLINE_LOG_LEVEL": "WARNING",
+            **(settings or {}),
         }
         with tempfile.TemporaryFile(prefix="tierline-bench-serve-") as log:
             process = await asyncio.create_subprocess_exec(

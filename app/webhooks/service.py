@@ -216,6 +216,8 @@ async def update(
     )
     if errors:
         raise _invalid(errors)
+    if values.get("enabled"):
+        await outbox.wake(conn, workspace_id)  # deliveries that waited for it are due now
     return await store.update_endpoint(conn, workspace_id, endpoint_id, values)
 
 

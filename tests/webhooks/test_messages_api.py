@@ -362,6 +362,12 @@ async def test_sending_again_wakes_the_delivery_workers_after_commit(
         replayed = await client.post(f"{MESSAGES}/{message_id}/replay", headers=bearer(admin_key))
         assert replayed.json() == {"requeued": 1}
         assert await asyncio.wait_for(woken.get(), 5) == str(await workspace_id(app))
+        # Enabling an endpoint again: the deliveries that waited for it are due at once.
+        path = f"/v1/webhooks/endpoints/{a}"
+        await client.patch(path, json={"enabled": False}, headers=bearer(admin_key))
+        await client.patch(path, json={"enabled": True}, headers=bearer(admin_key))
+        assert await asyncio.wait_for(woken.get(), 5) == str(await workspace_id(app))
+        assert woken.empty()  # disabling woke nobody
     finally:
         await listener.close()
 
