@@ -7,10 +7,10 @@ import asyncio
 import base64
 import json
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from ipaddress import IPv6Address, ip_network
+from ipaddress import IPv6Address
 from typing import Any
 from uuid import UUID
 
@@ -21,61 +21,17 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from app.clock import FrozenClock
 from app.observability import Metrics
-from app.settings import Settings
 from app.webhooks import TIER_CHANGED, outbox
 from app.webhooks import delivery as delivery_module
 from app.webhooks.delivery import EXCERPT_BYTES, DeliveryWorker, pinned
 from app.webhooks.guard import Target
 from tests.conftest import T0
+from tests.webhooks.conftest import SCHEDULE, WorkerFactory
 from tests.webhooks.receiver import Receiver, Reply
-
-SCHEDULE = [0.0, 60.0, 600.0]
-
-WorkerFactory = Callable[..., DeliveryWorker]
 
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(24)).decode()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with Receiver() as running:
-        yield running
-
-
-@pytest.fixture
-async def workspace_id(app: Any, admin_key: str) -> UUID:
-    async with app.state.engine.connect() as conn:
-        found: UUID = (await conn.execute(text("SELECT id FROM workspaces"))).scalar_one()
-    return found
-
-
-@pytest.fixture
-async def make_worker(
-    app: Any, clock: FrozenClock, settings: Settings
-) -> AsyncIterator[WorkerFactory]:
-    """Workers allowed to reach 127.0.0.0/8, on a short schedule, closed after the test."""
-    made: list[DeliveryWorker] = []
-
-    def make(
-        metrics: Metrics | None = None, jitter: Callable[[], float] | None = None, **changes: Any
-    ) -> DeliveryWorker:
-        update = {
-            "webhook_allowed_networks": [ip_network("127.0.0.0/8")],
-            "webhook_retry_schedule": SCHEDULE,
-            **changes,
-        }
-        options = {} if jitter is None else {"jitter": jitter}
-        worker = DeliveryWorker(
-            app.state.engine, clock, settings.model_copy(update=update), metrics, **options
-        )
-        made.append(worker)
-        return worker
-
-    yield make
-    for worker in made:
-        await worker.aclose()
 
 
 async def add_endpoint(
