@@ -30,8 +30,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     background_workers: bool = Field(
         default=True,
-        description="Run background jobs (metric backfills, reclassification) and the review "
-        "scheduler inside the server process.",
+        description="Run background jobs (metric backfills, reclassification), the review "
+        "scheduler and the webhook delivery worker inside the server process.",
     )
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 10 * 1024 * 1024
