@@ -50,12 +50,13 @@ def _facts(
     scheme: Scheme,
     columns: Columns,
     workspace_id: UUID,
-    ids: list[str],
+    ids: list[str] | None,
     now: datetime,
     metrics: Sequence[str],
 ) -> sa.Select[Any]:
-    """Per customer: the tier it qualifies for, the next moment a rule's time comparison
-    flips for it, and the values of ``metrics`` (``m0``, ``m1``...) for its messages."""
+    """Per customer (of ``ids``; None: of the workspace): the tier it qualifies for, the next
+    moment a rule's time comparison flips for it, and the values of ``metrics`` (``m0``,
+    ``m1``...) for its messages."""
     qualified = sa.case(
         *(
             (compile_condition(tier.condition, columns, now), sa.literal(tier.key, sa.Text()))
@@ -65,20 +66,21 @@ def _facts(
     )
     flips = [compile_next_flip(tier.condition, columns, now) for tier in scheme.tiers]
     flip = flips[0] if len(flips) == 1 else sa.func.least(*flips, type_=TZ)
-    return sa.select(
+    select = sa.select(
         customers.c.customer_id,
         qualified.label("qualified"),
         flip.label("flip"),
         *(columns.metric(name).label(f"m{i}") for i, name in enumerate(metrics)),
-    ).where(
-        customers.c.workspace_id == sa.literal(workspace_id, sa.Uuid()),
-        customers.c.customer_id == sa.any_(sa.literal(ids, ARRAY(sa.Text()))),
-    )
+    ).where(customers.c.workspace_id == sa.literal(workspace_id, sa.Uuid()))
+    if ids is None:
+        return select
+    return select.where(customers.c.customer_id == sa.any_(sa.literal(ids, ARRAY(sa.Text()))))
 
 
-# The movement rules of app.tiers.policy.decide, over every customer of the chunk at once.
-_APPLY = """
-WITH facts AS ({facts}),
+# The movement rules of app.tiers.policy.decide, over every customer of the chunk at once:
+# ``next`` holds each customer's action (assign, move, hold, keep) and new assignment.
+_DECIDE = """
+facts AS ({facts}),
 current AS (
     SELECT f.*,
            t.tier AS held, t.version AS held_version, t.since AS held_since,
@@ -124,7 +126,13 @@ next AS (
                      AND d.held_rank IS NOT NULL AND d.wanted_rank > d.held_rank
                 THEN 'grace_expired' ELSE {reason} END AS change_reason
     FROM decided d
-),
+)
+"""
+
+_APPLY = (
+    "WITH "  # noqa: S608 (constant SQL text joined; values are bound parameters)
+    + _DECIDE
+    + """,
 saved AS (
     INSERT INTO customer_tiers AS t (
         workspace_id, customer_id, scheme_key, tier, version, since,
@@ -162,6 +170,23 @@ review AS (
 )
 SELECT * FROM next WHERE action IN ('assign', 'move') ORDER BY customer_id
 """
+)
+
+# What applying a version would do, changing nothing: the customers that would change tier
+# now, and those whose move grace and tenure would hold back, by from and to tier. The same
+# decisions as _APPLY, so a preview equals the save.
+_PREVIEW = (
+    "WITH "
+    + _DECIDE
+    + """
+SELECT held AS from_tier, qualified AS to_tier, action = 'hold' AS held_back,
+       count(*) AS customers, (array_agg(customer_id ORDER BY customer_id))[1:{samples}] AS sample
+FROM next
+WHERE held IS DISTINCT FROM qualified
+GROUP BY held, qualified, action = 'hold'
+ORDER BY held_back, from_tier NULLS FIRST, to_tier
+"""
+)
 
 
 async def classify_scheme(
@@ -180,7 +205,22 @@ async def classify_scheme(
     """Classifies the customers ``ids`` in one scheme; returns those that changed tier, by
     customer id: ``customer_id``, ``held`` (the old tier), ``qualified`` (the new one),
     ``change_reason`` and the values of ``metrics`` as ``m0``, ``m1``..."""
-    own: dict[str, tuple[Any, str]] = {
+    own = _decision_values(scheme, workspace_id, now, reason, cause, grace=grace)
+    facts = _facts(scheme, columns, workspace_id, ids, now, metrics)
+    result = await execute_template(conn, _APPLY, "facts", facts, own)
+    return list(result.all())
+
+
+def _decision_values(
+    scheme: Scheme,
+    workspace_id: UUID,
+    now: datetime,
+    reason: Reason,
+    cause: dict[str, Any],
+    *,
+    grace: bool,
+) -> dict[str, tuple[Any, str]]:
+    return {
         "keys": (scheme.tier_keys, "text[]"),
         "ws": (workspace_id, "uuid"),
         "scheme": (scheme.key, "text"),
@@ -192,8 +232,27 @@ async def classify_scheme(
         "reason": (reason, "text"),
         "cause": (json.dumps(cause), "jsonb"),
     }
-    facts = _facts(scheme, columns, workspace_id, ids, now, metrics)
-    result = await execute_template(conn, _APPLY, "facts", facts, own)
+
+
+async def preview_scheme(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    scheme: Scheme,
+    definitions: list[Definition],
+    now: datetime,
+    *,
+    grace: bool,
+    samples: int,
+) -> list[Record]:
+    """What applying ``scheme`` to every customer would do now, writing nothing: rows of
+    ``from_tier``, ``to_tier``, ``held_back`` (a downgrade grace or tenure would hold back),
+    ``customers`` and a ``sample`` of their ids."""
+    columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
+    own = _decision_values(scheme, workspace_id, now, "rule_change", {}, grace=grace)
+    del own["version"], own["cause"]  # only the writes use them; a statement binds all it gets
+    own["samples"] = (samples, "integer")
+    facts = _facts(scheme, columns, workspace_id, None, now, ())
+    result = await execute_template(conn, _PREVIEW, "facts", facts, own)
     return list(result.all())
 
 

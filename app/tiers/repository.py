@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -304,5 +304,44 @@ async def history_page(
             "before": before,
             "limit": limit + 1,
         },
+    )
+    return list(result.all())
+
+
+async def tiers_at(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, at: datetime
+) -> list[Record]:
+    """(scheme_key, tier, version, since) per scheme the customer had a tier in at ``at``: its
+    latest change at or before ``at``. A scheme archived at or before ``at`` is left out: its
+    customers lost their tiers when it was archived (the history records no change for that).
+    """
+    result = await conn.execute(
+        text(
+            """
+            SELECT DISTINCT ON (h.scheme_key)
+                   h.scheme_key, h.to_tier AS tier, h.version, h.changed_at AS since
+            FROM tier_history h
+            JOIN schemes s ON s.workspace_id = h.workspace_id AND s.key = h.scheme_key
+            WHERE h.workspace_id = :ws AND h.customer_id = :cid AND h.changed_at <= :at
+              AND (s.archived_at IS NULL OR s.archived_at > :at)
+            ORDER BY h.scheme_key, h.changed_at DESC, h.seq DESC
+            """
+        ),
+        {"ws": workspace_id, "cid": customer_id, "at": at},
+    )
+    return list(result.all())
+
+
+async def daily_totals(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, since: date
+) -> list[Record]:
+    """(day, spend, orders) of the customer's roll-ups from ``since`` on, oldest first: what
+    leaves its windowed metrics at each coming midnight."""
+    result = await conn.execute(
+        text(
+            "SELECT day, order_amount - refund_amount AS spend, orders FROM customer_days "
+            "WHERE workspace_id = :ws AND customer_id = :cid AND day >= :since ORDER BY day"
+        ),
+        {"ws": workspace_id, "cid": customer_id, "since": since},
     )
     return list(result.all())

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
+from app.analytics.schemas import Moment
 from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
-from app.tiers import service
-from app.tiers.schemas import KEY_PATTERN, Scheme, SchemeIn, SchemeVersion, TierHistoryItem
+from app.tiers import preview, service
+from app.tiers.policy import shown
+from app.tiers.schemas import (
+    KEY_PATTERN,
+    CustomerTiers,
+    PreviewCell,
+    Scheme,
+    SchemeIn,
+    SchemePreview,
+    SchemeVersion,
+    TierExplanation,
+    TierHistoryItem,
+)
 
 router = APIRouter(tags=["Schemes"], responses=problems(401, 403))
 
@@ -78,6 +91,39 @@ async def put_scheme(
     if created:
         response.status_code = status.HTTP_201_CREATED
     return _scheme(row)
+
+
+@router.post(
+    "/v1/schemes/{key}/preview",
+    summary="What saving a version would do, changing nothing",
+    description="Takes the body a save takes and answers, for every customer of the "
+    "workspace as of now, who would change tier (counts by from and to tier, with a sample "
+    "of customer ids), whose downgrade grace or tenure would hold back, and how many webhook "
+    "messages saving it would send. Nothing is stored. The decisions are the ones the save's "
+    "reclassification makes, so saving the same body at the same moment does exactly this. "
+    "Schemes that read this one's tiers are not previewed. A `422` is the one saving it "
+    "would get; a `409` when a metric it reads is still being backfilled.",
+    responses=problems(400, 409, 422),
+)
+async def preview_scheme(
+    key: SchemeKey, body: SchemeIn, conn: Transaction, now: Now, principal: Writer
+) -> SchemePreview:
+    found = await preview.preview(conn, principal.workspace_id, key, body, now)
+
+    def cells(found_cells: list[preview.Cell]) -> list[PreviewCell]:
+        return [
+            PreviewCell(
+                from_tier=c.from_tier, to_tier=c.to_tier, count=c.customers, sample=c.sample
+            )
+            for c in found_cells
+        ]
+
+    return SchemePreview(
+        scheme=key,
+        transitions=cells(found.transitions),
+        held_back=cells(found.held_back),
+        webhook_messages=found.webhook_messages,
+    )
 
 
 @router.get("/v1/schemes", summary="The workspace's schemes, by key", responses=problems(400))
@@ -162,3 +208,68 @@ async def tier_history(
         ],
         next_cursor=next_cursor(rows, limit, lambda row: [row.seq]),
     )
+
+
+@router.get(
+    "/v1/customers/{customer_id}/tiers",
+    tags=["Customers"],
+    summary="A customer's tier in every scheme, now or at a past moment",
+    description="Without `as_of`: the current tier in every active scheme, as the profile "
+    "shows it, with any downgrade that grace or tenure holds back. With `as_of`: each "
+    "scheme's tier at that moment according to the tier history (the latest change at or "
+    "before `as_of`, so a change at exactly `as_of` counts), including schemes archived "
+    "since; a scheme archived at or before `as_of` has no holders from then on. Schemes in "
+    "which the customer had no tier at that moment are left out. `as_of` needs a timezone "
+    "and must not be later than now; otherwise `422` naming `as_of`.",
+    responses=problems(404, 422),
+)
+async def customer_tiers(
+    customer_id: CustomerIdPath,
+    conn: Transaction,
+    now: Now,
+    principal: Reader,
+    as_of: Annotated[
+        Moment | None,
+        Query(description="A past moment with a timezone, e.g. `2026-03-01T00:00:00Z`."),
+    ] = None,
+) -> CustomerTiers:
+    held = await service.tiers_at(conn, principal.workspace_id, customer_id, as_of, now)
+    return CustomerTiers.model_validate(
+        {"customer_id": customer_id, "as_of": (as_of or now).astimezone(UTC), "tiers": shown(held)}
+    )
+
+
+@router.get(
+    "/v1/customers/{customer_id}/tiers/{scheme}/explain",
+    tags=["Customers"],
+    summary="Why a customer holds its tier in a scheme, and what would move it",
+    description='Answers "why am I not VIP?" from the same data and rules that classify '
+    "the customer, as of now:\n\n"
+    "- `current`: the stored tier (null before the customer's first classification in the "
+    "scheme) with a held-back downgrade (`pending_downgrade.to`, `.at`); `qualifies_for`: "
+    "the tier whose condition holds now.\n"
+    "- `tiers`: from the top tier down to the current one (or the qualified one if lower), "
+    "each condition in its own shape (`all` / `any` / `not` with `holds`), every comparison "
+    "with its threshold (`value`), the customer's value (`actual`, as the profile shows it) "
+    "and `holds`.\n"
+    "- `next_tier`: the first tier above the current one and what its condition lacks "
+    "(`missing`): a tree of `all` / `any` over the comparisons that must flip, with amounts "
+    'for numeric metrics (`"400.00 more lifetime_spend"`, `"1 more orders_90d"`; counts '
+    "in whole units, money in cents, so `gt 5000` from 4600.00 needs 400.01) and a text for "
+    "the rest (`missing: null`). `any` lists every branch, cheapest first.\n"
+    "- `keep_tier`: while the current tier's condition holds, what would end it (`lose_if`, "
+    "closest first, each with the margin `spare` and, for time comparisons and the built-in "
+    "windowed metrics, `changes_at`: when it flips with no new event); while a downgrade is "
+    "pending, what would cancel it (`missing`).\n\n"
+    "`404` for an unknown customer or scheme; `409` for an archived scheme (the tier history "
+    "still has its past).",
+    responses=problems(404, 409),
+)
+async def explain_tier(
+    customer_id: CustomerIdPath,
+    scheme: SchemeKey,
+    conn: Transaction,
+    now: Now,
+    principal: Reader,
+) -> TierExplanation:
+    return await service.explain_tier(conn, principal.workspace_id, customer_id, scheme, now)

@@ -13,8 +13,9 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.clock import earliest
+from app.clock import earliest, utc_day
 from app.customers import repository as customers
+from app.customers.metrics import WINDOWS, window_start
 from app.customers.service import CustomerNotFound, row_of, view
 from app.db import Record
 from app.errors import Conflict, NotFound, Unprocessable
@@ -26,7 +27,9 @@ from app.rules.fields import ConditionError, FieldCatalog, check
 from app.segments import membership
 from app.segments import repository as segment_store
 from app.tiers import RECLASSIFY_JOB, repository
+from app.tiers.explain import DayTotals, explain
 from app.tiers.policy import (
+    Assignment,
     Change,
     Reason,
     Scheme,
@@ -37,7 +40,7 @@ from app.tiers.policy import (
     scheme_from_definition,
     shown,
 )
-from app.tiers.schemas import KEY_PATTERN, SchemeIn
+from app.tiers.schemas import KEY_PATTERN, SchemeIn, TierExplanation
 from app.webhooks import TIER_CHANGED, outbox
 
 
@@ -55,6 +58,19 @@ class SchemeInUse(Conflict):
 
 class InvalidScheme(Unprocessable):
     slug, title = "validation-error", "Request validation failed"
+
+
+class SchemeArchived(Conflict):
+    slug, title = "scheme-archived", "The scheme is archived"
+
+
+class InvalidAsOf(Unprocessable):
+    slug, title = "validation-error", "Request validation failed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            f"as_of: {message}", errors=[{"field": "as_of", "message": message, "code": "future"}]
+        )
 
 
 async def describe(
@@ -93,7 +109,7 @@ def _condition_errors(scheme: Scheme, catalog: FieldCatalog) -> list[ConditionEr
     ]
 
 
-async def _check(conn: AsyncConnection, workspace_id: UUID, proposed: Scheme) -> None:
+async def check_proposal(conn: AsyncConnection, workspace_id: UUID, proposed: Scheme) -> None:
     """Everything the proposed version refers to exists, nothing another scheme reads from
     it disappears, and no two schemes read each other's tiers in a cycle."""
     others = [
@@ -151,7 +167,7 @@ async def put(
     """Saves a new version and queues its application to every customer."""
     definition = body.model_dump(mode="json", by_alias=True, exclude={"notify"})
     await repository.lock_schemes(conn, workspace_id)
-    await _check(conn, workspace_id, scheme_from_definition(key, 0, definition))
+    await check_proposal(conn, workspace_id, scheme_from_definition(key, 0, definition))
     version, created = await repository.save_version(
         conn, workspace_id, key, definition, saved_by, now
     )
@@ -311,4 +327,55 @@ async def history_page(
         raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
     return await repository.history_page(
         conn, workspace_id, customer_id, scheme, decode_seq(cursor), limit
+    )
+
+
+async def tiers_at(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    as_of: datetime | None,
+    now: datetime,
+) -> dict[str, Assignment]:
+    """The customer's tier per scheme: without ``as_of`` the stored tiers (every active
+    scheme's, as the profile shows them); at a past ``as_of`` the tier history's, with no
+    pending downgrades (the history records changes only)."""
+    await row_of(conn, workspace_id, customer_id)
+    if as_of is None:
+        return await repository.assignments(conn, workspace_id, customer_id)
+    if as_of > now:
+        raise InvalidAsOf("must not be in the future: the history records the past only")
+    rows = await repository.tiers_at(conn, workspace_id, customer_id, as_of)
+    return {row.scheme_key: Assignment(row.tier, row.version, row.since) for row in rows}
+
+
+async def explain_tier(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, key: str, now: datetime
+) -> TierExplanation:
+    """Why the customer holds its tier in the scheme and what would move it, from the same
+    view of the customer that classification reads (``describe``'s)."""
+    row = await row_of(conn, workspace_id, customer_id)
+    scheme_row = await get(conn, workspace_id, key)
+    if scheme_row.archived_at is not None:
+        raise SchemeArchived(
+            f"Scheme '{key}' is archived: nobody holds a tier in it. Its past is at "
+            f"GET /v1/customers/{customer_id}/tiers/history?scheme={key}."
+        )
+    scheme = scheme_from_definition(scheme_row.key, scheme_row.version, scheme_row.definition)
+    current = await repository.assignments(conn, workspace_id, customer_id)
+    definitions = await user_metrics.definitions(conn, workspace_id)
+    customer = await view(conn, workspace_id, row, now, definitions, current)
+    context = {**customer, "tiers": {k: a.tier for k, a in current.items()}}
+    since = window_start(utc_day(now), max(WINDOWS))
+    days = [
+        DayTotals(day.day, day.spend, day.orders)
+        for day in await repository.daily_totals(conn, workspace_id, customer_id, since)
+    ]
+    return explain(
+        scheme,
+        context,
+        current.get(key),
+        now,
+        FieldCatalog.for_workspace(definitions),
+        days,
     )

@@ -1,0 +1,88 @@
+"""Previewing a scheme version: what saving it would do now, changing nothing.
+
+The decisions come from the same SQL as the reclassification a save starts
+(``app.tiers.reclassify``), over every customer of the workspace in one read-only statement,
+so a preview equals the save made at the same moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.errors import Conflict
+from app.metrics import service as user_metrics
+from app.tiers import reclassify
+from app.tiers.policy import Scheme, scheme_from_definition
+from app.tiers.schemas import SchemeIn
+from app.tiers.service import check_proposal
+from app.webhooks import outbox
+
+SAMPLE_SIZE = 10
+
+
+class MetricNotReady(Conflict):
+    slug, title = "metric-not-ready", "A metric the proposal reads is still being computed"
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    from_tier: str | None
+    to_tier: str
+    customers: int
+    sample: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    scheme: Scheme
+    transitions: list[Cell]
+    """Moves saving would make at once (``from_tier`` None: the customer's first tier)."""
+    held_back: list[Cell]
+    """Downgrades the proposal calls for that grace or tenure would hold back for now."""
+    webhook_messages: int
+
+
+async def preview(
+    conn: AsyncConnection, workspace_id: UUID, key: str, body: SchemeIn, now: datetime
+) -> Preview:
+    definition = body.model_dump(mode="json", by_alias=True, exclude={"notify"})
+    scheme = scheme_from_definition(key, 0, definition)
+    await check_proposal(conn, workspace_id, scheme)
+    definitions = await user_metrics.definitions(conn, workspace_id)
+    waiting = sorted(scheme.reads_metrics & {d.name for d in definitions if not d.ready})
+    if waiting:
+        raise MetricNotReady(
+            f"The proposal reads {', '.join(waiting)}, still being backfilled; saving it now "
+            "would apply it once they are ready. Preview again then.",
+            metrics=waiting,
+        )
+    rows = await reclassify.preview_scheme(
+        conn,
+        workspace_id,
+        scheme,
+        definitions,
+        now,
+        grace=body.grace_on_change,
+        samples=SAMPLE_SIZE,
+    )
+    cells = [
+        (row.held_back, Cell(row.from_tier, row.to_tier, int(row.customers), list(row.sample)))
+        for row in rows
+    ]
+    transitions = [cell for held, cell in cells if not held]
+    routes = await outbox.routes(conn, workspace_id) if body.notify else outbox.Routes(())
+    messages = sum(
+        cell.customers
+        for cell in transitions
+        if routes.for_tier_change(scheme, cell.from_tier, cell.to_tier)
+    )
+    return Preview(
+        scheme=scheme,
+        transitions=transitions,
+        held_back=[cell for held, cell in cells if held],
+        webhook_messages=messages,
+    )
