@@ -168,9 +168,14 @@ async def set_next_review(
     )
 
 
-async def get(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> Record | None:
+async def get(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, *, lock: bool = False
+) -> Record | None:
+    """The customer's row; with ``lock``, locked until the transaction ends, as every writer
+    of its tiers holds it."""
+    statement = "SELECT * FROM customers WHERE workspace_id = :ws AND customer_id = :cid"
     result = await conn.execute(
-        text("SELECT * FROM customers WHERE workspace_id = :ws AND customer_id = :cid"),
+        text(statement + (" FOR UPDATE" if lock else "")),
         {"ws": workspace_id, "cid": customer_id},
     )
     return result.first()

@@ -74,8 +74,10 @@ async def view(
     }
 
 
-async def row_of(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> Record:
-    row = await repository.get(conn, workspace_id, customer_id)
+async def row_of(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, *, lock: bool = False
+) -> Record:
+    row = await repository.get(conn, workspace_id, customer_id, lock=lock)
     if row is None:
         raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
     return row

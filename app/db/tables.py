@@ -293,6 +293,11 @@ customer_tiers = Table(
     Column("downgrade_to", Text),
     Column("downgrade_since", TZ),
     Column("downgrade_at", TZ),
+    # A tier pinned by hand until it expires (or, with no expiry, until removed).
+    Column("override_tier", Text),
+    Column("override_reason", Text),
+    Column("override_set_at", TZ),
+    Column("override_expires_at", TZ),
     PrimaryKeyConstraint("workspace_id", "customer_id", "scheme_key"),
     Index("ix_customer_tiers_workspace_id_scheme_key_tier", "workspace_id", "scheme_key", "tier"),
 )

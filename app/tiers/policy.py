@@ -31,7 +31,15 @@ from app.rules.fields import referenced_metrics, referenced_schemes
 from app.rules.schema import Node, parse_condition
 
 Reason = Literal[
-    "event", "traits_changed", "rule_change", "review", "grace_expired", "import", "metric_ready"
+    "event",
+    "traits_changed",
+    "rule_change",
+    "review",
+    "grace_expired",
+    "import",
+    "metric_ready",
+    "override",
+    "override_expired",
 ]
 
 
@@ -102,8 +110,21 @@ def parse_stored(key: str, version: int, definition_text: str) -> Scheme:
 
 
 @dataclass(frozen=True, slots=True)
+class Override:
+    """A tier pinned by hand: the rules do not move the customer until it expires."""
+
+    tier: str
+    reason: str
+    set_at: datetime
+    expires_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
-    """A customer's tier in one scheme, and a downgrade that waits, if any."""
+    """A customer's tier in one scheme, a downgrade that waits, if any, and an override."""
 
     tier: str
     version: int
@@ -111,6 +132,7 @@ class Assignment:
     downgrade_to: str | None = None
     downgrade_since: datetime | None = None
     downgrade_at: datetime | None = None
+    override: Override | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +162,18 @@ def decide(
 ) -> tuple[Assignment, Change | None]:
     """The customer's assignment after qualifying for ``qualified`` at ``now``, and the change
     to record, if the tier moves. ``grace=False`` (a version saved with
-    ``grace_on_change: false``) applies downgrades at once."""
+    ``grace_on_change: false``) applies downgrades at once. An active override holds its tier
+    whatever the rules say; once it has expired the rules apply at once, without grace."""
+    if current is not None and current.override is not None:
+        pinned = current.override
+        if pinned.active(now):
+            if current.tier == pinned.tier:
+                return replace(current, version=scheme.version), None
+            return (
+                Assignment(pinned.tier, scheme.version, now, override=pinned),
+                Change(scheme.key, scheme.version, current.tier, pinned.tier, "override"),
+            )
+        current, grace, reason = replace(current, override=None), False, "override_expired"
     if current is None:
         return (
             Assignment(qualified, scheme.version, now),
@@ -270,9 +303,10 @@ def next_review(
     now: datetime,
 ) -> datetime | None:
     """The next moment the customer's tiers may move with no new data: a rule's time
-    comparison flips, or a pending downgrade falls due."""
+    comparison flips, a pending downgrade falls due, or an override expires."""
     return earliest(
         *(a.downgrade_at for a in assignments.values()),
+        *(a.override.expires_at for a in assignments.values() if a.override is not None),
         *(scheme.next_flip(customer, now) for scheme in schemes),
     )
 
@@ -287,6 +321,14 @@ def shown(assignments: Mapping[str, Assignment]) -> dict[str, dict[str, Any]]:
             "pending_downgrade": None
             if a.downgrade_to is None
             else {"to": a.downgrade_to, "since": a.downgrade_since, "at": a.downgrade_at},
+            "override": None
+            if a.override is None
+            else {
+                "tier": a.override.tier,
+                "reason": a.override.reason,
+                "set_at": a.override.set_at,
+                "expires_at": a.override.expires_at,
+            },
         }
         for key, a in sorted(assignments.items())
     }

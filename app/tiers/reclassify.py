@@ -86,6 +86,11 @@ current AS (
            t.tier AS held, t.version AS held_version, t.since AS held_since,
            t.downgrade_to AS held_to, t.downgrade_since AS held_stopped,
            t.downgrade_at AS held_at,
+           t.override_tier AS held_override, t.override_reason AS held_override_reason,
+           t.override_set_at AS held_override_set, t.override_expires_at AS held_override_until,
+           t.override_tier IS NOT NULL
+               AND (t.override_expires_at IS NULL OR t.override_expires_at > {now}) AS pinned,
+           t.override_tier IS NOT NULL AND t.override_expires_at <= {now} AS lapsed,
            array_position({keys}, f.qualified) AS wanted_rank,
            array_position({keys}, t.tier) AS held_rank,
            COALESCE(t.downgrade_since, {now}) AS stopped
@@ -95,7 +100,7 @@ current AS (
 ),
 timed AS (
     SELECT c.*,
-           CASE WHEN {grace} THEN GREATEST(
+           CASE WHEN {grace} AND NOT c.lapsed THEN GREATEST(
                CAST(CAST(c.stopped AT TIME ZONE 'UTC' AS date) + {grace_days} AS timestamp)
                    AT TIME ZONE 'UTC',
                CAST(CAST(c.held_since AT TIME ZONE 'UTC' AS date) + {min_days} AS timestamp)
@@ -105,8 +110,11 @@ timed AS (
 ),
 decided AS (
     SELECT t.*,
+           CASE WHEN t.pinned THEN t.held_override ELSE t.qualified END AS target,
            CASE
                WHEN t.held IS NULL THEN 'assign'
+               WHEN t.pinned AND t.held = t.held_override THEN 'keep'
+               WHEN t.pinned THEN 'move'
                WHEN t.held = t.qualified THEN 'keep'
                WHEN t.held_rank IS NULL OR t.wanted_rank < t.held_rank THEN 'move'
                WHEN t.due <= {now} THEN 'move'
@@ -116,13 +124,19 @@ decided AS (
 ),
 next AS (
     SELECT d.*,
-           CASE WHEN d.action = 'hold' THEN d.held ELSE d.qualified END AS tier,
+           CASE WHEN d.action = 'hold' THEN d.held ELSE d.target END AS tier,
            CASE WHEN d.action IN ('assign', 'move') THEN {now}
                 ELSE d.held_since END AS since,
            CASE WHEN d.action = 'hold' THEN d.qualified END AS downgrade_to,
            CASE WHEN d.action = 'hold' THEN d.stopped END AS downgrade_since,
            CASE WHEN d.action = 'hold' THEN d.due END AS downgrade_at,
-           CASE WHEN {grace} AND d.action = 'move' AND d.held_stopped IS NOT NULL
+           CASE WHEN d.pinned THEN d.held_override END AS override_tier,
+           CASE WHEN d.pinned THEN d.held_override_reason END AS override_reason,
+           CASE WHEN d.pinned THEN d.held_override_set END AS override_set_at,
+           CASE WHEN d.pinned THEN d.held_override_until END AS override_expires_at,
+           CASE WHEN d.pinned THEN 'override'
+                WHEN d.lapsed THEN 'override_expired'
+                WHEN {grace} AND d.action = 'move' AND d.held_stopped IS NOT NULL
                      AND d.held_rank IS NOT NULL AND d.wanted_rank > d.held_rank
                 THEN 'grace_expired' ELSE {reason} END AS change_reason
     FROM decided d
@@ -136,26 +150,33 @@ _APPLY = (
 saved AS (
     INSERT INTO customer_tiers AS t (
         workspace_id, customer_id, scheme_key, tier, version, since,
-        downgrade_to, downgrade_since, downgrade_at
+        downgrade_to, downgrade_since, downgrade_at,
+        override_tier, override_reason, override_set_at, override_expires_at
     )
     SELECT {ws}, n.customer_id, {scheme}, n.tier, {version}, n.since,
-           n.downgrade_to, n.downgrade_since, n.downgrade_at
+           n.downgrade_to, n.downgrade_since, n.downgrade_at,
+           n.override_tier, n.override_reason, n.override_set_at, n.override_expires_at
     FROM next n
-    WHERE (n.held, n.held_version, n.held_since, n.held_to, n.held_stopped, n.held_at)
+    WHERE (n.held, n.held_version, n.held_since, n.held_to, n.held_stopped, n.held_at,
+           n.held_override)
           IS DISTINCT FROM
-          (n.tier, {version}, n.since, n.downgrade_to, n.downgrade_since, n.downgrade_at)
+          (n.tier, {version}, n.since, n.downgrade_to, n.downgrade_since, n.downgrade_at,
+           n.override_tier)
     ORDER BY n.customer_id
     ON CONFLICT (workspace_id, customer_id, scheme_key) DO UPDATE SET
         tier = EXCLUDED.tier, version = EXCLUDED.version, since = EXCLUDED.since,
         downgrade_to = EXCLUDED.downgrade_to, downgrade_since = EXCLUDED.downgrade_since,
-        downgrade_at = EXCLUDED.downgrade_at
+        downgrade_at = EXCLUDED.downgrade_at, override_tier = EXCLUDED.override_tier,
+        override_reason = EXCLUDED.override_reason,
+        override_set_at = EXCLUDED.override_set_at,
+        override_expires_at = EXCLUDED.override_expires_at
 ),
 history AS (
     INSERT INTO tier_history (
         workspace_id, customer_id, scheme_key, version, from_tier, to_tier,
         changed_at, reason, cause
     )
-    SELECT {ws}, n.customer_id, {scheme}, {version}, n.held, n.qualified, {now},
+    SELECT {ws}, n.customer_id, {scheme}, {version}, n.held, n.target, {now},
            n.change_reason, {cause}
     FROM next n
     WHERE n.action IN ('assign', 'move')
@@ -164,7 +185,8 @@ history AS (
 review AS (
     UPDATE customers AS c
     SET next_review_at = LEAST(c.next_review_at, r.at)
-    FROM (SELECT customer_id, LEAST(flip, downgrade_at) AS at FROM next) AS r
+    FROM (SELECT customer_id, LEAST(flip, downgrade_at, override_expires_at) AS at FROM next)
+        AS r
     WHERE c.workspace_id = {ws} AND c.customer_id = r.customer_id AND r.at IS NOT NULL
       AND (c.next_review_at IS NULL OR r.at < c.next_review_at)
 )
@@ -179,11 +201,11 @@ _PREVIEW = (
     "WITH "
     + _DECIDE
     + """
-SELECT held AS from_tier, qualified AS to_tier, action = 'hold' AS held_back,
+SELECT held AS from_tier, target AS to_tier, action = 'hold' AS held_back,
        count(*) AS customers, (array_agg(customer_id ORDER BY customer_id))[1:{samples}] AS sample
 FROM next
-WHERE held IS DISTINCT FROM qualified
-GROUP BY held, qualified, action = 'hold'
+WHERE held IS DISTINCT FROM target
+GROUP BY held, target, action = 'hold'
 ORDER BY held_back, from_tier NULLS FIRST, to_tier
 """
 )
@@ -203,7 +225,7 @@ async def classify_scheme(
     metrics: Sequence[str] = (),
 ) -> list[Record]:
     """Classifies the customers ``ids`` in one scheme; returns those that changed tier, by
-    customer id: ``customer_id``, ``held`` (the old tier), ``qualified`` (the new one),
+    customer id: ``customer_id``, ``held`` (the old tier), ``target`` (the new one),
     ``change_reason`` and the values of ``metrics`` as ``m0``, ``m1``..."""
     own = _decision_values(scheme, workspace_id, now, reason, cause, grace=grace)
     facts = _facts(scheme, columns, workspace_id, ids, now, metrics)
@@ -271,9 +293,9 @@ def _tier_messages(
             for i, name in enumerate(metrics)
         }
         data = outbox.tier_changed(
-            scheme, row.customer_id, row.held, row.qualified, row.change_reason, values, now
+            scheme, row.customer_id, row.held, row.target, row.change_reason, values, now
         )
-        endpoints = routes.for_tier_change(scheme, row.held, row.qualified)
+        endpoints = routes.for_tier_change(scheme, row.held, row.target)
         messages.append(outbox.NewMessage(TIER_CHANGED, row.customer_id, data, endpoints))
     return messages
 

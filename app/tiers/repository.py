@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Record
-from app.tiers.policy import Assignment, Change, Scheme, parse_stored
+from app.tiers.policy import Assignment, Change, Override, Scheme, parse_stored
 
 _ACTIVE = text(
     """
@@ -178,6 +178,14 @@ def _assignment(row: Record) -> Assignment:
         downgrade_to=row.downgrade_to,
         downgrade_since=row.downgrade_since,
         downgrade_at=row.downgrade_at,
+        override=None
+        if row.override_tier is None
+        else Override(
+            tier=row.override_tier,
+            reason=row.override_reason,
+            set_at=row.override_set_at,
+            expires_at=row.override_expires_at,
+        ),
     )
 
 
@@ -198,20 +206,32 @@ _SAVE_ASSIGNMENTS = text(
     """
     INSERT INTO customer_tiers AS t (
         workspace_id, customer_id, scheme_key, tier, version, since,
-        downgrade_to, downgrade_since, downgrade_at
+        downgrade_to, downgrade_since, downgrade_at,
+        override_tier, override_reason, override_set_at, override_expires_at
     )
     SELECT CAST(:ws AS uuid), CAST(:cid AS text), a.scheme_key, a.tier, a.version, a.since,
-           a.downgrade_to, a.downgrade_since, a.downgrade_at
+           a.downgrade_to, a.downgrade_since, a.downgrade_at,
+           a.override_tier, a.override_reason, a.override_set_at, a.override_expires_at
     FROM json_to_recordset(CAST(:rows AS json)) AS a(
         scheme_key text, tier text, version integer, since timestamptz,
-        downgrade_to text, downgrade_since timestamptz, downgrade_at timestamptz
+        downgrade_to text, downgrade_since timestamptz, downgrade_at timestamptz,
+        override_tier text, override_reason text, override_set_at timestamptz,
+        override_expires_at timestamptz
     )
     ON CONFLICT (workspace_id, customer_id, scheme_key) DO UPDATE SET
         tier = EXCLUDED.tier, version = EXCLUDED.version, since = EXCLUDED.since,
         downgrade_to = EXCLUDED.downgrade_to, downgrade_since = EXCLUDED.downgrade_since,
-        downgrade_at = EXCLUDED.downgrade_at
+        downgrade_at = EXCLUDED.downgrade_at, override_tier = EXCLUDED.override_tier,
+        override_reason = EXCLUDED.override_reason,
+        override_set_at = EXCLUDED.override_set_at,
+        override_expires_at = EXCLUDED.override_expires_at
     """
 )
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
 
 _ADD_HISTORY = text(
     """
@@ -246,8 +266,12 @@ async def save_assignments(
                 "version": a.version,
                 "since": a.since.isoformat(),
                 "downgrade_to": a.downgrade_to,
-                "downgrade_since": a.downgrade_since and a.downgrade_since.isoformat(),
-                "downgrade_at": a.downgrade_at and a.downgrade_at.isoformat(),
+                "downgrade_since": _iso(a.downgrade_since),
+                "downgrade_at": _iso(a.downgrade_at),
+                "override_tier": a.override and a.override.tier,
+                "override_reason": a.override and a.override.reason,
+                "override_set_at": a.override and a.override.set_at.isoformat(),
+                "override_expires_at": a.override and _iso(a.override.expires_at),
             }
             for key, a in changed.items()
         ]
@@ -345,3 +369,55 @@ async def daily_totals(
         {"ws": workspace_id, "cid": customer_id, "since": since},
     )
     return list(result.all())
+
+
+async def set_override(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    key: str,
+    override: Override,
+) -> bool:
+    """Pins the customer's tier in the scheme (the next classification moves it there);
+    False when the customer has no tier in the scheme to pin."""
+    result = await conn.execute(
+        text(
+            """
+            UPDATE customer_tiers
+            SET override_tier = :tier, override_reason = :reason, override_set_at = :set_at,
+                override_expires_at = :expires_at
+            WHERE workspace_id = :ws AND customer_id = :cid AND scheme_key = :key
+            RETURNING 1
+            """
+        ),
+        {
+            "ws": workspace_id,
+            "cid": customer_id,
+            "key": key,
+            "tier": override.tier,
+            "reason": override.reason,
+            "set_at": override.set_at,
+            "expires_at": override.expires_at,
+        },
+    )
+    return result.first() is not None
+
+
+async def end_override(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, key: str, now: datetime
+) -> bool:
+    """Makes an active override expire now (the next classification lets the rules take
+    over); False when there is none."""
+    result = await conn.execute(
+        text(
+            """
+            UPDATE customer_tiers SET override_expires_at = :now
+            WHERE workspace_id = :ws AND customer_id = :cid AND scheme_key = :key
+              AND override_tier IS NOT NULL
+              AND (override_expires_at IS NULL OR override_expires_at > :now)
+            RETURNING 1
+            """
+        ),
+        {"ws": workspace_id, "cid": customer_id, "key": key, "now": now},
+    )
+    return result.first() is not None

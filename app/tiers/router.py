@@ -19,11 +19,13 @@ from app.tiers.policy import shown
 from app.tiers.schemas import (
     KEY_PATTERN,
     CustomerTiers,
+    OverrideIn,
     PreviewCell,
     Scheme,
     SchemeIn,
     SchemePreview,
     SchemeVersion,
+    TierAssignment,
     TierExplanation,
     TierHistoryItem,
 )
@@ -32,6 +34,7 @@ router = APIRouter(tags=["Schemes"], responses=problems(401, 403))
 
 Writer = Annotated[Principal, Depends(require(Scope.SCHEMES_WRITE))]
 Reader = Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))]
+CustomerWriter = Annotated[Principal, Depends(require(Scope.CUSTOMERS_WRITE))]
 SchemeKey = Annotated[
     str,
     Path(
@@ -273,3 +276,50 @@ async def explain_tier(
     principal: Reader,
 ) -> TierExplanation:
     return await service.explain_tier(conn, principal.workspace_id, customer_id, scheme, now)
+
+
+@router.put(
+    "/v1/customers/{customer_id}/tiers/{scheme}/override",
+    tags=["Customers"],
+    summary="Pin a customer's tier in a scheme by hand",
+    description="The customer moves to `tier` at once and stays there, whatever the rules say, "
+    "until `expires_at` (or until the override is removed): events, reviews and new versions "
+    "leave the tier alone. The move is recorded with reason `override` and sent to webhook "
+    "subscribers like any other; schemes and segments reading this tier follow it. When the "
+    "override expires the rules take over at once, without downgrade grace, with reason "
+    "`override_expired`. Setting it again replaces it. `422` for a tier the scheme lacks or "
+    "an expiry in the past; `409` when the customer has no tier in the scheme yet.",
+    responses=problems(404, 409, 422),
+)
+async def set_override(
+    customer_id: CustomerIdPath,
+    scheme: SchemeKey,
+    body: OverrideIn,
+    conn: Transaction,
+    now: Now,
+    principal: CustomerWriter,
+) -> TierAssignment:
+    assignment = await service.set_override(
+        conn, principal.workspace_id, customer_id, scheme, body, now
+    )
+    return TierAssignment.model_validate(assignment)
+
+
+@router.delete(
+    "/v1/customers/{customer_id}/tiers/{scheme}/override",
+    tags=["Customers"],
+    summary="End an override now",
+    description="The override lapses now: the rules take over at once, without downgrade "
+    "grace (history reason `override_expired` if the tier moves). Answers the tier that "
+    "follows. `404` when there is no override in force.",
+    responses=problems(404, 409),
+)
+async def end_override(
+    customer_id: CustomerIdPath,
+    scheme: SchemeKey,
+    conn: Transaction,
+    now: Now,
+    principal: CustomerWriter,
+) -> TierAssignment:
+    assignment = await service.end_override(conn, principal.workspace_id, customer_id, scheme, now)
+    return TierAssignment.model_validate(assignment)

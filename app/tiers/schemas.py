@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -201,11 +202,48 @@ class PendingDowngrade(BaseModel):
     at: datetime = Field(description="When the downgrade happens unless the customer qualifies.")
 
 
+class TierOverride(BaseModel):
+    tier: str = Field(examples=["vip"], description="The tier pinned by hand.")
+    reason: str = Field(examples=["key account signed in person"])
+    set_at: datetime
+    expires_at: datetime | None = Field(
+        description="When the rules take over again; null: until the override is removed."
+    )
+
+
 class TierAssignment(BaseModel):
     tier: str = Field(examples=["vip"])
     version: int = Field(description="The scheme version that assigned it.")
     since: datetime
     pending_downgrade: PendingDowngrade | None
+    override: TierOverride | None = Field(
+        default=None,
+        description="A tier pinned by hand (`PUT .../tiers/{scheme}/override`): the rules do "
+        "not move the customer in this scheme until it expires or is removed.",
+    )
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "tier": "vip",
+                    "reason": "key account signed in person",
+                    "expires_at": "2027-06-30T00:00:00Z",
+                }
+            ]
+        },
+    )
+
+    tier: Key = Field(description="One of the scheme's tiers.")
+    reason: str = Field(min_length=1, max_length=500, description="Why; kept with the override.")
+    expires_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the rules take over again (with a timezone, in the future); omitted: "
+        "until the override is removed.",
+    )
 
 
 class TierChange(BaseModel):
@@ -240,6 +278,7 @@ class CustomerTiers(BaseModel):
                             "version": 1,
                             "since": "2026-02-11T09:30:00Z",
                             "pending_downgrade": None,
+                            "override": None,
                         }
                     },
                 }
@@ -253,8 +292,9 @@ class CustomerTiers(BaseModel):
         description="Tier per scheme. Now: every active scheme the customer has a tier in, "
         "as the profile shows it. At a past `as_of`: the latest change at or before it in the "
         "tier history, per scheme; `version` and `since` are those of that change and "
-        "`pending_downgrade` is always null (the history keeps changes, not held "
-        "downgrades). A scheme the customer had no tier in at that moment is left out."
+        "`pending_downgrade` and `override` are always null (the history keeps changes, not "
+        "held downgrades or overrides). A scheme the customer had no tier in at that moment "
+        "is left out."
     )
 
 
@@ -276,6 +316,7 @@ EXAMPLE_EXPLANATION: dict[str, Any] = {
         "version": 2,
         "since": "2026-08-12T09:30:00Z",
         "pending_downgrade": None,
+        "override": None,
     },
     "qualifies_for": "regular",
     "pending_metrics": [],

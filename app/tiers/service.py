@@ -31,6 +31,7 @@ from app.tiers.explain import DayTotals, explain
 from app.tiers.policy import (
     Assignment,
     Change,
+    Override,
     Reason,
     Scheme,
     SchemeCycle,
@@ -40,7 +41,7 @@ from app.tiers.policy import (
     scheme_from_definition,
     shown,
 )
-from app.tiers.schemas import KEY_PATTERN, SchemeIn, TierExplanation
+from app.tiers.schemas import KEY_PATTERN, OverrideIn, SchemeIn, TierExplanation
 from app.webhooks import TIER_CHANGED, outbox
 
 
@@ -62,6 +63,23 @@ class InvalidScheme(Unprocessable):
 
 class SchemeArchived(Conflict):
     slug, title = "scheme-archived", "The scheme is archived"
+
+
+class InvalidOverride(Unprocessable):
+    slug, title = "validation-error", "Request validation failed"
+
+    def __init__(self, field: str, message: str, code: str) -> None:
+        super().__init__(
+            f"{field}: {message}", errors=[{"field": field, "message": message, "code": code}]
+        )
+
+
+class NoTierToOverride(Conflict):
+    slug, title = "no-tier-yet", "The customer has no tier in this scheme yet"
+
+
+class OverrideNotFound(NotFound):
+    pass
 
 
 class InvalidAsOf(Unprocessable):
@@ -379,3 +397,55 @@ async def explain_tier(
         FieldCatalog.for_workspace(definitions),
         days,
     )
+
+
+async def _active_scheme(conn: AsyncConnection, workspace_id: UUID, key: str) -> Scheme:
+    row = await get(conn, workspace_id, key)
+    if row.archived_at is not None:
+        raise SchemeArchived(f"Scheme '{key}' is archived: nobody holds a tier in it.")
+    return scheme_from_definition(row.key, row.version, row.definition)
+
+
+async def set_override(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    key: str,
+    body: OverrideIn,
+    now: datetime,
+) -> dict[str, Any]:
+    """Pins the customer's tier in the scheme; the move is classified like any other (history
+    reason ``override``, its webhook, the schemes and segments that read this tier). Returns
+    the customer's tier in the scheme, as the profile shows it."""
+    row = await row_of(conn, workspace_id, customer_id, lock=True)
+    scheme = await _active_scheme(conn, workspace_id, key)
+    if body.tier not in scheme.tier_keys:
+        raise InvalidOverride(
+            "tier",
+            f"scheme '{key}' has no tier '{body.tier}' (it has {', '.join(scheme.tier_keys)})",
+            "unknown_tier",
+        )
+    if body.expires_at is not None and body.expires_at <= now:
+        raise InvalidOverride("expires_at", "must be in the future", "in_past")
+    override = Override(body.tier, body.reason, now, body.expires_at)
+    if not await repository.set_override(conn, workspace_id, customer_id, key, override):
+        raise NoTierToOverride(
+            f"Customer '{customer_id}' has no tier in scheme '{key}' yet (a metric the scheme "
+            "reads is still being backfilled, or the scheme is still being applied); try "
+            "again once it has one."
+        )
+    customer, _ = await refresh(conn, workspace_id, row, now, "override", {"override": body.reason})
+    return dict(customer["tiers"][key])
+
+
+async def end_override(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, key: str, now: datetime
+) -> dict[str, Any]:
+    """Ends the override now: the rules take over at once, without grace (history reason
+    ``override_expired`` if the tier moves)."""
+    row = await row_of(conn, workspace_id, customer_id, lock=True)
+    await _active_scheme(conn, workspace_id, key)
+    if not await repository.end_override(conn, workspace_id, customer_id, key, now):
+        raise OverrideNotFound(f"Customer '{customer_id}' has no override in scheme '{key}'.")
+    customer, _ = await refresh(conn, workspace_id, row, now, "override", {})
+    return dict(customer["tiers"][key])

@@ -139,6 +139,7 @@ async def test_the_current_tiers_show_a_held_downgrade_as_the_profile_does(
         "version": 1,
         "since": iso(T0),
         "pending_downgrade": None,
+        "override": None,
     }
 
 

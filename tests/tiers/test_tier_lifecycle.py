@@ -117,6 +117,7 @@ async def test_each_event_moves_the_tier_at_once_and_reports_it(
         "version": 1,
         "since": iso(T0),
         "pending_downgrade": None,
+        "override": None,
     }
 
     clock.advance(timedelta(hours=1))
