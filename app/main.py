@@ -27,6 +27,7 @@ from app.metrics.router import router as metrics_router
 from app.observability import Metrics, RequestContext
 from app.segments.router import router as segments_router
 from app.settings import Settings
+from app.tiers import rfm
 from app.tiers import scheduler as review_scheduler
 from app.tiers.router import router as tiers_router
 from app.webhooks.delivery import DeliveryWorker
@@ -57,11 +58,12 @@ def background_loops(
     engine: AsyncEngine, clock: Clock, settings: Settings, metrics: Metrics, stop: asyncio.Event
 ) -> list[Coroutine[Any, Any, None]]:
     """What runs beside the API (``TIERLINE_BACKGROUND_WORKERS``) or alone (``tierline
-    worker``): the job runner, the review scheduler and the webhook delivery worker, until
-    ``stop`` is set. Any number of processes may run them at once."""
+    worker``): the job runner, the review scheduler, the daily RFM refresh and the webhook
+    delivery worker, until ``stop`` is set. Any number of processes may run them at once."""
     return [
         job_runner.work(engine, clock, stop),
         review_scheduler.work(engine, clock, stop),
+        rfm.work(engine, clock, stop),
         DeliveryWorker(engine, clock, settings, metrics).run(stop),
     ]
 
@@ -156,6 +158,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(customers_router)
     app.include_router(fx_router)
     app.include_router(metrics_router)
+    app.include_router(rfm.rfm_router)
     app.include_router(tiers_router)
     app.include_router(segments_router)
     app.include_router(analytics_router)

@@ -17,6 +17,8 @@ from app.clock import midnight, utc_day
 from app.money import STORED_PLACES, format_money
 
 WINDOWS = (30, 90, 365)
+RFM_METRICS = ("rfm_r", "rfm_f", "rfm_m", "rfm_fm")
+"""Scores stored on the customer row by ``app.tiers.rfm.refresh``: they change only there."""
 BUILTIN_METRICS = frozenset(
     {
         "order_count",
@@ -29,6 +31,7 @@ BUILTIN_METRICS = frozenset(
         "days_since_last_order",
         *(f"spend_{w}d" for w in WINDOWS),
         *(f"orders_{w}d" for w in WINDOWS),
+        *RFM_METRICS,
     }
 )
 
@@ -44,6 +47,8 @@ class Totals:
     last_order_at: datetime | None
     last_event_at: datetime | None
     event_counts: dict[str, int]
+    rfm_scores: dict[str, int | None]
+    """``RFM_METRICS`` by name, as of the workspace's last RFM refresh."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,7 @@ def build_metrics(totals: Totals, sums: WindowSums, now: datetime) -> dict[str, 
             "last_order_at": totals.last_order_at,
             "last_event_at": totals.last_event_at,
             "days_since_last_order": days_since(totals.last_order_at, today),
+            **totals.rfm_scores,
         }
     )
     for window in WINDOWS:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
+    SmallInteger,
     Table,
     Text,
     text,
@@ -96,6 +97,11 @@ customers = Table(
     Column("next_review_at", TZ),
     Column("created_at", TZ, nullable=False),
     Column("updated_at", TZ, nullable=False),
+    # RFM scores 1-5 as of the workspace's last refresh (app.tiers.rfm); NULL without orders.
+    Column("rfm_r", SmallInteger),
+    Column("rfm_f", SmallInteger),
+    Column("rfm_m", SmallInteger),
+    Column("rfm_fm", SmallInteger),
     PrimaryKeyConstraint("workspace_id", "customer_id"),
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
     Index(
@@ -137,6 +143,19 @@ events = Table(
         "occurred_at",
         "seq",
     ),
+)
+
+# The last RFM refresh of each workspace: when, how many customers it scored, and per
+# dimension and score the range of the underlying values (the cut points).
+rfm_refreshes = Table(
+    "rfm_refreshes",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("refreshed_at", TZ, nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("cut_points", JSONB, nullable=False),
+    PrimaryKeyConstraint("workspace_id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
 )
 
 customer_days = Table(

@@ -192,6 +192,7 @@ class SegmentChange(BaseModel):
     reason: Reason = Field(
         description="`event`, `traits_changed`, `review` (time passed), `rule_change` (a "
         "new segment version, or a scheme the condition reads changed), `metric_ready` (a "
-        "backfill the condition reads finished) or `import`."
+        "backfill the condition reads finished), `rfm_refresh` (an RFM refresh changed the "
+        "scores) or `import`."
     )
     cause: dict[str, Any] = Field(examples=[{"event_id": "ord-1001"}])

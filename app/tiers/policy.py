@@ -40,6 +40,7 @@ Reason = Literal[
     "metric_ready",
     "override",
     "override_expired",
+    "rfm_refresh",
 ]
 
 

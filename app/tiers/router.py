@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
@@ -14,7 +15,7 @@ from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
-from app.tiers import preview, service
+from app.tiers import preview, service, templates
 from app.tiers.policy import shown
 from app.tiers.schemas import (
     KEY_PATTERN,
@@ -25,6 +26,9 @@ from app.tiers.schemas import (
     SchemeIn,
     SchemePreview,
     SchemeVersion,
+    TemplateIn,
+    TemplateOut,
+    TemplateThreshold,
     TierAssignment,
     TierExplanation,
     TierHistoryItem,
@@ -69,6 +73,62 @@ def _scheme(row: Any) -> Scheme:
         updated_at=row.updated_at,
         archived_at=row.archived_at,
     )
+
+
+@router.get(
+    "/v1/schemes/templates",
+    summary="Scheme templates, with their thresholds",
+    description="Proven classifications to start from: `value` (VIP / regular / potential), "
+    "`rfm` (the RFM groups over the RFM scores), `lifecycle` (new / active / at risk / "
+    "churned) and `industrial` (strategic / key / general account). Each lists its thresholds "
+    "with their defaults and the scheme it installs with them.",
+)
+async def list_templates(principal: Reader) -> list[TemplateOut]:
+    return [
+        TemplateOut(
+            name=t.name,
+            title=t.title,
+            description=t.description,
+            thresholds={
+                name: TemplateThreshold(
+                    kind=th.kind, default=_jsonable(th.default), description=th.description
+                )
+                for name, th in t.thresholds.items()
+            },
+            scheme=t.definition({}),
+        )
+        for t in templates.TEMPLATES.values()
+    ]
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+@router.post(
+    "/v1/schemes/templates/{name}",
+    summary="Install a template as a scheme",
+    description="Saves the template as a version of the scheme `key` (default: the "
+    "template's name), with `thresholds` in place of its defaults, exactly as `PUT "
+    "/v1/schemes/{key}` would: an ordinary scheme you can then edit. `201` when the scheme "
+    "is new, `200` for a new version. An unknown template is a `404`; an unknown threshold "
+    "or one of the wrong type a `422` naming it.",
+    responses={201: {"model": Scheme, "description": "Created."}, **problems(404, 422)},
+)
+async def install_template(
+    name: Annotated[str, Path(description="`value`, `rfm`, `lifecycle` or `industrial`.")],
+    body: TemplateIn,
+    response: Response,
+    conn: Transaction,
+    now: Now,
+    principal: Writer,
+) -> Scheme:
+    row, created = await service.install_template(
+        conn, principal.workspace_id, name, body, principal.key_id, now
+    )
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+    return _scheme(row)
 
 
 @router.put(

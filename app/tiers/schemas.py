@@ -121,6 +121,48 @@ def _at(loc: tuple[str | int, ...], message: str) -> ValidationError:
     )
 
 
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"thresholds": {"vip_spend": "10000", "vip_orders": 8}}],
+        },
+    )
+
+    key: Key | None = Field(
+        default=None, description="The scheme's key; default: the template's name."
+    )
+    thresholds: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values in place of the template's defaults, by name "
+        "(`GET /v1/schemes/templates` lists them with their types).",
+    )
+    notify: bool = Field(
+        default=True,
+        description="`false`: the tier changes installing it causes send no webhooks.",
+    )
+
+
+class TemplateThreshold(BaseModel):
+    kind: Literal["money", "count", "days", "keys"] = Field(
+        description="`money`: an amount (number or decimal string); `count`: a whole number; "
+        "`days`: whole days, 1-3650; `keys`: a list of strings."
+    )
+    default: Any
+    description: str
+
+
+class TemplateOut(BaseModel):
+    name: str = Field(examples=["value"])
+    title: str
+    description: str
+    thresholds: dict[str, TemplateThreshold]
+    scheme: dict[str, Any] = Field(
+        description="The scheme it installs with the default thresholds (a `PUT "
+        "/v1/schemes/{key}` body)."
+    )
+
+
 class TierOut(BaseModel):
     key: str
     name: str

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import earliest, utc_day
@@ -26,7 +27,7 @@ from app.pagination import decode_key, decode_seq
 from app.rules.fields import ConditionError, FieldCatalog, check
 from app.segments import membership
 from app.segments import repository as segment_store
-from app.tiers import RECLASSIFY_JOB, repository
+from app.tiers import RECLASSIFY_JOB, repository, templates
 from app.tiers.explain import DayTotals, explain
 from app.tiers.policy import (
     Assignment,
@@ -41,8 +42,11 @@ from app.tiers.policy import (
     scheme_from_definition,
     shown,
 )
-from app.tiers.schemas import KEY_PATTERN, OverrideIn, SchemeIn, TierExplanation
+from app.tiers.schemas import KEY_PATTERN, OverrideIn, SchemeIn, TemplateIn, TierExplanation
 from app.webhooks import TIER_CHANGED, outbox
+
+RESERVED_KEYS = frozenset({"templates"})
+"""Keys a scheme cannot have: their ``/v1/schemes/<key>`` paths mean something else."""
 
 
 class SchemeNotFound(NotFound):
@@ -183,6 +187,16 @@ async def put(
     now: datetime,
 ) -> tuple[Record, bool]:
     """Saves a new version and queues its application to every customer."""
+    if key in RESERVED_KEYS:
+        raise _invalid(
+            [
+                {
+                    "field": "key",
+                    "message": f"'{key}' is reserved (GET /v1/schemes/{key} lists templates)",
+                    "code": "reserved_key",
+                }
+            ]
+        )
     definition = body.model_dump(mode="json", by_alias=True, exclude={"notify"})
     await repository.lock_schemes(conn, workspace_id)
     await check_proposal(conn, workspace_id, scheme_from_definition(key, 0, definition))
@@ -449,3 +463,31 @@ async def end_override(
         raise OverrideNotFound(f"Customer '{customer_id}' has no override in scheme '{key}'.")
     customer, _ = await refresh(conn, workspace_id, row, now, "override", {})
     return dict(customer["tiers"][key])
+
+
+async def install_template(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    name: str,
+    body: TemplateIn,
+    saved_by: UUID | None,
+    now: datetime,
+) -> tuple[Record, bool]:
+    """Saves the template, with ``body.thresholds`` in place of its defaults, as a version
+    of the scheme ``body.key`` (default: the template's name)."""
+    definition = templates.get(name).definition(body.thresholds)
+    try:
+        scheme = SchemeIn.model_validate({**definition, "notify": body.notify})
+    except ValidationError as error:
+        # A threshold the scheme cannot take (e.g. grace beyond its limit).
+        raise _invalid(
+            [
+                {
+                    "field": "thresholds",
+                    "message": f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}",
+                    "code": "invalid_threshold",
+                }
+                for e in error.errors()
+            ]
+        ) from None
+    return await put(conn, workspace_id, body.key or name, scheme, saved_by, now)
