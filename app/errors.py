@@ -49,3 +49,19 @@ class Unprocessable(TierlineError):
     """A well-formed request the service cannot act on (e.g. a currency without a rate)."""
 
     status, slug, title = 422, "unprocessable", "Request cannot be processed"
+
+
+class InvalidInput(Unprocessable):
+    """Input the request schema admits but the service's own checks refuse: the same 422
+    ``validation-error`` problem, with an ``errors`` list naming each field, as a request
+    the schema refuses."""
+
+    slug, title = "validation-error", "Request validation failed"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        first = errors[0]
+        super().__init__(f"{first['field']}: {first['message']}", errors=errors)
+
+    @classmethod
+    def at(cls, field: str, message: str, code: str) -> InvalidInput:
+        return cls([{"field": field, "message": message, "code": code}])

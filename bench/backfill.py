@@ -37,8 +37,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from app.db.url import asyncpg_dsn
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import ROOT, Service, asyncpg_dsn, running_service, tierline_executable
+from bench.service import ROOT, Service, running_service, tierline_executable
 
 EVENTS = 200_000
 CUSTOMERS = 50_000

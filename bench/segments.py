@@ -41,10 +41,11 @@ from uuid import UUID
 import asyncpg
 import httpx
 
+from app.db.url import asyncpg_dsn
 from app.settings import Settings
 from bench.baseline_sql import DATABASE_URL_VARIABLE, POOL_SIZE_VARIABLE
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import HOST, ROOT, asyncpg_dsn, free_port, running_service, stop_process
+from bench.service import HOST, ROOT, free_port, running_service, stop_process
 from bench.stats import percentile, summary_ms
 
 CUSTOMERS = 1_000_000

@@ -25,10 +25,9 @@ from typing import IO
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 from app.auth.keys import generate_key
-from app.db.url import with_database
+from app.db.url import asyncpg_dsn, with_database
 from bench.model import BenchError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,10 +52,6 @@ def database_server() -> str:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
         return start_embedded(EMBEDDED_PGDATA, database="postgres")
-
-
-def asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def server_version(server_url: str) -> str:

@@ -29,9 +29,10 @@ from uuid import UUID
 import asyncpg
 import httpx
 
+from app.db.url import asyncpg_dsn
 from app.settings import Settings
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import HOST, ROOT, asyncpg_dsn, free_port, running_service, stop_process
+from bench.service import HOST, ROOT, free_port, running_service, stop_process
 from bench.stats import percentile, summary_ms
 
 LATENCY_EVENTS = 1_000

@@ -27,7 +27,7 @@ from app.analytics.schemas import (
 )
 from app.clock import midnight, utc_day
 from app.db import Record
-from app.errors import Unprocessable
+from app.errors import InvalidInput
 from app.money import format_money
 from app.tiers import service as tiers
 from app.tiers.policy import scheme_from_definition
@@ -37,15 +37,6 @@ DEFAULT_TRANSITIONS_PERIOD = timedelta(days=30)
 DEFAULT_PERFORMANCE_DAYS = 30
 SHARE_PLACES = 4
 MONEY_PLACES = 2
-
-
-class InvalidPeriod(Unprocessable):
-    slug, title = "validation-error", "Request validation failed"
-
-    def __init__(self, field: str, message: str, code: str) -> None:
-        super().__init__(
-            f"{field}: {message}", errors=[{"field": field, "message": message, "code": code}]
-        )
 
 
 def rounded(value: Fraction, places: int) -> Decimal:
@@ -108,11 +99,11 @@ async def distribution(
 
 def _check_order(first: date | datetime, last: date | datetime) -> None:
     if first > last:
-        raise InvalidPeriod("from", "must not be after `to`", "period_reversed")
+        raise InvalidInput.at("from", "must not be after `to`", "period_reversed")
 
 
-def _too_long() -> InvalidPeriod:
-    return InvalidPeriod(
+def _too_long() -> InvalidInput:
+    return InvalidInput.at(
         "from", f"the period must not be longer than {MAX_PERIOD_DAYS} days", "period_too_long"
     )
 

@@ -15,3 +15,8 @@ def async_url(url: str) -> URL:
 
 def with_database(url: str, database: str) -> str:
     return async_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The URL as ``asyncpg.connect`` takes it, for a connection of its own (LISTEN, COPY)."""
+    return async_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -23,7 +23,7 @@ from app.api.problems import error_problem, field_errors, problem_body
 from app.clock import utc_day
 from app.customers import repository as customers
 from app.customers.service import view
-from app.errors import Conflict, TierlineError, Unprocessable
+from app.errors import Conflict, InvalidInput, TierlineError
 from app.events import repository as events
 from app.events.schemas import EventIn
 from app.fx.service import rate_to_base
@@ -40,10 +40,6 @@ _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 class EventIdConflict(Conflict):
     slug, title = "event-id-conflict", "Event id already used with a different body"
-
-
-class InvalidEvent(Unprocessable):
-    slug, title = "validation-error", "Request validation failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +85,8 @@ def validation_problem(error: ValidationError) -> dict[str, Any]:
 
 def check_time(event: EventIn, now: datetime) -> None:
     if event.occurred_at > now + MAX_CLOCK_SKEW:
-        message = "must not be more than 5 minutes in the future"
-        raise InvalidEvent(
-            f"occurred_at: {message}",
-            errors=[{"field": "occurred_at", "message": message, "code": "in_future"}],
+        raise InvalidInput.at(
+            "occurred_at", "must not be more than 5 minutes in the future", "in_future"
         )
 
 

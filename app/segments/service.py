@@ -17,7 +17,7 @@ from app.customers import repository as customer_store
 from app.customers.columns import customer_columns, stored_tier
 from app.customers.service import CustomerNotFound
 from app.db import Record
-from app.errors import NotFound, Unprocessable
+from app.errors import InvalidInput, NotFound
 from app.jobs import service as jobs
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
@@ -43,17 +43,8 @@ from app.webhooks import outbox
 CHUNK = 1000
 
 
-class InvalidQuery(Unprocessable):
-    slug, title = "validation-error", "Request validation failed"
-
-
 class SegmentNotFound(NotFound):
     pass
-
-
-def _invalid(errors: list[dict[str, str]]) -> InvalidQuery:
-    first = errors[0]
-    return InvalidQuery(f"{first['field']}: {first['message']}", errors=errors)
 
 
 async def catalog(
@@ -107,7 +98,7 @@ async def build_query(
         except QueryError as error:
             errors += error.errors
     if errors:
-        raise _invalid(errors)
+        raise InvalidInput(errors)
     return Query(
         workspace_id=workspace_id,
         condition=condition,
@@ -137,7 +128,7 @@ async def put(
     try:
         check_condition(body.condition, await catalog(conn, workspace_id))
     except QueryError as error:
-        raise _invalid(error.errors) from None
+        raise InvalidInput(error.errors) from None
     definition = body.model_dump(mode="json", by_alias=True)
     version, created = await repository.save(conn, workspace_id, key, definition, saved_by, now)
     job_id = await jobs.create(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.errors import Conflict
 from app.metrics import service as user_metrics
 from app.tiers import reclassify
-from app.tiers.policy import Scheme, scheme_from_definition
+from app.tiers.policy import scheme_from_definition
 from app.tiers.schemas import SchemeIn
 from app.tiers.service import check_proposal
 from app.webhooks import outbox
@@ -38,7 +38,6 @@ class Cell:
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    scheme: Scheme
     transitions: list[Cell]
     """Moves saving would make at once (``from_tier`` None: the customer's first tier)."""
     held_back: list[Cell]
@@ -81,7 +80,6 @@ async def preview(
         if routes.for_tier_change(scheme, cell.from_tier, cell.to_tier)
     )
     return Preview(
-        scheme=scheme,
         transitions=transitions,
         held_back=[cell for held, cell in cells if held],
         webhook_messages=messages,

@@ -19,7 +19,7 @@ from app.customers import repository as customers
 from app.customers.metrics import WINDOWS, window_start
 from app.customers.service import CustomerNotFound, row_of, view
 from app.db import Record
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import Conflict, InvalidInput, NotFound
 from app.jobs import service as jobs
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
@@ -61,21 +61,8 @@ class SchemeInUse(Conflict):
     slug, title = "scheme-in-use", "Another scheme or a segment reads this scheme's tiers"
 
 
-class InvalidScheme(Unprocessable):
-    slug, title = "validation-error", "Request validation failed"
-
-
 class SchemeArchived(Conflict):
     slug, title = "scheme-archived", "The scheme is archived"
-
-
-class InvalidOverride(Unprocessable):
-    slug, title = "validation-error", "Request validation failed"
-
-    def __init__(self, field: str, message: str, code: str) -> None:
-        super().__init__(
-            f"{field}: {message}", errors=[{"field": field, "message": message, "code": code}]
-        )
 
 
 class NoTierToOverride(Conflict):
@@ -84,15 +71,6 @@ class NoTierToOverride(Conflict):
 
 class OverrideNotFound(NotFound):
     pass
-
-
-class InvalidAsOf(Unprocessable):
-    slug, title = "validation-error", "Request validation failed"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(
-            f"as_of: {message}", errors=[{"field": "as_of", "message": message, "code": "future"}]
-        )
 
 
 async def describe(
@@ -112,11 +90,6 @@ async def describe(
         membership.next_review(segments, context, now),
     )
     return customer
-
-
-def _invalid(errors: list[dict[str, str]]) -> InvalidScheme:
-    first = errors[0]
-    return InvalidScheme(f"{first['field']}: {first['message']}", errors=errors)
 
 
 def _catalog(definitions: list[Definition], schemes: list[Scheme]) -> FieldCatalog:
@@ -162,11 +135,11 @@ async def check_proposal(conn: AsyncConnection, workspace_id: UUID, proposed: Sc
                 for e in check(segment.condition, catalog)
             ]
     if errors:
-        raise _invalid(errors)
+        raise InvalidInput(errors)
     try:
         in_dependency_order([*others, proposed])
     except SchemeCycle as cycle:
-        raise _invalid(
+        raise InvalidInput(
             [
                 {
                     "field": "tiers",
@@ -188,7 +161,7 @@ async def put(
 ) -> tuple[Record, bool]:
     """Saves a new version and queues its application to every customer."""
     if key in RESERVED_KEYS:
-        raise _invalid(
+        raise InvalidInput(
             [
                 {
                     "field": "key",
@@ -376,7 +349,9 @@ async def tiers_at(
     if as_of is None:
         return await repository.assignments(conn, workspace_id, customer_id)
     if as_of > now:
-        raise InvalidAsOf("must not be in the future: the history records the past only")
+        raise InvalidInput.at(
+            "as_of", "must not be in the future: the history records the past only", "future"
+        )
     rows = await repository.tiers_at(conn, workspace_id, customer_id, as_of)
     return {row.scheme_key: Assignment(row.tier, row.version, row.since) for row in rows}
 
@@ -387,13 +362,7 @@ async def explain_tier(
     """Why the customer holds its tier in the scheme and what would move it, from the same
     view of the customer that classification reads (``describe``'s)."""
     row = await row_of(conn, workspace_id, customer_id)
-    scheme_row = await get(conn, workspace_id, key)
-    if scheme_row.archived_at is not None:
-        raise SchemeArchived(
-            f"Scheme '{key}' is archived: nobody holds a tier in it. Its past is at "
-            f"GET /v1/customers/{customer_id}/tiers/history?scheme={key}."
-        )
-    scheme = scheme_from_definition(scheme_row.key, scheme_row.version, scheme_row.definition)
+    scheme = await _active_scheme(conn, workspace_id, key, customer_id)
     current = await repository.assignments(conn, workspace_id, customer_id)
     definitions = await user_metrics.definitions(conn, workspace_id)
     customer = await view(conn, workspace_id, row, now, definitions, current)
@@ -413,10 +382,16 @@ async def explain_tier(
     )
 
 
-async def _active_scheme(conn: AsyncConnection, workspace_id: UUID, key: str) -> Scheme:
+async def _active_scheme(
+    conn: AsyncConnection, workspace_id: UUID, key: str, customer_id: str
+) -> Scheme:
+    """The scheme's current version; a 409 naming the customer's history when archived."""
     row = await get(conn, workspace_id, key)
     if row.archived_at is not None:
-        raise SchemeArchived(f"Scheme '{key}' is archived: nobody holds a tier in it.")
+        raise SchemeArchived(
+            f"Scheme '{key}' is archived: nobody holds a tier in it. Its past is at "
+            f"GET /v1/customers/{customer_id}/tiers/history?scheme={key}."
+        )
     return scheme_from_definition(row.key, row.version, row.definition)
 
 
@@ -432,15 +407,15 @@ async def set_override(
     reason ``override``, its webhook, the schemes and segments that read this tier). Returns
     the customer's tier in the scheme, as the profile shows it."""
     row = await row_of(conn, workspace_id, customer_id, lock=True)
-    scheme = await _active_scheme(conn, workspace_id, key)
+    scheme = await _active_scheme(conn, workspace_id, key, customer_id)
     if body.tier not in scheme.tier_keys:
-        raise InvalidOverride(
+        raise InvalidInput.at(
             "tier",
             f"scheme '{key}' has no tier '{body.tier}' (it has {', '.join(scheme.tier_keys)})",
             "unknown_tier",
         )
     if body.expires_at is not None and body.expires_at <= now:
-        raise InvalidOverride("expires_at", "must be in the future", "in_past")
+        raise InvalidInput.at("expires_at", "must be in the future", "in_past")
     override = Override(body.tier, body.reason, now, body.expires_at)
     if not await repository.set_override(conn, workspace_id, customer_id, key, override):
         raise NoTierToOverride(
@@ -458,7 +433,7 @@ async def end_override(
     """Ends the override now: the rules take over at once, without grace (history reason
     ``override_expired`` if the tier moves)."""
     row = await row_of(conn, workspace_id, customer_id, lock=True)
-    await _active_scheme(conn, workspace_id, key)
+    await _active_scheme(conn, workspace_id, key, customer_id)
     if not await repository.end_override(conn, workspace_id, customer_id, key, now):
         raise OverrideNotFound(f"Customer '{customer_id}' has no override in scheme '{key}'.")
     customer, _ = await refresh(conn, workspace_id, row, now, "override", {})
@@ -480,7 +455,7 @@ async def install_template(
         scheme = SchemeIn.model_validate({**definition, "notify": body.notify})
     except ValidationError as error:
         # A threshold the scheme cannot take (e.g. grace beyond its limit).
-        raise _invalid(
+        raise InvalidInput(
             [
                 {
                     "field": "thresholds",

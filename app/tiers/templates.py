@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, TypeAdapter, ValidationError
 
-from app.errors import NotFound, Unprocessable
+from app.errors import InvalidInput, NotFound
 
 Kind = Literal["money", "count", "days", "keys"]
 
@@ -36,10 +36,6 @@ class TemplateNotFound(NotFound):
     pass
 
 
-class InvalidThresholds(Unprocessable):
-    slug, title = "validation-error", "Request validation failed"
-
-
 @dataclass(frozen=True, slots=True)
 class Threshold:
     kind: Kind
@@ -57,7 +53,7 @@ class Template:
     """The scheme definition (a ``SchemeIn`` body) for the given thresholds."""
 
     def definition(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
-        """The definition with ``overrides`` in place of the defaults; ``InvalidThresholds``
+        """The definition with ``overrides`` in place of the defaults; ``InvalidInput``
         names every unknown or ill-typed one."""
         errors = []
         values = {name: t.default for name, t in self.thresholds.items()}
@@ -85,7 +81,7 @@ class Template:
                     }
                 )
         if errors:
-            raise InvalidThresholds(f"{errors[0]['field']}: {errors[0]['message']}", errors=errors)
+            raise InvalidInput(errors)
         return self.build(values)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from standardwebhooks import Webhook
 
 from app.clock import Clock
-from app.db.url import async_url
+from app.db.url import asyncpg_dsn
 from app.observability import Metrics
 from app.settings import Settings
 from app.webhooks import CHANNEL, messages
@@ -581,11 +581,7 @@ class DeliveryWorker:
         reconnects when it is lost. Polling covers the gaps (and a missing database URL)."""
         if self.settings.database_url is None:
             return
-        dsn = (
-            async_url(self.settings.database_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
+        dsn = asyncpg_dsn(self.settings.database_url)
         while True:
             try:
                 await _listen_once(dsn, wake)

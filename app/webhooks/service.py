@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Record
-from app.errors import NotFound, Unprocessable
+from app.errors import InvalidInput, NotFound
 from app.pagination import InvalidCursor, decode_cursor, decode_seq
 from app.webhooks import PING, SEGMENT_ENTERED, SEGMENT_EXITED, TIER_CHANGED, guard, outbox
 from app.webhooks import repository as store
@@ -33,15 +33,6 @@ class EndpointNotFound(NotFound):
 
 class MessageNotFound(NotFound):
     pass
-
-
-class InvalidRequest(Unprocessable):
-    slug, title = "validation-error", "Request validation failed"
-
-
-def _invalid(errors: list[dict[str, str]]) -> InvalidRequest:
-    first = errors[0]
-    return InvalidRequest(f"{first['field']}: {first['message']}", errors=errors)
 
 
 def new_secret() -> str:
@@ -144,7 +135,7 @@ async def create(
     errors = await _url_errors(body.url, allowed_networks)
     errors += await _filter_errors(conn, workspace_id, body.event_types, body.filter)
     if errors:
-        raise _invalid(errors)
+        raise InvalidInput(errors)
     values = {
         "url": body.url,
         "description": body.description,
@@ -215,7 +206,7 @@ async def update(
         None if stored is None else EndpointFilter.model_validate(stored),
     )
     if errors:
-        raise _invalid(errors)
+        raise InvalidInput(errors)
     if values.get("enabled"):
         await outbox.wake(conn, workspace_id)  # deliveries that waited for it are due now
     return await store.update_endpoint(conn, workspace_id, endpoint_id, values)
@@ -257,7 +248,7 @@ async def recover(
 ) -> int:
     """Re-queues the endpoint's failed deliveries of messages created at or after ``since``."""
     if since > now:
-        raise _invalid([{"field": "since", "message": "is in the future", "code": "in_future"}])
+        raise InvalidInput.at("since", "is in the future", "in_future")
     await get(conn, workspace_id, endpoint_id)
     requeued = await store.requeue_failed_since(conn, workspace_id, endpoint_id, since, now)
     if requeued:
