@@ -17,6 +17,8 @@ from app.api.body_guard import BodyGuard
 from app.api.responses import use_problem_json
 from app.auth.router import router as auth_router
 from app.clock import Clock, SystemClock
+from app.clv import service as clv
+from app.clv.router import router as clv_router
 from app.customers.router import router as customers_router
 from app.db.engine import create_engine
 from app.events.router import router as events_router
@@ -58,12 +60,14 @@ def background_loops(
     engine: AsyncEngine, clock: Clock, settings: Settings, metrics: Metrics, stop: asyncio.Event
 ) -> list[Coroutine[Any, Any, None]]:
     """What runs beside the API (``TIERLINE_BACKGROUND_WORKERS``) or alone (``tierline
-    worker``): the job runner, the review scheduler, the daily RFM refresh and the webhook
-    delivery worker, until ``stop`` is set. Any number of processes may run them at once."""
+    worker``): the job runner, the review scheduler, the daily RFM refresh, the CLV refit and
+    rescoring scheduler and the webhook delivery worker, until ``stop`` is set. Any number of
+    processes may run them at once."""
     return [
         job_runner.work(engine, clock, stop),
         review_scheduler.work(engine, clock, stop),
         rfm.work(engine, clock, stop),
+        clv.work(engine, clock, stop),
         DeliveryWorker(engine, clock, settings, metrics).run(stop),
     ]
 
@@ -95,6 +99,11 @@ TAGS = [
         "name": "Webhooks",
         "description": "Tell your marketing tools when a customer changes tier or enters or "
         "leaves a segment: signed (Standard Webhooks), retried, replayable deliveries.",
+    },
+    {
+        "name": "Models",
+        "description": "The workspace's CLV model (BG/NBD and Gamma-Gamma): fit it, read its "
+        "parameters and holdout test. Its predictions are metrics.",
     },
     {"name": "Jobs", "description": "Progress of background work such as metric backfills."},
     {"name": "Workspaces", "description": "Tenants and their settings."},
@@ -160,6 +169,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(rfm.rfm_router)
     app.include_router(tiers_router)
+    app.include_router(clv_router)
     app.include_router(segments_router)
     app.include_router(analytics_router)
     app.include_router(webhooks_router)

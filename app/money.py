@@ -20,6 +20,11 @@ def format_money(value: Decimal) -> str:
     return f"{stripped:f}"
 
 
+def format_decimal(value: Decimal) -> str:
+    """A plain number with no exponent and no trailing zeros: ``0.2500`` → ``"0.25"``."""
+    return f"{value.normalize():f}" if value else "0"
+
+
 def convert(amount: Decimal, rate: Decimal) -> Decimal:
     """Base-currency amount, rounded half-even to the four places amounts are stored with."""
     return (amount * rate).quantize(STORED_PLACES, rounding=ROUND_HALF_EVEN)

@@ -21,6 +21,7 @@ from app.auth.schemas import (
     WorkspaceCreated,
     WorkspaceUpdate,
 )
+from app.clv import service as clv
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 
 router = APIRouter(prefix="/v1", responses=problems(401, 403))
@@ -132,12 +133,16 @@ async def get_own_workspace(conn: Transaction, principal: Admin) -> Workspace:
     tags=["Workspaces"],
     summary="Change the caller's workspace settings",
     description="Fields left out keep their value. Changing `base_currency` does not rewrite "
-    "amounts already converted.",
+    "amounts already converted. Changing `clv_discount_rate` recomputes every customer's "
+    "`predicted_clv_365d` in the background (history reason `prediction_refresh`).",
     responses=problems(422),
 )
 async def update_own_workspace(
-    body: WorkspaceUpdate, conn: Transaction, principal: Admin
+    body: WorkspaceUpdate, conn: Transaction, now: Now, principal: Admin
 ) -> Workspace:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    before = await service.get_workspace(conn, principal.workspace_id)
     row = await service.update_workspace(conn, principal.workspace_id, changes)
+    if row.clv_discount_rate != before.clv_discount_rate:
+        await clv.rescore(conn, principal.workspace_id, now)
     return Workspace.model_validate(row._mapping)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -37,6 +38,16 @@ class Workspace(BaseModel):
     slug: str = Field(examples=["acme"])
     name: str = Field(examples=["Acme Industrial"])
     base_currency: str = Field(examples=["EUR"])
+    clv_discount_rate: Decimal = Field(
+        description="Annual rate discounting the `predicted_clv_365d` metric: each month's "
+        "expected purchases are divided by (1 + rate)^(month/12). 0 means undiscounted.",
+        examples=["0.1"],
+    )
+    clv_refit_days: int = Field(
+        description="Days between scheduled refits of the CLV model once one has been "
+        "fitted; 0 refits only on request.",
+        examples=[7],
+    )
     created_at: datetime
 
 
@@ -50,11 +61,25 @@ class WorkspaceCreate(BaseModel):
 
 class WorkspaceUpdate(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "Acme", "base_currency": "USD"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "Acme", "base_currency": "USD"},
+                {"clv_discount_rate": "0.1", "clv_refit_days": 7},
+            ]
+        },
     )
 
     name: Name | None = None
     base_currency: CurrencyCode | None = None
+    clv_discount_rate: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
+        default=None,
+        description="From 0 (included) to 1 (excluded). Changing it recomputes every "
+        "customer's `predicted_clv_365d` (history reason `prediction_refresh`).",
+    )
+    clv_refit_days: Annotated[int, Field(ge=0, le=365)] | None = Field(
+        default=None, description="0 to 365; 0 turns scheduled refits off."
+    )
 
 
 class ApiKey(BaseModel):

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app.clock import utc_day
-from app.customers.metrics import RFM_METRICS, WINDOWS, window_start
+from app.customers.metrics import CLV_METRICS, RFM_METRICS, WINDOWS, window_start
 from app.db.tables import (
     customer_days,
     customer_source_days,
@@ -90,7 +90,7 @@ def _builtins(workspace: SqlExpr, today: date) -> dict[str, SqlExpr]:
                 sa.func.greatest(since_last_order, 0, type_=sa.Integer()),
             )
         ),
-        **{name: c[name] for name in RFM_METRICS},
+        **{name: c[name] for name in (*RFM_METRICS, *CLV_METRICS)},
     }
     for window in WINDOWS:
         start = window_start(today, window)

@@ -14,11 +14,20 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from app.clock import midnight, utc_day
-from app.money import STORED_PLACES, format_money
+from app.money import STORED_PLACES, format_decimal, format_money
 
 WINDOWS = (30, 90, 365)
 RFM_METRICS = ("rfm_r", "rfm_f", "rfm_m", "rfm_fm")
 """Scores stored on the customer row by ``app.tiers.rfm.refresh``: they change only there."""
+CLV_METRICS = (
+    "p_alive",
+    "expected_orders_90d",
+    "expected_orders_365d",
+    "expected_order_value",
+    "predicted_clv_365d",
+)
+"""Predictions of the workspace's CLV model, stored on the customer row by ``app.clv``."""
+CLV_MONEY = frozenset({"expected_order_value", "predicted_clv_365d"})
 BUILTIN_METRICS = frozenset(
     {
         "order_count",
@@ -32,6 +41,7 @@ BUILTIN_METRICS = frozenset(
         *(f"spend_{w}d" for w in WINDOWS),
         *(f"orders_{w}d" for w in WINDOWS),
         *RFM_METRICS,
+        *CLV_METRICS,
     }
 )
 
@@ -49,6 +59,8 @@ class Totals:
     event_counts: dict[str, int]
     rfm_scores: dict[str, int | None]
     """``RFM_METRICS`` by name, as of the workspace's last RFM refresh."""
+    predictions: dict[str, Decimal | None]
+    """``CLV_METRICS`` by name, as the workspace's CLV model last predicted them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +116,11 @@ def build_metrics(totals: Totals, sums: WindowSums, now: datetime) -> dict[str, 
             **totals.rfm_scores,
         }
     )
+    for name, value in totals.predictions.items():
+        if value is None:
+            metrics[name] = None
+        else:
+            metrics[name] = format_money(value) if name in CLV_MONEY else format_decimal(value)
     for window in WINDOWS:
         metrics[f"spend_{window}d"] = format_money(sums.spend[window])
         metrics[f"orders_{window}d"] = sums.orders[window]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import earliest, utc_day
 from app.customers import repository
-from app.customers.metrics import RFM_METRICS, Totals, build_metrics, next_review_at
+from app.customers.metrics import CLV_METRICS, RFM_METRICS, Totals, build_metrics, next_review_at
 from app.db import Record
 from app.errors import NotFound
 from app.events import repository as event_log
@@ -37,6 +37,7 @@ def totals_of(row: Record) -> Totals:
         last_event_at=row.last_event_at,
         event_counts=dict(row.event_counts),
         rfm_scores={name: getattr(row, name) for name in RFM_METRICS},
+        predictions={name: getattr(row, name) for name in CLV_METRICS},
     )
 
 

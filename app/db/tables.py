@@ -52,6 +52,12 @@ workspaces = Table(
     Column("base_currency", CHAR(3), nullable=False, server_default="EUR"),
     Column("created_at", TZ, nullable=False, server_default=NOW),
     Column("deleted_at", TZ),
+    # CLV model settings (app.clv): an annual rate discounting predicted_clv_365d, and the
+    # days between scheduled refits of an active model (0: refit only on request).
+    Column("clv_discount_rate", Numeric, nullable=False, server_default="0"),
+    Column("clv_refit_days", Integer, nullable=False, server_default="7"),
+    CheckConstraint("clv_discount_rate >= 0 AND clv_discount_rate < 1", name="clv_discount_rate"),
+    CheckConstraint("clv_refit_days >= 0", name="clv_refit_days"),
 )
 
 api_keys = Table(
@@ -102,6 +108,13 @@ customers = Table(
     Column("rfm_f", SmallInteger),
     Column("rfm_m", SmallInteger),
     Column("rfm_fm", SmallInteger),
+    # CLV predictions of the workspace's active model (app.clv); NULL without a purchase or
+    # a model. Rounded: probabilities and order counts to 4 places, money to cents.
+    Column("p_alive", Numeric),
+    Column("expected_orders_90d", Numeric),
+    Column("expected_orders_365d", Numeric),
+    Column("expected_order_value", Numeric),
+    Column("predicted_clv_365d", Numeric),
     PrimaryKeyConstraint("workspace_id", "customer_id"),
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
     Index(
@@ -154,6 +167,23 @@ rfm_refreshes = Table(
     Column("refreshed_at", TZ, nullable=False),
     Column("customers", Integer, nullable=False),
     Column("cut_points", JSONB, nullable=False),
+    PrimaryKeyConstraint("workspace_id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+)
+
+# Each workspace's active CLV model: the fit's report (parameters, likelihoods, tracking
+# curve), when a refit was last asked for and when predictions were last computed for all.
+clv_models = Table(
+    "clv_models",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("job_id", UUID(as_uuid=True), nullable=False),
+    Column("fitted_at", TZ, nullable=False),
+    Column("calibration_end", Date, nullable=False),
+    Column("holdout_days", Integer),
+    Column("report", JSONB, nullable=False),
+    Column("fit_requested_at", TZ, nullable=False),
+    Column("scored_at", TZ, nullable=False),
     PrimaryKeyConstraint("workspace_id"),
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
 )

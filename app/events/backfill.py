@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.problems import error_problem
 from app.clock import utc_day
+from app.clv import service as clv
 from app.errors import TierlineError
 from app.events import backfill_repository as bulk
 from app.events.schemas import EventIn
@@ -257,6 +258,7 @@ async def apply_to_customers(
     """
     await fold_totals(conn, workspace, created, now)
     await add_daily_rollups(conn, workspace, created)
+    await refresh_predictions(conn, workspace, created, now)
     # Under the customers' locks, as on the normal path (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)
     await add_user_metric_rollups(conn, workspace, definitions, created)
@@ -295,6 +297,14 @@ def _by_customer(created: Iterable[Staged]) -> dict[str, _CustomerChange]:
         if event.traits:
             change.traits.update(event.traits)
     return changes
+
+
+async def refresh_predictions(
+    conn: AsyncConnection, workspace: Workspace, created: list[Staged], now: datetime
+) -> None:
+    """The CLV predictions of the customers whose purchase days changed."""
+    buyers = {i.event.customer_id for i in created if i.event.type in ("order", "refund")}
+    await clv.refresh_predictions(conn, workspace.id, sorted(buyers), now)
 
 
 async def fold_totals(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.problems import error_problem, field_errors, problem_body
 from app.clock import utc_day
+from app.clv import service as clv
 from app.customers import repository as customers
 from app.customers.service import view
 from app.errors import Conflict, InvalidInput, TierlineError
@@ -161,6 +162,9 @@ async def ingest(
             order_amount=order_amount,
             refund_amount=refund_amount,
         )
+        # The customer's purchase days changed: so do its CLV predictions.
+        predicted = await clv.refresh_predictions(conn, workspace.id, [event.customer_id], now)
+        row = predicted[0] if predicted else row
     # Only now, under the customer's row lock: a metric defined meanwhile is either seen here
     # or its backfill sees this event (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from app.clock import midnight
-from app.money import STORED_PLACES, format_money
+from app.money import STORED_PLACES, format_decimal, format_money
 
 AGGREGATIONS = ("count", "sum", "avg", "min", "max", "last")
 AMOUNT = ""
@@ -98,7 +98,7 @@ def metric_value(definition: Definition, folded: Rollup) -> int | str | None:
         return None
     if definition.prop == AMOUNT:
         return format_money(raw)
-    return f"{raw.normalize():f}" if raw else "0"
+    return format_decimal(raw)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from app.customers.metrics import RFM_METRICS, WINDOWS
+from app.customers.metrics import CLV_METRICS, CLV_MONEY, RFM_METRICS, WINDOWS
 from app.metrics.aggregate import AMOUNT, Definition
 from app.rules.schema import (
     AgeComparison,
@@ -55,6 +55,7 @@ BUILTIN_METRIC_KINDS: Mapping[str, MetricKind] = {
     **{f"spend_{window}d": "money" for window in WINDOWS},
     **{f"orders_{window}d": "count" for window in WINDOWS},
     **{name: "count" for name in RFM_METRICS},
+    **{name: "money" if name in CLV_MONEY else "number" for name in CLV_METRICS},
 }
 
 AGING_METRICS = frozenset({"days_since_last_order"})

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.customers.columns import customer_columns, stored_tier
 from app.db.tables import customer_tiers, customers, segment_members
 from app.metrics.aggregate import Definition
-from app.money import format_money
+from app.money import format_decimal, format_money
 from app.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.rules.compile import Columns, compile_condition
 from app.rules.fields import (
@@ -300,7 +300,7 @@ def metric_value(kind: MetricKind | None, value: Any) -> Any:
     number = Decimal(value)
     if kind == "money":
         return format_money(number)
-    return f"{number.normalize():f}" if number else "0"
+    return format_decimal(number)
 
 
 def _metrics_group(query: Query, i: int, row: Any) -> dict[str, Any]:

@@ -193,6 +193,8 @@ class SegmentChange(BaseModel):
         description="`event`, `traits_changed`, `review` (time passed), `rule_change` (a "
         "new segment version, or a scheme the condition reads changed), `metric_ready` (a "
         "backfill the condition reads finished), `rfm_refresh` (an RFM refresh changed the "
-        "scores) or `import`."
+        "scores), `model_refit` (a new CLV model changed the predictions), "
+        "`prediction_refresh` (the CLV predictions were recomputed as time passed or the "
+        "discount rate changed) or `import`."
     )
     cause: dict[str, Any] = Field(examples=[{"event_id": "ord-1001"}])

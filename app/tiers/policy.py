@@ -41,6 +41,8 @@ Reason = Literal[
     "override",
     "override_expired",
     "rfm_refresh",
+    "model_refit",
+    "prediction_refresh",
 ]
 
 

@@ -380,6 +380,16 @@ def reading(
     ]
 
 
+def readers_of(
+    schemes: list[Scheme], segments: Iterable[Segment], metrics: Iterable[str]
+) -> tuple[list[Scheme], list[Segment]]:
+    """The schemes that read one of the metrics with every scheme reading their tiers, in
+    dependency order, and the segments that read one of those schemes or metrics."""
+    names = set(metrics)
+    targets = affected(schemes, [s.key for s in schemes if s.reads_metrics & names])
+    return targets, reading(segments, targets, names)
+
+
 def _targets(
     job: Record, schemes: list[Scheme], segments: list[Segment]
 ) -> tuple[list[Scheme], str | None, list[Segment]]:
@@ -393,9 +403,8 @@ def _targets(
         without_grace = None if current.grace_on_change else current.key
         targets = affected(schemes, [current.key])
         return targets, without_grace, reading(segments, targets)
-    metrics = set(params["metrics"])
-    targets = affected(schemes, [s.key for s in schemes if s.reads_metrics & metrics])
-    return targets, None, reading(segments, targets, metrics)
+    targets, readers = readers_of(schemes, segments, params["metrics"])
+    return targets, None, readers
 
 
 @jobs.handler(RECLASSIFY_JOB)

@@ -13,6 +13,7 @@ from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
+from app.auth.service import authorize
 from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.tiers import preview, service, templates
@@ -80,8 +81,9 @@ def _scheme(row: Any) -> Scheme:
     summary="Scheme templates, with their thresholds",
     description="Proven classifications to start from: `value` (VIP / regular / potential), "
     "`rfm` (the RFM groups over the RFM scores), `lifecycle` (new / active / at risk / "
-    "churned) and `industrial` (strategic / key / general account). Each lists its thresholds "
-    "with their defaults and the scheme it installs with them.",
+    "churned), `industrial` (strategic / key / general account) and `clv` (tiers by the CLV "
+    "model's predicted value, with a churn-risk segment). Each lists its thresholds with "
+    "their defaults and the scheme (and segments) it installs with them.",
 )
 async def list_templates(principal: Reader) -> list[TemplateOut]:
     return [
@@ -96,6 +98,7 @@ async def list_templates(principal: Reader) -> list[TemplateOut]:
                 for name, th in t.thresholds.items()
             },
             scheme=t.definition({}),
+            segments=t.segment_definitions({}),
         )
         for t in templates.TEMPLATES.values()
     ]
@@ -110,19 +113,23 @@ def _jsonable(value: Any) -> Any:
     summary="Install a template as a scheme",
     description="Saves the template as a version of the scheme `key` (default: the "
     "template's name), with `thresholds` in place of its defaults, exactly as `PUT "
-    "/v1/schemes/{key}` would: an ordinary scheme you can then edit. `201` when the scheme "
-    "is new, `200` for a new version. An unknown template is a `404`; an unknown threshold "
-    "or one of the wrong type a `422` naming it.",
+    "/v1/schemes/{key}` would: an ordinary scheme you can then edit. A template with "
+    "segments (`clv`) saves them too, as `PUT /v1/segments/{key}` would, and needs the scope "
+    "`segments:write` as well. `201` when the scheme is new, `200` for a new version. An "
+    "unknown template is a `404`; an unknown threshold or one of the wrong type a `422` "
+    "naming it.",
     responses={201: {"model": Scheme, "description": "Created."}, **problems(404, 422)},
 )
 async def install_template(
-    name: Annotated[str, Path(description="`value`, `rfm`, `lifecycle` or `industrial`.")],
+    name: Annotated[str, Path(description="`value`, `rfm`, `lifecycle`, `industrial` or `clv`.")],
     body: TemplateIn,
     response: Response,
     conn: Transaction,
     now: Now,
     principal: Writer,
 ) -> Scheme:
+    if templates.get(name).segment_definitions({}):
+        authorize(principal, Scope.SEGMENTS_WRITE)
     row, created = await service.install_template(
         conn, principal.workspace_id, name, body, principal.key_id, now
     )

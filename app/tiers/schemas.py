@@ -144,9 +144,9 @@ class TemplateIn(BaseModel):
 
 
 class TemplateThreshold(BaseModel):
-    kind: Literal["money", "count", "days", "keys"] = Field(
+    kind: Literal["money", "count", "days", "keys", "probability"] = Field(
         description="`money`: an amount (number or decimal string); `count`: a whole number; "
-        "`days`: whole days, 1-3650; `keys`: a list of strings."
+        "`days`: whole days, 1-3650; `keys`: a list of strings; `probability`: 0 to 1."
     )
     default: Any
     description: str
@@ -160,6 +160,10 @@ class TemplateOut(BaseModel):
     scheme: dict[str, Any] = Field(
         description="The scheme it installs with the default thresholds (a `PUT "
         "/v1/schemes/{key}` body)."
+    )
+    segments: dict[str, dict[str, Any]] = Field(
+        description="The segments it saves beside the scheme, by key (`PUT /v1/segments/{key}` "
+        "bodies); installing them needs the scope `segments:write` too."
     )
 
 

@@ -27,6 +27,8 @@ from app.pagination import decode_key, decode_seq
 from app.rules.fields import ConditionError, FieldCatalog, check
 from app.segments import membership
 from app.segments import repository as segment_store
+from app.segments import service as segments
+from app.segments.schemas import SegmentIn
 from app.tiers import RECLASSIFY_JOB, repository, templates
 from app.tiers.explain import DayTotals, explain
 from app.tiers.policy import (
@@ -449,8 +451,10 @@ async def install_template(
     now: datetime,
 ) -> tuple[Record, bool]:
     """Saves the template, with ``body.thresholds`` in place of its defaults, as a version
-    of the scheme ``body.key`` (default: the template's name)."""
-    definition = templates.get(name).definition(body.thresholds)
+    of the scheme ``body.key`` (default: the template's name), and its segments, if any, as
+    versions of theirs."""
+    template = templates.get(name)
+    definition = template.definition(body.thresholds)
     try:
         scheme = SchemeIn.model_validate({**definition, "notify": body.notify})
     except ValidationError as error:
@@ -465,4 +469,9 @@ async def install_template(
                 for e in error.errors()
             ]
         ) from None
-    return await put(conn, workspace_id, body.key or name, scheme, saved_by, now)
+    saved = await put(conn, workspace_id, body.key or name, scheme, saved_by, now)
+    for key, segment in template.segment_definitions(body.thresholds).items():
+        await segments.put(
+            conn, workspace_id, key, SegmentIn.model_validate(segment), saved_by, now
+        )
+    return saved

@@ -2,7 +2,8 @@
 
 Each template has named thresholds with defaults; installing it builds a scheme definition from
 them (overridden or not) and saves it like any version (``service.put``), so the workspace can
-edit it afterwards like any other scheme.
+edit it afterwards like any other scheme. A template may come with segments too, saved beside
+the scheme like any segment.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ from pydantic import Field, StrictInt, TypeAdapter, ValidationError
 
 from app.errors import InvalidInput, NotFound
 
-Kind = Literal["money", "count", "days", "keys"]
+Kind = Literal["money", "count", "days", "keys", "probability"]
 
 _KINDS: Mapping[Kind, TypeAdapter[Any]] = {
     "money": TypeAdapter(Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]),
     "count": TypeAdapter(Annotated[StrictInt, Field(ge=0)]),
     "days": TypeAdapter(Annotated[StrictInt, Field(ge=1, le=3650)]),
     "keys": TypeAdapter(Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]),
+    "probability": TypeAdapter(Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]),
 }
 _EXPECTED: Mapping[Kind, str] = {
     "money": "an amount (a number or a decimal string) of 0 or more",
     "count": "a whole number of 0 or more",
     "days": "a whole number of days from 1 to 3650",
     "keys": "a non-empty list of strings",
+    "probability": "a probability from 0 to 1 (a number or a decimal string)",
 }
 
 
@@ -51,9 +54,18 @@ class Template:
     thresholds: Mapping[str, Threshold]
     build: Callable[[Mapping[str, Any]], dict[str, Any]]
     """The scheme definition (a ``SchemeIn`` body) for the given thresholds."""
+    segments: Callable[[Mapping[str, Any]], dict[str, dict[str, Any]]] = lambda _: {}
+    """The segments (``SegmentIn`` bodies by key) it saves beside the scheme."""
 
     def definition(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
-        """The definition with ``overrides`` in place of the defaults; ``InvalidInput``
+        """The scheme's definition with ``overrides`` in place of the defaults."""
+        return self.build(self.values(overrides))
+
+    def segment_definitions(self, overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        return self.segments(self.values(overrides))
+
+    def values(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """The thresholds with ``overrides`` in place of the defaults; ``InvalidInput``
         names every unknown or ill-typed one."""
         errors = []
         values = {name: t.default for name, t in self.thresholds.items()}
@@ -82,7 +94,7 @@ class Template:
                 )
         if errors:
             raise InvalidInput(errors)
-        return self.build(values)
+        return values
 
 
 def _cmp(field: str, op: str, value: Any) -> dict[str, Any]:
@@ -224,6 +236,38 @@ def _rfm(t: Mapping[str, Any]) -> dict[str, Any]:
 
 _GRACE = Threshold("count", 30, "Days a customer keeps a higher tier after no longer qualifying.")
 
+
+def _clv(t: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": "Predicted customer value",
+        "description": "Top, high, medium and low value by the CLV model's predicted value "
+        "over the next 365 days.",
+        "tiers": [
+            _tier("top", "Top", _cmp("metrics.predicted_clv_365d", "gte", t["top_clv"])),
+            _tier("high", "High", _cmp("metrics.predicted_clv_365d", "gte", t["high_clv"])),
+            _tier("medium", "Medium", _cmp("metrics.predicted_clv_365d", "gte", t["medium_clv"])),
+        ],
+        "default_tier": "low",
+        "downgrade_grace_days": t["grace_days"],
+    }
+
+
+def _churn_risk(t: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        "churn-risk": {
+            "name": "Valuable and probably lapsing",
+            "description": "Customers who spent at least `churn_min_spend` and whom the CLV "
+            "model gives less than `churn_max_p_alive` chance of still being active.",
+            "condition": {
+                "all": [
+                    _cmp("metrics.lifetime_spend", "gte", t["churn_min_spend"]),
+                    _cmp("metrics.p_alive", "lt", t["churn_max_p_alive"]),
+                ]
+            },
+        }
+    }
+
+
 TEMPLATES: Mapping[str, Template] = {
     t.name: t
     for t in (
@@ -286,6 +330,28 @@ TEMPLATES: Mapping[str, Template] = {
                 "grace_days": _GRACE,
             },
             _industrial,
+        ),
+        Template(
+            "clv",
+            "Predicted value tiers and a churn-risk segment",
+            "Tiers by `predicted_clv_365d` (top, high, medium, low) and the segment "
+            "`churn-risk`: customers who spent at least `churn_min_spend` with `p_alive` "
+            "below `churn_max_p_alive`. The predictions come from the workspace's CLV model "
+            "(POST /v1/models/clv/fit); until one is fitted every customer is `low`.",
+            {
+                "top_clv": Threshold("money", Decimal(2000), "Top: predicted 365-day value."),
+                "high_clv": Threshold("money", Decimal(500), "High: predicted 365-day value."),
+                "medium_clv": Threshold("money", Decimal(100), "Medium: predicted value."),
+                "grace_days": _GRACE,
+                "churn_min_spend": Threshold(
+                    "money", Decimal(1000), "Churn risk: lifetime spend at least this."
+                ),
+                "churn_max_p_alive": Threshold(
+                    "probability", Decimal("0.3"), "Churn risk: `p_alive` below this."
+                ),
+            },
+            _clv,
+            _churn_risk,
         ),
     )
 }

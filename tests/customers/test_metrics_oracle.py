@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.clock import FrozenClock
+from app.customers.metrics import CLV_METRICS
 from tests.conftest import T0, bearer
 
 WINDOWS = (30, 90, 365)
@@ -62,6 +63,8 @@ def oracle(events: list[Sent], now: datetime) -> dict[str, Any]:
         else max(0, (today - last_order.date()).days),
         # Ranks among all customers, set only by an RFM refresh (tests/tiers/test_rfm.py).
         **dict.fromkeys(("rfm_r", "rfm_f", "rfm_m", "rfm_fm")),
+        # Predictions of a fitted CLV model; none is fitted here (tests/clv).
+        **dict.fromkeys(CLV_METRICS),
     }
     review: list[date] = []
     for window in WINDOWS:

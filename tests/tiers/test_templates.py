@@ -38,7 +38,10 @@ async def test_the_templates_are_listed_with_their_thresholds(
     client: httpx.AsyncClient, admin_key: str
 ) -> None:
     listed = (await client.get("/v1/schemes/templates", headers=bearer(admin_key))).json()
-    assert [t["name"] for t in listed] == ["value", "rfm", "lifecycle", "industrial"]
+    assert [t["name"] for t in listed] == ["value", "rfm", "lifecycle", "industrial", "clv"]
+    assert [t["segments"] for t in listed[:4]] == [{}] * 4
+    assert list(listed[4]["segments"]) == ["churn-risk"]
+    assert listed[4]["thresholds"]["churn_max_p_alive"]["kind"] == "probability"
     value = listed[0]
     assert value["thresholds"]["vip_spend"] == {
         "kind": "money",
