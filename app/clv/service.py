@@ -297,9 +297,18 @@ def _compressed(s: Summaries) -> tuple[NDArray[np.float64], NDArray[np.float64]]
     """The distinct (frequency, recency, age) triples and how many customers share each: the
     BG/NBD likelihood depends on nothing else, and a workspace has far fewer distinct triples
     than customers."""
-    triples = np.stack([s.frequency, s.recency, s.age], axis=1)
-    unique, counts = np.unique(triples, axis=0, return_counts=True)
-    return unique, counts.astype(np.float64)
+    # Whole days since 1970 at most (events are not older), far below 2**21: one int64 key
+    # per customer stands for its triple, far less memory than np.unique over rows.
+    bits = 21
+    key = (
+        (s.frequency.astype(np.int64) << 2 * bits)
+        | (s.recency.astype(np.int64) << bits)
+        | s.age.astype(np.int64)
+    )
+    keys, counts = np.unique(key, return_counts=True)
+    mask = (1 << bits) - 1
+    unique = np.stack([keys >> 2 * bits, (keys >> bits) & mask, keys & mask], axis=1)
+    return unique.astype(np.float64), counts.astype(np.float64)
 
 
 def _tracking(

@@ -90,7 +90,9 @@ _FIRST_PURCHASE_DAY = text(
     "WHERE workspace_id = :ws"
 )
 
-_STREAM_ROWS = 50_000
+_STREAM_ROWS = 2_000
+"""Rows per fetch while streaming: small batches keep memory flat, and were also the fastest
+(large ones pay for the garbage collector walking many live rows; bench/README.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +122,10 @@ async def for_fit(conn: AsyncConnection, workspace_id: UUID, end: date) -> Summa
     """Every customer's summary as of ``end``, streamed into arrays (a few bytes per
     customer, never the rows of a million customers at once)."""
     parts = []
-    result = await conn.stream(
-        _FOR_FIT, {"ws": workspace_id, "end": end}, execution_options={"yield_per": _STREAM_ROWS}
-    )
-    async for partition in result.partitions():
+    result = await conn.stream(_FOR_FIT, {"ws": workspace_id, "end": end})
+    # The size is given here: ``yield_per`` is ignored for text() statements, which would
+    # fetch every row at once.
+    async for partition in result.partitions(_STREAM_ROWS):
         parts.append(_arrays([tuple(row) for row in partition]))
     if not parts:
         return _arrays([])
