@@ -21,6 +21,7 @@ from app.customers.metrics import CLV_METRICS
 from app.jobs.service import run_until_idle
 from tests.clv.test_summaries import Event, expected, post
 from tests.conftest import T0, KeyFactory, bearer
+from tests.webhooks.test_outbox import messages, subscribe
 
 TODAY = T0.date()
 NO_PREDICTIONS = dict.fromkeys(CLV_METRICS)
@@ -232,6 +233,7 @@ async def test_schemes_and_segments_read_predictions_and_a_refit_moves_them(
     )
     assert response.status_code in (200, 201), response.text
     await run_jobs(app, clock)
+    await subscribe(app, ["customer.tier_changed", "customer.segment_entered"])
 
     await fit(app, client, admin_key, clock)
     profiles = {c: await metrics(client, admin_key, c) for c in sorted({e[0] for e in seeded})}
@@ -258,6 +260,15 @@ async def test_schemes_and_segments_read_predictions_and_a_refit_moves_them(
         }
         assert set(members.scalars()) == want_members
         assert set(entered.scalars()) == {"model_refit"}
+
+    # Webhooks carry the move, its reason and the prediction the rule read, as shown.
+    sent = await messages(app, "customer.tier_changed")
+    assert {m.customer_id for m in sent} == want_tier
+    for message in sent:
+        assert message.data["reason"] == "model_refit"
+        assert message.data["metrics"] == {"p_alive": profiles[message.customer_id]["p_alive"]}
+    joined = await messages(app, "customer.segment_entered")
+    assert {m.customer_id for m in joined} == want_members
 
     # Searches read them too, sorted and exported like any metric.
     response = await client.post(
