@@ -15,12 +15,13 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import backfill, clv, history, segments, webhooks
+from bench import backfill, clv, history, segments, single_event, webhooks
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, scale_from_environment
 from bench.report import RESULTS_PATH, render, write_json
 from bench.service import database_server, server_version
 
 BENCHMARKS: tuple[Benchmark, ...] = (
+    single_event.BENCHMARK,
     history.BENCHMARK,
     backfill.BENCHMARK,
     segments.BENCHMARK,

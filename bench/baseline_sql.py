@@ -1,10 +1,12 @@
-"""The hand-written side of the segments benchmark: the same questions in plain SQL.
+"""The hand-written side of the segments and single-event benchmarks, in plain SQL.
 
-A minimal FastAPI + asyncpg app, run as its own uvicorn process by ``bench.segments``: one
-pool of ``BASELINE_POOL_SIZE`` connections to ``BASELINE_DATABASE_URL``, no authentication,
-no validation beyond reading the JSON body, and for each question the one statement an
-engineer who knows the schema and its indexes would write, planned for its own values. It still
-goes over HTTP, so the figures compare Tierline with what the same questions cost when nothing
+A minimal FastAPI + asyncpg app, run as its own uvicorn process by ``bench.segments`` and
+``bench.single_event``: one pool of ``BASELINE_POOL_SIZE`` connections to
+``BASELINE_DATABASE_URL``, no authentication, no validation beyond reading the JSON body, and
+for each question the one statement an engineer who knows the schema and its indexes would
+write, planned for its own values. ``POST /events`` stores one event as one ``INSERT`` into
+``bench_events`` (``EVENTS_TABLE``, created by the benchmark before the app starts). It still
+goes over HTTP, so the figures compare Tierline with what the same work costs when nothing
 else is in the way.
 """
 
@@ -14,6 +16,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -42,6 +45,25 @@ SELECT customer_id, order_total - refund_total AS spend FROM customers
 WHERE workspace_id = $1 AND traits @> $2::jsonb
 ORDER BY order_total - refund_total DESC, customer_id
 LIMIT $3
+"""
+
+# The columns an event has in Tierline's ``events`` table, without the workspace (there is
+# one) and the fingerprint and sequence (Tierline's own bookkeeping); a bare primary key.
+EVENTS_TABLE = """
+CREATE TABLE bench_events (
+    event_id text PRIMARY KEY,
+    customer_id text NOT NULL,
+    type text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    amount numeric,
+    currency char(3),
+    properties jsonb NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+INSERT_EVENT = """
+INSERT INTO bench_events (event_id, customer_id, type, occurred_at, amount, currency, properties)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
 """
 
 
@@ -132,3 +154,24 @@ async def top_spenders(request: Request) -> Response:
     )
     items = [{"customer_id": row["customer_id"], "spend": str(row["spend"])} for row in rows]
     return _json({"items": items})
+
+
+@app.post("/events")
+async def insert_event(request: Request) -> Response:
+    body = await _body(request)
+    amount = body.get("amount")
+    await _pool(request).execute(
+        INSERT_EVENT,
+        body["event_id"],
+        body["customer_id"],
+        body["type"],
+        datetime.fromisoformat(body["occurred_at"]),
+        None if amount is None else Decimal(amount),
+        body.get("currency"),
+        json.dumps(body.get("properties", {})),
+    )
+    return Response(
+        json.dumps({"status": "created", "event_id": body["event_id"]}),
+        status_code=201,
+        media_type="application/json",
+    )
