@@ -15,7 +15,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import backfill, clv, history, segments, single_event, webhooks
+from bench import backfill, clv, history, reclassify, segments, single_event, webhooks
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, scale_from_environment
 from bench.report import RESULTS_PATH, render, write_json
 from bench.service import database_server, server_version
@@ -26,6 +26,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     backfill.BENCHMARK,
     segments.BENCHMARK,
     webhooks.BENCHMARK,
+    reclassify.BENCHMARK,
     clv.BENCHMARK,
 )
 
