@@ -89,6 +89,9 @@ class Service:
     key: str
     """An admin key of the default workspace."""
     database_url: str
+    pid: int
+    """The server's process id: ``tierline serve`` runs uvicorn in its own process (no
+    workers, no reloader), so this is the process that serves the requests."""
 
     def client(self, timeout_s: float = 30.0) -> httpx.AsyncClient:
         """A client for this service only; ``trust_env=False`` so no proxy is ever used."""
@@ -181,7 +184,9 @@ async def running_service(
             )
             try:
                 await _wait_ready(process, base_url)
-                yield Service(base_url=base_url, key=key, database_url=database_url)
+                yield Service(
+                    base_url=base_url, key=key, database_url=database_url, pid=process.pid
+                )
             except Exception as error:
                 error.add_note(f"--- tierline serve output, last lines ---\n{_tail(log)}")
                 raise
