@@ -56,7 +56,7 @@ import httpx
 from app.customers.metrics import RFM_METRICS
 from app.db.url import asyncpg_dsn
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import ROOT, Service, running_service, tierline_executable
+from bench.service import ROOT, Service, running_service, tierline_executable, wait_for_job
 
 EVENTS = 200_000
 CUSTOMERS = 50_000
@@ -208,22 +208,6 @@ async def copy_seconds(database_url: str, events: list[dict[str, Any]]) -> list[
     return timings
 
 
-async def _wait_job(client: httpx.AsyncClient, key: str, job_id: str | None) -> None:
-    deadline = time.monotonic() + JOB_TIMEOUT_S
-    while job_id is not None:
-        job = await client.get(f"/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {key}"})
-        if job.status_code != 200:
-            raise BenchError(f"GET /v1/jobs answered {job.status_code}: {job.text}")
-        status = job.json()["status"]
-        if status == "succeeded":
-            return
-        if status == "failed":
-            raise BenchError(f"job {job_id} failed: {job.json()['error']}")
-        if time.monotonic() > deadline:
-            raise BenchError(f"job {job_id} did not finish within {JOB_TIMEOUT_S:.0f} s")
-        await asyncio.sleep(0.1)
-
-
 async def new_workspace(client: httpx.AsyncClient, slug: str) -> str:
     """A new workspace with ``SCHEMES`` and ``SEGMENTS`` saved (their jobs done) and its RFM
     scores refreshed while it is empty; its key.
@@ -245,7 +229,12 @@ async def new_workspace(client: httpx.AsyncClient, slug: str) -> str:
         response = await client.put(path, json=body, headers=headers)
         if response.status_code != 201:
             raise BenchError(f"PUT {path} answered {response.status_code}: {response.text}")
-        await _wait_job(client, key, response.json().get("job_id"))
+        await wait_for_job(
+            client,
+            response.json().get("job_id"),
+            JOB_TIMEOUT_S,
+            headers={"Authorization": f"Bearer {key}"},
+        )
     response = await client.post("/v1/schemes/rfm/refresh", headers=headers)
     if response.status_code != 200:
         raise BenchError(f"POST /v1/schemes/rfm/refresh answered {response.status_code}")

@@ -51,14 +51,11 @@ from app.db.url import asyncpg_dsn
 from app.tiers.reclassify import CHUNK
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
 from bench.segments import (
-    COPY_CHUNK,
-    CUSTOMER_COLUMNS,
     SCHEME_KEY,
-    TIER_COLUMNS,
     VIP_SPEND,
     Population,
-    Seeded,
     save_scheme,
+    seed,
     workspace_of,
 )
 from bench.service import running_service
@@ -186,21 +183,6 @@ async def _wal_since(conn: asyncpg.Connection, start: str) -> int:
 
 
 # --- seeding -----------------------------------------------------------------------------
-
-
-async def seed(conn: asyncpg.Connection, population: Population, count: int) -> Seeded:
-    """COPYs ``count`` customers and their version-1 tiers."""
-    seeded = Seeded()
-    started = time.perf_counter()
-    for first in range(0, count, COPY_CHUNK):
-        customers, tiers = population.rows(first, min(COPY_CHUNK, count - first), seeded)
-        await conn.copy_records_to_table("customers", records=customers, columns=CUSTOMER_COLUMNS)
-        await conn.copy_records_to_table("customer_tiers", records=tiers, columns=TIER_COLUMNS)
-        _progress(
-            f"copied {seeded.customers:,}/{count:,} customers in "
-            f"{time.perf_counter() - started:.1f} s"
-        )
-    return seeded
 
 
 async def subscribe(client: httpx.AsyncClient, url: str) -> UUID:
@@ -336,7 +318,8 @@ async def run(context: Context, result: BenchmarkResult) -> None:
             workspace_id = await workspace_of(conn)
             population = Population(workspace_id, version_1, datetime.now(UTC), random.Random(SEED))
             started = time.perf_counter()
-            seeded = await seed(conn, population, count)
+            # VACUUM comes after the RFM refresh, which rewrites the customers again.
+            seeded = await seed(conn, population, count, vacuum=False)
             copy_s = time.perf_counter() - started
             await _ok(await client.post("/v1/schemes/rfm/refresh"), 200)
             rfm_s = time.perf_counter() - started - copy_s

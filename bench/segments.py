@@ -45,7 +45,7 @@ from app.db.url import asyncpg_dsn
 from app.settings import Settings
 from bench.baseline_sql import DATABASE_URL_VARIABLE, POOL_SIZE_VARIABLE
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import HOST, ROOT, free_port, running_service, stop_process
+from bench.service import HOST, ROOT, free_port, running_service, stop_process, wait_for_job
 from bench.stats import percentile, summary_ms
 
 CUSTOMERS = 1_000_000
@@ -235,26 +235,15 @@ async def save_scheme(client: httpx.AsyncClient) -> int:
     if response.status_code != 201:
         raise BenchError(f"PUT /v1/schemes answered {response.status_code}: {response.text}")
     body = response.json()
-    job_id = body["job_id"]
-    deadline = time.monotonic() + JOB_TIMEOUT_S
-    while job_id is not None:
-        job = await client.get(f"/v1/jobs/{job_id}")
-        if job.status_code != 200:
-            raise BenchError(f"GET /v1/jobs answered {job.status_code}: {job.text}")
-        status = job.json()["status"]
-        if status == "succeeded":
-            break
-        if status == "failed":
-            raise BenchError(f"the scheme's job failed: {job.json()['error']}")
-        if time.monotonic() > deadline:
-            raise BenchError(f"the scheme's job did not finish within {JOB_TIMEOUT_S:.0f} s")
-        await asyncio.sleep(0.2)
+    await wait_for_job(client, body["job_id"], JOB_TIMEOUT_S)
     version: int = body["version"]
     return version
 
 
-async def seed(conn: asyncpg.Connection, population: Population, count: int) -> Seeded:
-    """COPYs ``count`` customers and their tiers, then VACUUM ANALYZE."""
+async def seed(
+    conn: asyncpg.Connection, population: Population, count: int, *, vacuum: bool = True
+) -> Seeded:
+    """COPYs ``count`` customers and their tiers, then (unless told not to) VACUUM ANALYZE."""
     seeded = Seeded()
     started = time.perf_counter()
     for first in range(0, count, COPY_CHUNK):
@@ -265,8 +254,9 @@ async def seed(conn: asyncpg.Connection, population: Population, count: int) -> 
             f"copied {seeded.customers:,}/{count:,} customers in "
             f"{time.perf_counter() - started:.1f} s"
         )
-    await conn.execute("VACUUM (ANALYZE) customers, customer_tiers")
-    _progress(f"seeded and vacuumed in {time.perf_counter() - started:.1f} s")
+    if vacuum:
+        await conn.execute("VACUUM (ANALYZE) customers, customer_tiers")
+        _progress(f"seeded and vacuumed in {time.perf_counter() - started:.1f} s")
     return seeded
 
 

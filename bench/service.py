@@ -192,3 +192,27 @@ async def running_service(
                 raise
             finally:
                 await stop_process(process)
+
+
+async def wait_for_job(
+    client: httpx.AsyncClient,
+    job_id: str | None,
+    timeout_s: float,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Polls ``GET /v1/jobs/{job_id}`` until the job succeeds (nothing to wait for when
+    ``job_id`` is None); a failed job, or one still running after ``timeout_s``, fails the
+    run."""
+    deadline = time.monotonic() + timeout_s
+    while job_id is not None:
+        job = await client.get(f"/v1/jobs/{job_id}", headers=headers)
+        if job.status_code != 200:
+            raise BenchError(f"GET /v1/jobs answered {job.status_code}: {job.text}")
+        status = job.json()["status"]
+        if status == "succeeded":
+            return
+        if status == "failed":
+            raise BenchError(f"job {job_id} failed: {job.json()['error']}")
+        if time.monotonic() > deadline:
+            raise BenchError(f"job {job_id} did not finish within {timeout_s:.0f} s")
+        await asyncio.sleep(0.1)

@@ -61,7 +61,7 @@ from app.settings import Settings
 from bench.baseline_sql import EVENTS_TABLE
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
 from bench.segments import running_baseline
-from bench.service import ROOT, Service, running_service
+from bench.service import ROOT, Service, running_service, wait_for_job
 from bench.stats import percentile
 
 CUSTOMERS = 20_000
@@ -383,28 +383,12 @@ async def seed(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> None:
             raise BenchError(f"a past order was not created: {refused[:1]}")
 
 
-async def _wait_job(client: httpx.AsyncClient, job_id: str | None) -> None:
-    deadline = time.monotonic() + JOB_TIMEOUT_S
-    while job_id is not None:
-        job = await client.get(f"/v1/jobs/{job_id}")
-        if job.status_code != 200:
-            raise BenchError(f"GET /v1/jobs answered {job.status_code}: {job.text}")
-        status = job.json()["status"]
-        if status == "succeeded":
-            return
-        if status == "failed":
-            raise BenchError(f"job {job_id} failed: {job.json()['error']}")
-        if time.monotonic() > deadline:
-            raise BenchError(f"job {job_id} did not finish within {JOB_TIMEOUT_S:.0f} s")
-        await asyncio.sleep(0.2)
-
-
 async def save(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> None:
     """Saves a scheme or segment and waits for its reclassification job."""
     response = await client.put(path, json=body)
     if response.status_code not in (200, 201):
         raise BenchError(f"PUT {path} answered {response.status_code}: {response.text[:500]}")
-    await _wait_job(client, response.json().get("job_id"))
+    await wait_for_job(client, response.json().get("job_id"), JOB_TIMEOUT_S)
 
 
 async def prepare(service: Service, customers: int) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import httpx
 from app.db.url import asyncpg_dsn
 from app.settings import Settings
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import HOST, ROOT, free_port, running_service, stop_process
+from bench.service import HOST, ROOT, free_port, running_service, stop_process, wait_for_job
 from bench.stats import percentile, summary_ms
 
 LATENCY_EVENTS = 1_000
@@ -42,6 +42,8 @@ DELAY_TARGET_MS = 50.0
 THROUGHPUT_TARGET = 2.0
 """Seconds per delivery at most twice the bare loop's: at least half its deliveries/s."""
 ARRIVAL_TIMEOUT_S = 600.0
+JOB_TIMEOUT_S = 60.0
+"""The scheme saved on an empty workspace: its job has nothing to do."""
 
 SCHEME = {
     "name": "Customer value",
@@ -112,14 +114,6 @@ class Receiver:
             seen += await self.arrivals(client)
             await asyncio.sleep(0.05)
         return seen
-
-
-async def _wait_job(client: httpx.AsyncClient, job_id: str) -> None:
-    while True:
-        job = (await client.get(f"/v1/jobs/{job_id}")).json()
-        if job["status"] in ("succeeded", "failed"):
-            return
-        await asyncio.sleep(0.1)
 
 
 async def _ok(response: httpx.Response, *expected: int) -> Any:
@@ -234,7 +228,7 @@ async def run(context: Context, result: BenchmarkResult) -> None:
         httpx.AsyncClient(trust_env=False, timeout=30) as plain,
     ):
         saved = await _ok(await client.put("/v1/schemes/value", json=SCHEME), 200, 201)
-        await _wait_job(client, saved["job_id"])
+        await wait_for_job(client, saved["job_id"], JOB_TIMEOUT_S)
         endpoint = await _ok(
             await client.post(
                 "/v1/webhooks/endpoints",
