@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.api.problems import error_problem
 from app.clock import utc_day
 from app.clv import service as clv
+from app.db import statistics
 from app.errors import TierlineError
 from app.events import backfill_repository as bulk
 from app.events.schemas import EventIn
@@ -119,17 +120,24 @@ async def backfill(
     now: datetime,
     *,
     notify: bool = False,
+    created_before: int = 0,
 ) -> list[ItemResult]:
     """Stores the events and folds the new ones into their customers; one result per event.
 
     ``notify`` sends webhooks for each customer's net change over the batch (one message per
     scheme or segment it moved in, as of ``now``); off, the batch is silent.
+    ``created_before``: events the caller created in this workspace before this batch (an
+    import's earlier chunks), so the planner's statistics keep up as the workspace grows.
     """
     results: list[ItemResult] = [{} for _ in events]
     staged = await _stage(conn, workspace, events, now, results)
     created = await _store(conn, workspace, staged, now, results)
     if created:
         await apply_to_customers(conn, workspace, created, now, notify=notify)
+        # Last: the next chunk's statements read every table this one wrote.
+        await statistics.analyze_if_underestimated(
+            conn, workspace.id, "events", created_before + len(created)
+        )
     return results
 
 

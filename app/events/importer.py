@@ -204,7 +204,7 @@ async def _run(
         # Read and validate the next chunk in a thread while this one is stored.
         reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
         try:
-            results = await _store_chunk(engine, workspace, chunk, clock, notify)
+            results = await _store_chunk(engine, workspace, chunk, clock, notify, summary.created)
         except BaseException:
             # The reading thread cannot be stopped; let it finish before the file closes.
             await asyncio.wait([reading])
@@ -221,14 +221,26 @@ async def _run(
 
 
 async def _store_chunk(
-    engine: AsyncEngine, workspace: Workspace, chunk: list[Row], clock: Clock, notify: bool
+    engine: AsyncEngine,
+    workspace: Workspace,
+    chunk: list[Row],
+    clock: Clock,
+    notify: bool,
+    created_before: int,
 ) -> list[ItemResult]:
     events = [row.event for row in chunk if row.event is not None]
     attempt = 0
     while events:
         try:
             async with engine.begin() as conn:
-                return await backfill(conn, workspace, events, clock.now(), notify=notify)
+                return await backfill(
+                    conn,
+                    workspace,
+                    events,
+                    clock.now(),
+                    notify=notify,
+                    created_before=created_before,
+                )
         except DBAPIError as error:
             attempt += 1
             if (

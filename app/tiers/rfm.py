@@ -35,6 +35,7 @@ from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.clock import Clock, utc_day
 from app.customers.metrics import RFM_METRICS
+from app.db import statistics
 from app.errors import NotFound
 from app.jobs import service as jobs
 from app.money import format_money
@@ -122,6 +123,9 @@ _SAVE = text(
     """
 )
 
+# Cheap beside the refresh, which reads every one of them: against stale statistics.
+_CUSTOMERS = text("SELECT count(*) FROM customers WHERE workspace_id = :ws")
+
 _LAST = text(
     "SELECT refreshed_at, customers, cut_points FROM rfm_refreshes WHERE workspace_id = :ws"
 )
@@ -195,6 +199,8 @@ async def refresh(conn: AsyncConnection, workspace_id: UUID, now: datetime) -> R
     """Scores the workspace's customers as of ``now``, records the refresh, and queues the
     reclassification of what reads the scores when any changed."""
     await conn.execute(_LOCK, {"ws": workspace_id})  # one refresh of a workspace at a time
+    customers = (await conn.execute(_CUSTOMERS, {"ws": workspace_id})).scalar_one()
+    await statistics.analyze_if_underestimated(conn, workspace_id, "customers", customers)
     row = (await conn.execute(_REFRESH, {"ws": workspace_id, "today": utc_day(now)})).one()
     cut_points = _cut_points(json.loads(row.bands))
     await conn.execute(
