@@ -163,6 +163,45 @@ async def test_fit_summaries_equal_the_events_by_hand(
     assert sorted(as_rows(found)) == [pytest.approx(r, rel=1e-12) for r in expected_rows(wanted)]
 
 
+@pytest.mark.parametrize(
+    ("change", "hint"),
+    [
+        # Fewer customers counted than summarised: the rest are appended.
+        ("UPDATE customers SET first_order_at = NULL WHERE customer_id LIKE 'r1%'", "short"),
+        # More counted: the room left over is cut off.
+        (
+            "UPDATE customers SET first_order_at = '2020-01-01' WHERE first_order_at IS NOT NULL "
+            "OR order_count = 0",
+            "long",
+        ),
+    ],
+)
+async def test_fit_summaries_do_not_depend_on_the_size_they_are_allocated_at(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    workspace_id: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+    hint: str,
+) -> None:
+    """The customers table only sizes the arrays; partitions of 7 rows cross its count."""
+    events = CASES + random_events(random.Random(11), 60)
+    await post(client, admin_key, events)
+    wanted = expected(events, END)
+    monkeypatch.setattr(summaries, "_STREAM_ROWS", 7)
+    async with app.state.engine.begin() as conn:
+        await conn.execute(text(change))
+        counted = (
+            await conn.execute(summaries._BUYERS, {"ws": workspace_id, "end": END})
+        ).scalar_one()
+        assert (counted < len(wanted)) if hint == "short" else (counted > len(wanted))
+        found = await summaries.for_fit(conn, workspace_id, END)
+        await conn.rollback()
+    assert len(found) == len(wanted)
+    assert sorted(as_rows(found)) == [pytest.approx(r, rel=1e-12) for r in expected_rows(wanted)]
+
+
 async def test_customer_summaries_count_every_purchase_up_to_today(
     app: Any, client: httpx.AsyncClient, admin_key: str, workspace_id: Any
 ) -> None:
