@@ -18,7 +18,6 @@ even when a huge table's sample keeps missing a small workspace.
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 from uuid import UUID
 
@@ -57,9 +56,9 @@ _ESTIMATES = {
 
 async def estimated_rows(conn: AsyncConnection, workspace_id: UUID, table: Counted) -> float:
     """How many of the workspace's rows the planner believes ``table`` holds."""
+    # The driver decodes the JSON plan.
     plan = (await conn.execute(_ESTIMATES[table], {"ws": workspace_id})).scalar_one()
-    parsed = json.loads(plan) if isinstance(plan, str) else plan
-    rows: float = parsed[0]["Plan"]["Plan Rows"]
+    rows: float = plan[0]["Plan"]["Plan Rows"]
     return rows
 
 
