@@ -27,10 +27,11 @@ from app.jobs import runner as job_runner
 from app.jobs.router import router as jobs_router
 from app.metrics.router import router as metrics_router
 from app.observability import Metrics, RequestContext
+from app.reclassification import jobs as reclassification_jobs
+from app.reclassification import reviews as review_scheduler
 from app.segments.router import router as segments_router
 from app.settings import Settings
 from app.tiers import rfm
-from app.tiers import scheduler as review_scheduler
 from app.tiers.router import router as tiers_router
 from app.webhooks.delivery import DeliveryWorker
 from app.webhooks.router import router as webhooks_router
@@ -54,6 +55,10 @@ until it is null. `limit` is 1 to 1000 (default 100).
 
 **Money** is exact decimal and always travels as a string (`"129.90"`).
 """
+
+# Job handlers register themselves when their module is imported; the reclassification jobs
+# are the ones no router imports.
+JOB_HANDLER_MODULES = (reclassification_jobs,)
 
 
 def background_loops(

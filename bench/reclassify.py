@@ -48,7 +48,7 @@ import asyncpg
 import httpx
 
 from app.db.url import asyncpg_dsn
-from app.tiers.reclassify import CHUNK
+from app.reclassification.jobs import CHUNK
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
 from bench.segments import (
     SCHEME_KEY,

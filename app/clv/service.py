@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.classification import pipeline
 from app.clock import Clock, utc_day
 from app.clv import FIT_JOB, SCORE_JOB, model
 from app.clv import summaries as summary_store
@@ -40,10 +41,6 @@ from app.customers.metrics import CLV_METRICS
 from app.db import Record
 from app.errors import InvalidInput, NotFound
 from app.jobs import service as jobs
-from app.metrics import service as user_metrics
-from app.segments import repository as segment_store
-from app.tiers import reclassify
-from app.tiers import repository as tiers
 from app.tiers.policy import Reason
 
 logger = logging.getLogger(__name__)
@@ -433,23 +430,12 @@ async def score_job(conn: AsyncConnection, job: Record, now: datetime) -> jobs.P
     ids = await customer_store.lock_chunk(conn, workspace_id, job.cursor, SCORE_CHUNK)
     changed = [row.customer_id for row in await refresh_predictions(conn, workspace_id, ids, now)]
     if changed:
-        schemes, segments = reclassify.readers_of(
-            await tiers.active_schemes(conn, workspace_id),
-            await segment_store.active_segments(conn, workspace_id),
-            CLV_METRICS,
-        )
-        if schemes or segments:
+        targets = await pipeline.readers_of(conn, workspace_id, CLV_METRICS)
+        if targets:
             reason: Reason = job.params["reason"]
-            await reclassify.classify_customers(
-                conn,
-                workspace_id,
-                schemes,
-                await user_metrics.definitions(conn, workspace_id),
-                sorted(changed),
-                now,
-                reason,
-                {"job_id": str(job.id)},
-                segments=segments,
+            cause = {"job_id": str(job.id)}
+            await pipeline.classify(
+                conn, workspace_id, changed, now, reason, cause, targets=targets
             )
     return jobs.Progress(
         cursor=ids[-1] if ids else job.cursor,

@@ -12,7 +12,9 @@ every customer and to the last digit, what ``app.customers.service.view`` shows 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -28,9 +30,9 @@ from app.db.tables import (
     customers,
 )
 from app.metrics.aggregate import Definition
-from app.money import STORED_PLACES
+from app.money import STORED_PLACES, format_decimal, format_money
 from app.rules.compile import Columns, SqlExpr
-from app.rules.fields import is_event_count
+from app.rules.fields import MetricKind, is_event_count
 
 
 def half_even(total: SqlExpr, count: SqlExpr) -> SqlExpr:
@@ -195,3 +197,18 @@ def customer_columns(
     return Columns(
         metric=metric, traits=customers.c.traits, tier=tier, created_at=customers.c.created_at
     )
+
+
+def metric_value(kind: MetricKind | None, value: Any) -> Any:
+    """A metric as the customer profile shows it: counts as integers, money with at least
+    two decimals, other numbers as plain decimal strings, timestamps as UTC date-times."""
+    if value is None:
+        return None
+    if kind == "count":
+        return int(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    number = Decimal(value)
+    if kind == "money":
+        return format_money(number)
+    return format_decimal(number)

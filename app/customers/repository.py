@@ -156,18 +156,6 @@ async def window_sums(
     )
 
 
-async def set_next_review(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, at: datetime | None
-) -> None:
-    await conn.execute(
-        text(
-            "UPDATE customers SET next_review_at = :at "
-            "WHERE workspace_id = :workspace_id AND customer_id = :customer_id"
-        ),
-        {"workspace_id": workspace_id, "customer_id": customer_id, "at": at},
-    )
-
-
 async def get(
     conn: AsyncConnection, workspace_id: UUID, customer_id: str, *, lock: bool = False
 ) -> Record | None:
@@ -285,3 +273,43 @@ async def erase(
         )
         counts[kind] = int(getattr(result, "rowcount", 0))
     return counts
+
+
+def _earliest_review_day() -> str:
+    """The first day at which a window loses its earliest day, as in ``metrics.next_review_at``."""
+    moments = ",\n                ".join(
+        f"MIN(d.day) FILTER (WHERE d.day >= CAST(:start_{w} AS date)) + {w}" for w in WINDOWS
+    )
+    return f"LEAST(\n                {moments}\n            )"
+
+
+# Reads at most the longest window's days per customer, like the normal path.
+_SET_NEXT_REVIEW = text(
+    f"""
+    UPDATE customers AS c
+    SET next_review_at = r.review_at
+    FROM (
+        SELECT
+            t.customer_id,
+            CAST({_earliest_review_day()} AS timestamp) AT TIME ZONE 'UTC' AS review_at
+        FROM unnest(CAST(:customer_ids AS text[])) AS t(customer_id)
+        LEFT JOIN customer_days AS d
+          ON d.workspace_id = :workspace_id AND d.customer_id = t.customer_id
+         AND d.day >= CAST(:start_{max(WINDOWS)} AS date)
+        GROUP BY t.customer_id
+    ) AS r
+    WHERE c.workspace_id = :workspace_id AND c.customer_id = r.customer_id
+      AND c.next_review_at IS DISTINCT FROM r.review_at
+    """  # noqa: S608 - the interpolated text is built from constants only
+)
+
+
+async def reset_next_reviews(
+    conn: AsyncConnection, workspace_id: UUID, customer_ids: list[str], today: date
+) -> None:
+    """Recomputes ``next_review_at`` of the customers from their daily roll-ups alone (the
+    next midnight a built-in window loses a day), as of ``today``; the classification
+    pipeline then brings it earlier for user-defined windows and rules."""
+    params: dict[str, Any] = {"workspace_id": workspace_id, "customer_ids": customer_ids}
+    params.update({f"start_{w}": window_start(today, w) for w in WINDOWS})
+    await conn.execute(_SET_NEXT_REVIEW, params)

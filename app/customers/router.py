@@ -10,12 +10,12 @@ from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
-from app.customers import service
+from app.classification import flows, profile
 from app.customers.schemas import Customer, Erasure, TraitsPatch, TraitsReplace
+from app.events import service as events
 from app.events.schemas import StoredEvent
 from app.money import format_money
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
-from app.tiers import service as tiers
 
 router = APIRouter(prefix="/v1/customers", tags=["Customers"], responses=problems(401, 403))
 
@@ -36,7 +36,7 @@ async def get_customer(
     customer_id: CustomerIdPath, conn: Transaction, now: Now, principal: Reader
 ) -> Customer:
     return Customer.model_validate(
-        await tiers.describe(conn, principal.workspace_id, customer_id, now)
+        await profile.describe(conn, principal.workspace_id, customer_id, now)
     )
 
 
@@ -48,8 +48,9 @@ async def get_customer(
 async def put_customer(
     customer_id: CustomerIdPath, body: TraitsReplace, conn: Transaction, now: Now, principal: Writer
 ) -> Customer:
-    row = await service.replace_traits(conn, principal.workspace_id, customer_id, body.traits, now)
-    customer, _ = await tiers.refresh(conn, principal.workspace_id, row, now, "traits_changed", {})
+    customer = await flows.replace_traits(
+        conn, principal.workspace_id, customer_id, body.traits, now
+    )
     return Customer.model_validate(customer)
 
 
@@ -63,8 +64,7 @@ async def put_customer(
 async def patch_customer(
     customer_id: CustomerIdPath, body: TraitsPatch, conn: Transaction, now: Now, principal: Writer
 ) -> Customer:
-    row = await service.merge_traits(conn, principal.workspace_id, customer_id, body.traits, now)
-    customer, _ = await tiers.refresh(conn, principal.workspace_id, row, now, "traits_changed", {})
+    customer = await flows.merge_traits(conn, principal.workspace_id, customer_id, body.traits, now)
     return Customer.model_validate(customer)
 
 
@@ -78,7 +78,7 @@ async def patch_customer(
 async def erase_customer(
     customer_id: CustomerIdPath, conn: Transaction, now: Now, principal: Writer
 ) -> Erasure:
-    erased = await service.erase(conn, principal.workspace_id, customer_id, now)
+    erased = await flows.erase(conn, principal.workspace_id, customer_id, now)
     return Erasure(customer_id=customer_id, erased=erased)
 
 
@@ -112,7 +112,7 @@ async def list_customer_events(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[StoredEvent]:
-    rows = await service.events_page(conn, principal.workspace_id, customer_id, cursor, limit)
+    rows = await events.events_page(conn, principal.workspace_id, customer_id, cursor, limit)
     return Page[StoredEvent](
         items=[_stored_event(row) for row in rows[:limit]],
         next_cursor=next_cursor(rows, limit, lambda row: [row.occurred_at.isoformat(), row.seq]),

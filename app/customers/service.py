@@ -1,8 +1,9 @@
-"""Customer profiles: traits, metrics, erasure."""
+"""Customers: their rows, traits, and their metrics as of a moment (``view``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,13 +15,8 @@ from app.customers import repository
 from app.customers.metrics import CLV_METRICS, RFM_METRICS, Totals, build_metrics, next_review_at
 from app.db import Record
 from app.errors import NotFound
-from app.events import repository as event_log
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
-from app.pagination import InvalidCursor, decode_cursor
-from app.tiers import repository as tiers
-from app.tiers.policy import Assignment, shown
-from app.webhooks import outbox
 
 
 class CustomerNotFound(NotFound):
@@ -41,20 +37,53 @@ def totals_of(row: Record) -> Totals:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """A customer as of a moment: traits, every metric, the metrics still being backfilled,
+    and ``next_review_at``, the next midnight at which a built-in or user-defined windowed
+    metric changes with no new event."""
+
+    customer_id: str
+    traits: Mapping[str, Any]
+    metrics: Mapping[str, Any]
+    pending_metrics: tuple[str, ...]
+    next_review_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def facts(self, tiers: Mapping[str, str]) -> dict[str, Any]:
+        """The customer as the condition language reads it, with its tier key per scheme."""
+        return {
+            "customer_id": self.customer_id,
+            "traits": self.traits,
+            "metrics": self.metrics,
+            "created_at": self.created_at,
+            "pending_metrics": self.pending_metrics,
+            "tiers": dict(tiers),
+        }
+
+    def shown(self, tiers: Mapping[str, Any], next_review_at: datetime | None) -> dict[str, Any]:
+        """As the API shows it, with its tiers as shown and the review moment of every rule."""
+        return {
+            "customer_id": self.customer_id,
+            "traits": self.traits,
+            "metrics": self.metrics,
+            "pending_metrics": list(self.pending_metrics),
+            "tiers": tiers,
+            "next_review_at": next_review_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
 async def view(
     conn: AsyncConnection,
     workspace_id: UUID,
     row: Record,
     now: datetime,
     definitions: list[Definition] | None = None,
-    assignments: Mapping[str, Assignment] | None = None,
-) -> dict[str, Any]:
-    """The customer as the API shows it, every metric computed as of ``now``, with its
-    stored tiers (read unless given).
-
-    ``next_review_at`` is the next midnight at which a built-in or user-defined windowed
-    metric changes with no new event.
-    """
+) -> CustomerView:
+    """The customer of ``row`` with every metric computed as of ``now``."""
     today = utc_day(now)
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
@@ -62,18 +91,15 @@ async def view(
     values, pending, user_review = await user_metrics.values(
         conn, workspace_id, definitions, row.customer_id, today
     )
-    if assignments is None:
-        assignments = await tiers.assignments(conn, workspace_id, row.customer_id)
-    return {
-        "customer_id": row.customer_id,
-        "traits": row.traits,
-        "metrics": {**values, **build_metrics(totals_of(row), sums, now)},
-        "pending_metrics": pending,
-        "tiers": shown(assignments),
-        "next_review_at": earliest(next_review_at(sums), user_review),
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
+    return CustomerView(
+        customer_id=row.customer_id,
+        traits=row.traits,
+        metrics={**values, **build_metrics(totals_of(row), sums, now)},
+        pending_metrics=tuple(pending),
+        next_review_at=earliest(next_review_at(sums), user_review),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
 async def row_of(
@@ -83,21 +109,6 @@ async def row_of(
     if row is None:
         raise CustomerNotFound(f"No customer '{customer_id}' in this workspace.")
     return row
-
-
-async def events_page(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, cursor: str | None, limit: int
-) -> list[Record]:
-    """A page of the customer's events, newest first (``limit + 1`` rows: see pagination)."""
-    await row_of(conn, workspace_id, customer_id)
-    before = None
-    if cursor is not None:
-        occurred_at, seq = decode_cursor(cursor, 2)
-        try:
-            before = (datetime.fromisoformat(occurred_at), int(seq))
-        except (TypeError, ValueError) as error:
-            raise InvalidCursor("The cursor is not one this service issued.") from error
-    return await event_log.list_for_customer(conn, workspace_id, customer_id, before, limit)
 
 
 async def replace_traits(
@@ -122,15 +133,3 @@ async def merge_traits(
     """Creates the customer or merges into its traits; returns the row, locked."""
     await repository.merge_traits(conn, workspace_id, customer_id, traits, now)
     return await row_of(conn, workspace_id, customer_id)
-
-
-async def erase(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
-) -> dict[str, int]:
-    """Erases the customer, and its webhook messages with their attempts; subscribers to
-    ``customer.deleted`` hear of it when there was a customer to erase."""
-    erased = await repository.erase(conn, workspace_id, customer_id, now)
-    erased["webhook_messages"] = await outbox.customer_deleted(
-        conn, workspace_id, customer_id, now, notify=erased["customers"] > 0
-    )
-    return erased

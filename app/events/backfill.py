@@ -27,6 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.problems import error_problem
+from app.classification import pipeline
 from app.clock import utc_day
 from app.clv import service as clv
 from app.db import statistics
@@ -44,10 +45,6 @@ from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.money import convert
-from app.segments import repository as segment_store
-from app.tiers import reclassify
-from app.tiers import repository as tiers
-from app.tiers.policy import in_dependency_order
 
 ZERO = Decimal(0)
 
@@ -270,7 +267,6 @@ async def apply_to_customers(
     # Under the customers' locks, as on the normal path (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)
     await add_user_metric_rollups(conn, workspace, definitions, created)
-    await recompute_next_review(conn, workspace, definitions, created, now)
     await classify(conn, workspace, definitions, created, now, notify=notify)
 
 
@@ -404,21 +400,6 @@ async def add_user_metric_rollups(
     )
 
 
-async def recompute_next_review(
-    conn: AsyncConnection,
-    workspace: Workspace,
-    definitions: list[Definition],
-    created: list[Staged],
-    now: datetime,
-) -> None:
-    """``next_review_at`` of every customer an event was created for, as of ``now``."""
-    customer_ids = sorted({item.event.customer_id for item in created})
-    await bulk.set_next_reviews(conn, workspace.id, customer_ids, utc_day(now))
-    await user_metrics.bring_reviews_forward(
-        conn, workspace.id, definitions, customer_ids, utc_day(now)
-    )
-
-
 async def classify(
     conn: AsyncConnection,
     workspace: Workspace,
@@ -432,17 +413,13 @@ async def classify(
     reason ``import``: the tiers and memberships as of ``now``, one history row per change,
     and with ``notify`` its webhook message. Without, subscribers hear about today's changes,
     not a flood from the past."""
-    customer_ids = sorted({item.event.customer_id for item in created})
-    schemes = await tiers.active_schemes(conn, workspace.id)
-    await reclassify.classify_customers(
+    await pipeline.classify(
         conn,
         workspace.id,
-        in_dependency_order(schemes),
-        definitions,
-        customer_ids,
+        sorted({item.event.customer_id for item in created}),
         now,
         "import",
         {},
-        segments=await segment_store.active_segments(conn, workspace.id),
+        definitions=definitions,
         notify=notify,
     )

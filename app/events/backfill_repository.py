@@ -10,14 +10,12 @@ writers lock customers in the same order and cannot deadlock each other.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from app.customers.metrics import WINDOWS, window_start
 
 _INSERT_EVENTS = text(
     """
@@ -107,35 +105,6 @@ _ADD_DAYS = text(
 )
 
 
-def _earliest_review_day() -> str:
-    """The first day at which a window loses its earliest day, as in ``metrics.next_review_at``."""
-    moments = ",\n                ".join(
-        f"MIN(d.day) FILTER (WHERE d.day >= CAST(:start_{w} AS date)) + {w}" for w in WINDOWS
-    )
-    return f"LEAST(\n                {moments}\n            )"
-
-
-# Reads at most the longest window's days per customer, like the normal path.
-_SET_NEXT_REVIEW = text(
-    f"""
-    UPDATE customers AS c
-    SET next_review_at = r.review_at
-    FROM (
-        SELECT
-            t.customer_id,
-            CAST({_earliest_review_day()} AS timestamp) AT TIME ZONE 'UTC' AS review_at
-        FROM unnest(CAST(:customer_ids AS text[])) AS t(customer_id)
-        LEFT JOIN customer_days AS d
-          ON d.workspace_id = :workspace_id AND d.customer_id = t.customer_id
-         AND d.day >= CAST(:start_{max(WINDOWS)} AS date)
-        GROUP BY t.customer_id
-    ) AS r
-    WHERE c.workspace_id = :workspace_id AND c.customer_id = r.customer_id
-      AND c.next_review_at IS DISTINCT FROM r.review_at
-    """  # noqa: S608 - the interpolated text is built from constants only
-)
-
-
 def _json(rows: list[dict[str, Any]]) -> str:
     """Rows as one JSON array; decimals, times and dates as their text."""
     return json.dumps(rows, default=str, separators=(",", ":"))
@@ -189,12 +158,3 @@ async def remove_traits(
 async def add_days(conn: AsyncConnection, workspace_id: UUID, rows: list[dict[str, Any]]) -> None:
     """A row per customer and day: ``orders``, ``order_amount``, ``refund_amount`` to add."""
     await conn.execute(_ADD_DAYS, {"workspace_id": workspace_id, "rows": _json(rows)})
-
-
-async def set_next_reviews(
-    conn: AsyncConnection, workspace_id: UUID, customer_ids: list[str], today: date
-) -> None:
-    """Recomputes ``next_review_at`` of the customers from their roll-ups, as of ``today``."""
-    params: dict[str, Any] = {"workspace_id": workspace_id, "customer_ids": customer_ids}
-    params.update({f"start_{w}": window_start(today, w) for w in WINDOWS})
-    await conn.execute(_SET_NEXT_REVIEW, params)

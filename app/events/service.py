@@ -2,7 +2,8 @@
 
 Insert the event (its id is the idempotency key), fold it into the customer's lifetime totals
 under the customer's row lock, add it to the day's roll-up, and recompute the windowed metrics
-from at most a year of roll-ups, so the cost does not grow with the customer's history.
+from at most a year of roll-ups, so the cost does not grow with the customer's history; then
+hand the customer to the classification pipeline (``app.classification.pipeline``).
 Every step is commutative, so events arriving out of order give the same result.
 """
 
@@ -20,17 +21,19 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.problems import error_problem, field_errors, problem_body
+from app.classification import pipeline, profile
 from app.clock import utc_day
 from app.clv import service as clv
 from app.customers import repository as customers
-from app.customers.service import view
+from app.customers.service import row_of
+from app.db import Record
 from app.errors import Conflict, InvalidInput, TierlineError
 from app.events import repository as events
 from app.events.schemas import EventIn
 from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.money import convert
-from app.tiers import service as tiers
+from app.pagination import InvalidCursor, decode_cursor
 from app.tiers.policy import Change
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -132,15 +135,13 @@ async def ingest(
                 event_id=event.event_id,
             )
         customer = None
-        if describe_customer:
-            row = await customers.get(conn, workspace.id, event.customer_id)
-            if row is not None:
-                customer = await view(conn, workspace.id, row, now)
+        if describe_customer and await customers.get(conn, workspace.id, event.customer_id):
+            customer = await profile.stored(conn, workspace.id, event.customer_id, now)
         return Outcome("duplicate", event.event_id, customer)
 
     order_amount = amount_base if event.type == "order" and amount_base is not None else ZERO
     refund_amount = amount_base if event.type == "refund" and amount_base is not None else ZERO
-    row = await customers.upsert_for_event(
+    await customers.upsert_for_event(
         conn,
         workspace.id,
         event.customer_id,
@@ -163,8 +164,7 @@ async def ingest(
             refund_amount=refund_amount,
         )
         # The customer's purchase days changed: so do its CLV predictions.
-        predicted = await clv.refresh_predictions(conn, workspace.id, [event.customer_id], now)
-        row = predicted[0] if predicted else row
+        await clv.refresh_predictions(conn, workspace.id, [event.customer_id], now)
     # Only now, under the customer's row lock: a metric defined meanwhile is either seen here
     # or its backfill sees this event (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)
@@ -183,10 +183,20 @@ async def ingest(
             )
         ],
     )
-    customer, changes = await tiers.refresh(
-        conn, workspace.id, row, now, "event", {"event_id": event.event_id}, definitions
+    outcome = await pipeline.classify(
+        conn,
+        workspace.id,
+        [event.customer_id],
+        now,
+        "event",
+        {"event_id": event.event_id},
+        definitions=definitions,
     )
-    return Outcome("created", event.event_id, customer if describe_customer else None, changes)
+    customer = None
+    if describe_customer:
+        customer = await profile.stored(conn, workspace.id, event.customer_id, now, definitions)
+    changes = outcome.tier_changes.get(event.customer_id, [])
+    return Outcome("created", event.event_id, customer, changes)
 
 
 async def ingest_batch(
@@ -226,3 +236,18 @@ async def ingest_batch(
                 "problem": error_problem(error),
             }
     return results
+
+
+async def events_page(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, cursor: str | None, limit: int
+) -> list[Record]:
+    """A page of the customer's events, newest first (``limit + 1`` rows: see pagination)."""
+    await row_of(conn, workspace_id, customer_id)
+    before = None
+    if cursor is not None:
+        occurred_at, seq = decode_cursor(cursor, 2)
+        try:
+            before = (datetime.fromisoformat(occurred_at), int(seq))
+        except (TypeError, ValueError) as error:
+            raise InvalidCursor("The cursor is not one this service issued.") from error
+    return await events.list_for_customer(conn, workspace_id, customer_id, before, limit)

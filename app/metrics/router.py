@@ -10,6 +10,7 @@ from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
+from app.classification import schemes
 from app.metrics import service
 from app.metrics.aggregate import AMOUNT
 from app.metrics.schemas import MetricDefinition, MetricDefinitionIn
@@ -92,4 +93,4 @@ async def get_metric(name: Name, conn: Transaction, principal: Reader) -> Metric
     responses=problems(404, 409),
 )
 async def delete_metric(name: Name, conn: Transaction, principal: Writer) -> None:
-    await service.delete(conn, principal.workspace_id, name)
+    await schemes.delete_metric(conn, principal.workspace_id, name)

@@ -16,13 +16,11 @@ from app.clock import utc_day
 from app.customers.metrics import BUILTIN_METRICS, window_start
 from app.db import Record
 from app.errors import Conflict, NotFound, Unprocessable
+from app.jobs import RECLASSIFY_JOB
 from app.jobs import service as jobs
 from app.metrics import repository
 from app.metrics.aggregate import AMOUNT, Definition, Rollup, evaluate, fold, property_value
 from app.pagination import decode_key
-from app.segments import repository as segment_store
-from app.tiers import RECLASSIFY_JOB
-from app.tiers import repository as tiers
 
 BACKFILL_JOB = "metric_backfill"
 BACKFILL_CHUNK = 500
@@ -108,16 +106,16 @@ class MetricInUse(Conflict):
     slug, title = "metric-in-use", "A scheme or segment reads this metric"
 
 
-async def delete(conn: AsyncConnection, workspace_id: UUID, name: str) -> None:
-    await tiers.lock_schemes(conn, workspace_id)  # no scheme or segment starts reading it
-    schemes = [
-        s.key for s in await tiers.active_schemes(conn, workspace_id) if name in s.reads_metrics
-    ]
-    segments = [
-        s.key
-        for s in await segment_store.active_segments(conn, workspace_id)
-        if name in s.reads_metrics
-    ]
+async def delete(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    name: str,
+    *,
+    schemes: list[str],
+    segments: list[str],
+) -> None:
+    """Deletes the metric unless ``schemes`` or ``segments`` (the keys of those reading it,
+    read by the caller under the schemes' lock) is not empty."""
     if schemes or segments:
         readers = [f"scheme '{key}'" for key in schemes] + [f"segment '{key}'" for key in segments]
         raise MetricInUse(

@@ -1,11 +1,8 @@
-"""Keeping segment membership up to date, with the same two engines as tiers.
-
-``refresh_customer`` evaluates every active segment for one customer with the Python engine;
-``app.tiers.service.refresh`` calls it after the customer's tiers, on each event, trait change
-and due review. ``apply`` evaluates a set of customers with the SQL engine, in one statement
-per segment: when a definition changes, when a scheme's tiers or a metric change in bulk, and
-after an import. Both run in their cause's transaction, under the customers' row locks, and
-record each entry and exit with its time, reason and cause.
+"""Keeping segment membership up to date: the SQL engine over a set of customers, one
+statement per segment, called by the classification pipeline (``app.classification``) for
+every trigger, in its cause's transaction and under the customers' row locks. Each entry and
+exit is recorded with its time, reason and cause. ``next_review`` is the Python engine's
+view of when a segment's time comparison next flips for one customer.
 
 A segment reading a metric still being backfilled keeps its members until the backfill ends,
 as schemes keep their tiers (a null there would read as a drop).
@@ -28,53 +25,16 @@ from app.clock import earliest
 from app.db.statements import execute_template
 from app.db.tables import customers
 from app.rules.compile import Columns, compile_condition, compile_next_flip
-from app.rules.evaluate import evaluate, next_flip
-from app.segments import repository
+from app.rules.evaluate import next_flip
 from app.segments.model import Segment
-from app.webhooks import outbox
 
 
 @dataclass(frozen=True, slots=True)
 class MembershipChange:
+    customer_id: str
     segment: str
     version: int
     change: Literal["entered", "exited"]
-
-
-async def refresh_customer(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    customer: Mapping[str, Any],
-    now: datetime,
-    reason: str,
-    cause: dict[str, Any],
-) -> tuple[list[MembershipChange], datetime | None]:
-    """Re-evaluates one customer (``customer`` as the rules see it: ``tiers`` maps each scheme
-    to a tier key) in every active segment; returns the changes and the next moment a time
-    comparison in a segment flips for it."""
-    segments = await repository.active_segments(conn, workspace_id)
-    if not segments:
-        return [], None
-    customer_id = customer["customer_id"]
-    members = await repository.memberships(conn, workspace_id, customer_id)
-    waiting = set(customer.get("pending_metrics", ()))
-    entered: list[Segment] = []
-    exited: list[Segment] = []
-    for segment in segments:
-        if segment.reads_metrics & waiting:
-            continue
-        inside = evaluate(segment.condition, customer, now)
-        if inside and segment.key not in members:
-            entered.append(segment)
-        elif not inside and segment.key in members:
-            exited.append(segment)
-    await repository.record_changes(
-        conn, workspace_id, customer_id, entered, exited, now, reason, cause
-    )
-    changes = [MembershipChange(s.key, s.version, "entered") for s in entered] + [
-        MembershipChange(s.key, s.version, "exited") for s in exited
-    ]
-    return changes, next_review(segments, customer, now)
 
 
 def next_review(
@@ -107,7 +67,8 @@ history AS (
         workspace_id, customer_id, segment_key, version, change, changed_at, reason, cause
     )
     SELECT {ws}, c.customer_id, {key}, {version},
-           CASE WHEN c.inside THEN 'entered' ELSE 'exited' END, {now}, {reason}, {cause}
+           CASE WHEN c.inside THEN 'entered' ELSE 'exited' END, {now}, {reason},
+           COALESCE({causes} -> c.customer_id, {cause})
     FROM current c
     WHERE c.inside <> c.was
     ORDER BY c.customer_id
@@ -131,18 +92,17 @@ async def apply(
     ids: list[str],
     now: datetime,
     reason: str,
-    cause: dict[str, Any],
+    cause: Mapping[str, Any],
+    causes: Mapping[str, Mapping[str, Any]],
     pending_metrics: Iterable[str] = (),
-    routes: outbox.Routes | None = None,
-) -> int:
+) -> list[MembershipChange]:
     """Re-evaluates the customers ``ids`` (whose rows the caller holds locked) in each
-    segment, writing the outbox messages ``routes`` call for (none when it is None);
-    returns how many memberships changed."""
+    segment; returns the entries and exits, by customer, segments in the given order. A
+    customer's history rows carry its entry in ``causes``, else ``cause``."""
     if not ids:
-        return 0
+        return []
     waiting = set(pending_metrics)
-    changed = 0
-    messages: list[outbox.NewMessage] = []
+    changes: list[MembershipChange] = []
     for segment in segments:
         if segment.reads_metrics & waiting:
             continue
@@ -161,30 +121,14 @@ async def apply(
             "now": (now, "timestamptz"),
             "reason": (reason, "text"),
             "cause": (json.dumps(cause), "jsonb"),
+            "causes": (json.dumps(causes), "jsonb"),
         }
         result = await execute_template(conn, _APPLY, "facts", facts, own)
-        rows = result.all()
-        changed += len(rows)
-        if routes:
-            messages += _messages(segment, rows, reason, routes, now)
-    messages.sort(key=lambda m: m.customer_id or "")  # stable: segments in order per customer
-    if messages:
-        await outbox.enqueue_many(conn, workspace_id, messages, now)
-    return changed
-
-
-def _messages(
-    segment: Segment, rows: Iterable[Any], reason: str, routes: outbox.Routes, now: datetime
-) -> list[outbox.NewMessage]:
-    messages = []
-    for row in rows:
-        type_ = outbox.segment_type("entered" if row.inside else "exited")
-        messages.append(
-            outbox.NewMessage(
-                type_,
-                row.customer_id,
-                outbox.segment_changed(segment.key, segment.version, row.customer_id, reason, now),
-                routes.for_segment_change(segment.key, type_),
+        changes += [
+            MembershipChange(
+                row.customer_id, segment.key, segment.version, "entered" if row.inside else "exited"
             )
-        )
-    return messages
+            for row in result
+        ]
+    changes.sort(key=lambda c: c.customer_id)  # stable: segments in order per customer
+    return changes

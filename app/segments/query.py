@@ -26,10 +26,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.customers.columns import customer_columns, stored_tier
+from app.customers.columns import customer_columns, metric_value, stored_tier
 from app.db.tables import customer_tiers, customers, segment_members
 from app.metrics.aggregate import Definition
-from app.money import format_decimal, format_money
 from app.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.rules.compile import Columns, compile_condition
 from app.rules.fields import (
@@ -286,21 +285,6 @@ def _select_list(query: Query, columns: Columns) -> list[SqlExpr]:
         for i, spec in enumerate(query.fields)
         for column in _field_columns(query, i, spec, columns)
     ]
-
-
-def metric_value(kind: MetricKind | None, value: Any) -> Any:
-    """A metric as the customer profile shows it: counts as integers, money with at least
-    two decimals, other numbers as plain decimal strings, timestamps as UTC date-times."""
-    if value is None:
-        return None
-    if kind == "count":
-        return int(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    number = Decimal(value)
-    if kind == "money":
-        return format_money(number)
-    return format_decimal(number)
 
 
 def _metrics_group(query: Query, i: int, row: Any) -> dict[str, Any]:

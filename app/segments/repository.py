@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -124,74 +123,6 @@ async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: date
         text("DELETE FROM segment_members WHERE workspace_id = :ws AND segment_key = :key"),
         {"ws": workspace_id, "key": key},
     )
-
-
-async def memberships(conn: AsyncConnection, workspace_id: UUID, customer_id: str) -> set[str]:
-    result = await conn.execute(
-        text(
-            "SELECT segment_key FROM segment_members "
-            "WHERE workspace_id = :ws AND customer_id = :cid"
-        ),
-        {"ws": workspace_id, "cid": customer_id},
-    )
-    return set(result.scalars())
-
-
-async def record_changes(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    customer_id: str,
-    entered: Sequence[Segment],
-    exited: Sequence[Segment],
-    now: datetime,
-    reason: str,
-    cause: dict[str, Any],
-) -> None:
-    """Adds and removes one customer's memberships, with their history rows."""
-    entered_keys = [s.key for s in entered]
-    exited_keys = [s.key for s in exited]
-    versions = {s.key: s.version for s in (*entered, *exited)}
-    params = {"ws": workspace_id, "cid": customer_id, "now": now}
-    if entered_keys:
-        await conn.execute(
-            text(
-                "INSERT INTO segment_members (workspace_id, segment_key, customer_id, since) "
-                "SELECT :ws, k, :cid, :now FROM unnest(CAST(:keys AS text[])) AS k "
-                "ON CONFLICT DO NOTHING"
-            ),
-            {**params, "keys": entered_keys},
-        )
-    if exited_keys:
-        await conn.execute(
-            text(
-                "DELETE FROM segment_members WHERE workspace_id = :ws AND customer_id = :cid "
-                "AND segment_key = ANY(CAST(:keys AS text[]))"
-            ),
-            {**params, "keys": exited_keys},
-        )
-    changes = [(k, "entered") for k in entered_keys] + [(k, "exited") for k in exited_keys]
-    if changes:
-        await conn.execute(
-            text(
-                """
-                INSERT INTO segment_history (
-                    workspace_id, customer_id, segment_key, version, change, changed_at,
-                    reason, cause
-                )
-                SELECT :ws, :cid, k, v, c, :now, :reason, CAST(:cause AS jsonb)
-                FROM unnest(CAST(:keys AS text[]), CAST(:versions AS int[]),
-                            CAST(:changes AS text[])) AS x(k, v, c)
-                """
-            ),
-            {
-                **params,
-                "keys": [k for k, _ in changes],
-                "versions": [versions[k] for k, _ in changes],
-                "changes": [c for _, c in changes],
-                "reason": reason,
-                "cause": json.dumps(cause),
-            },
-        )
 
 
 async def members_page(

@@ -8,13 +8,11 @@ under the customers' row locks, as a new scheme version is applied.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.customers import repository as customer_store
-from app.customers.columns import customer_columns, stored_tier
 from app.customers.service import CustomerNotFound
 from app.db import Record
 from app.errors import InvalidInput, NotFound
@@ -24,7 +22,7 @@ from app.metrics.aggregate import Definition
 from app.pagination import decode_key, decode_seq
 from app.rules.fields import FieldCatalog
 from app.rules.schema import Node
-from app.segments import MEMBERSHIP_JOB, membership, repository
+from app.segments import MEMBERSHIP_JOB, repository
 from app.segments.query import (
     DEFAULT_FIELDS,
     FieldSpec,
@@ -38,9 +36,6 @@ from app.segments.schemas import SegmentIn
 from app.segments.schemas import SortKey as SortKeyIn
 from app.tiers import repository as schemes
 from app.tiers.schemas import KEY_PATTERN
-from app.webhooks import outbox
-
-CHUNK = 1000
 
 
 class SegmentNotFound(NotFound):
@@ -195,34 +190,3 @@ async def history_page(
     await _existing_customer(conn, workspace_id, customer_id)
     before = decode_seq(cursor)
     return await repository.history_page(conn, workspace_id, customer_id, before, limit)
-
-
-@jobs.handler(MEMBERSHIP_JOB)
-async def membership_chunk(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
-    """Applies a saved segment version to the next chunk of customers, under their locks."""
-    key, version = job.params["segment"], job.params["version"]
-    segment = next(
-        (s for s in await repository.active_segments(conn, job.workspace_id) if s.key == key),
-        None,
-    )
-    if segment is None or segment.version != version:
-        # Archived, or superseded by a newer version with its own job.
-        return jobs.Progress(cursor=job.cursor, done=job.done, total=job.total, finished=True)
-    total = job.total
-    if total is None:
-        total = await customer_store.count(conn, job.workspace_id)
-    ids = await customer_store.lock_chunk(conn, job.workspace_id, job.cursor, CHUNK)
-    definitions = await user_metrics.definitions(conn, job.workspace_id)
-    columns = customer_columns(job.workspace_id, definitions, now, stored_tier(job.workspace_id))
-    cause: dict[str, Any] = {"segment": key, "version": version, "job_id": str(job.id)}
-    pending = [d.name for d in definitions if not d.ready]
-    routes = await outbox.routes(conn, job.workspace_id)
-    await membership.apply(
-        conn, job.workspace_id, [segment], columns, ids, now, "rule_change", cause, pending, routes
-    )
-    return jobs.Progress(
-        cursor=ids[-1] if ids else job.cursor,
-        done=job.done + len(ids),
-        total=total,
-        finished=len(ids) < CHUNK,
-    )

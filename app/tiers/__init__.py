@@ -1,9 +1,7 @@
 """Classification schemes and customers' tiers in them.
 
-- ``policy``: how a tier moves (qualifying, upgrades, downgrades held by grace and tenure);
-- ``service``: schemes and their versions, and classifying one customer (``refresh``);
-- ``reclassify``: the same for many customers at once, in SQL (new versions, imports);
-- ``scheduler``: the review clock, for changes that come with time alone.
+- ``policy``: how a tier moves (qualifying, upgrades, downgrades held by grace and tenure),
+  the Python engine for one customer;
+- ``bulk``: the same rules in SQL, for a set of customers (the classification pipeline's);
+- ``service``: schemes and their versions, overrides, history and explanations.
 """
-
-RECLASSIFY_JOB = "reclassify"

@@ -77,6 +77,16 @@ class Scheme:
         keys = self.tier_keys
         return keys.index(tier) if tier in keys else None
 
+    def movement(self, from_tier: str | None, to_tier: str) -> Literal["up", "down"] | None:
+        """``up`` towards the first tier (a first tier counts as up), ``down`` towards the
+        default; None when the old tier is not in this version."""
+        if from_tier is None:
+            return "up"
+        old, new = self.rank(from_tier), self.rank(to_tier)
+        if old is None or new is None:
+            return None
+        return "up" if new < old else "down"
+
     def qualifies_for(self, customer: Mapping[str, Any], now: datetime) -> str:
         for tier in self.tiers:
             if evaluate(tier.condition, customer, now):

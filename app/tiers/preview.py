@@ -1,12 +1,13 @@
 """Previewing a scheme version: what saving it would do now, changing nothing.
 
 The decisions come from the same SQL as the reclassification a save starts
-(``app.tiers.reclassify``), over every customer of the workspace in one read-only statement,
+(``app.tiers.bulk``), over every customer of the workspace in one read-only statement,
 so a preview equals the save made at the same moment.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -15,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.errors import Conflict
 from app.metrics import service as user_metrics
-from app.tiers import reclassify
+from app.rules.schema import Node
+from app.tiers import bulk
 from app.tiers.policy import scheme_from_definition
 from app.tiers.schemas import SchemeIn
 from app.tiers.service import check_proposal
@@ -46,11 +48,18 @@ class Preview:
 
 
 async def preview(
-    conn: AsyncConnection, workspace_id: UUID, key: str, body: SchemeIn, now: datetime
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    key: str,
+    body: SchemeIn,
+    now: datetime,
+    segment_conditions: Mapping[str, Node],
 ) -> Preview:
+    """``segment_conditions``: those of the segments reading this scheme's tiers, which the
+    proposal must not break (``check_proposal``)."""
     definition = body.model_dump(mode="json", by_alias=True, exclude={"notify"})
     scheme = scheme_from_definition(key, 0, definition)
-    await check_proposal(conn, workspace_id, scheme)
+    await check_proposal(conn, workspace_id, scheme, segment_conditions)
     definitions = await user_metrics.definitions(conn, workspace_id)
     waiting = sorted(scheme.reads_metrics & {d.name for d in definitions if not d.ready})
     if waiting:
@@ -59,7 +68,7 @@ async def preview(
             "would apply it once they are ready. Preview again then.",
             metrics=waiting,
         )
-    rows = await reclassify.preview_scheme(
+    rows = await bulk.preview_scheme(
         conn,
         workspace_id,
         scheme,
@@ -77,7 +86,12 @@ async def preview(
     messages = sum(
         cell.customers
         for cell in transitions
-        if routes.for_tier_change(scheme, cell.from_tier, cell.to_tier)
+        if routes.for_tier_change(
+            scheme.key,
+            cell.from_tier,
+            cell.to_tier,
+            scheme.movement(cell.from_tier, cell.to_tier),
+        )
     )
     return Preview(
         transitions=transitions,

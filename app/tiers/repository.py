@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Record
-from app.tiers.policy import Assignment, Change, Override, Scheme, parse_stored
+from app.tiers.policy import Assignment, Override, Scheme, parse_stored
 
 _ACTIVE = text(
     """
@@ -200,105 +200,6 @@ async def assignments(
         {"ws": workspace_id, "cid": customer_id},
     )
     return {row.scheme_key: _assignment(row) for row in result}
-
-
-_SAVE_ASSIGNMENTS = text(
-    """
-    INSERT INTO customer_tiers AS t (
-        workspace_id, customer_id, scheme_key, tier, version, since,
-        downgrade_to, downgrade_since, downgrade_at,
-        override_tier, override_reason, override_set_at, override_expires_at
-    )
-    SELECT CAST(:ws AS uuid), CAST(:cid AS text), a.scheme_key, a.tier, a.version, a.since,
-           a.downgrade_to, a.downgrade_since, a.downgrade_at,
-           a.override_tier, a.override_reason, a.override_set_at, a.override_expires_at
-    FROM json_to_recordset(CAST(:rows AS json)) AS a(
-        scheme_key text, tier text, version integer, since timestamptz,
-        downgrade_to text, downgrade_since timestamptz, downgrade_at timestamptz,
-        override_tier text, override_reason text, override_set_at timestamptz,
-        override_expires_at timestamptz
-    )
-    ON CONFLICT (workspace_id, customer_id, scheme_key) DO UPDATE SET
-        tier = EXCLUDED.tier, version = EXCLUDED.version, since = EXCLUDED.since,
-        downgrade_to = EXCLUDED.downgrade_to, downgrade_since = EXCLUDED.downgrade_since,
-        downgrade_at = EXCLUDED.downgrade_at, override_tier = EXCLUDED.override_tier,
-        override_reason = EXCLUDED.override_reason,
-        override_set_at = EXCLUDED.override_set_at,
-        override_expires_at = EXCLUDED.override_expires_at
-    """
-)
-
-
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.isoformat()
-
-
-_ADD_HISTORY = text(
-    """
-    INSERT INTO tier_history (
-        workspace_id, customer_id, scheme_key, version, from_tier, to_tier,
-        changed_at, reason, cause
-    )
-    SELECT CAST(:ws AS uuid), CAST(:cid AS text), h.scheme_key, h.version, h.from_tier,
-           h.to_tier, CAST(:at AS timestamptz), h.reason, CAST(:cause AS jsonb)
-    FROM json_to_recordset(CAST(:rows AS json)) AS h(
-        scheme_key text, version integer, from_tier text, to_tier text, reason text
-    )
-    """
-)
-
-
-async def save_assignments(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    customer_id: str,
-    changed: dict[str, Assignment],
-    history: list[Change],
-    at: datetime,
-    cause: dict[str, Any],
-) -> None:
-    """Writes the assignments that differ from the stored ones and the changes' history."""
-    if changed:
-        rows = [
-            {
-                "scheme_key": key,
-                "tier": a.tier,
-                "version": a.version,
-                "since": a.since.isoformat(),
-                "downgrade_to": a.downgrade_to,
-                "downgrade_since": _iso(a.downgrade_since),
-                "downgrade_at": _iso(a.downgrade_at),
-                "override_tier": a.override and a.override.tier,
-                "override_reason": a.override and a.override.reason,
-                "override_set_at": a.override and a.override.set_at.isoformat(),
-                "override_expires_at": a.override and _iso(a.override.expires_at),
-            }
-            for key, a in changed.items()
-        ]
-        await conn.execute(
-            _SAVE_ASSIGNMENTS, {"ws": workspace_id, "cid": customer_id, "rows": json.dumps(rows)}
-        )
-    if history:
-        rows = [
-            {
-                "scheme_key": c.scheme,
-                "version": c.version,
-                "from_tier": c.from_tier,
-                "to_tier": c.to_tier,
-                "reason": c.reason,
-            }
-            for c in history
-        ]
-        await conn.execute(
-            _ADD_HISTORY,
-            {
-                "ws": workspace_id,
-                "cid": customer_id,
-                "rows": json.dumps(rows),
-                "at": at,
-                "cause": json.dumps(cause),
-            },
-        )
 
 
 async def history_page(

@@ -37,10 +37,10 @@ from app.clock import Clock, utc_day
 from app.customers.metrics import RFM_METRICS
 from app.db import statistics
 from app.errors import NotFound
+from app.jobs import RECLASSIFY_JOB
 from app.jobs import service as jobs
 from app.money import format_money
 from app.segments import repository as segment_store
-from app.tiers import RECLASSIFY_JOB
 from app.tiers import repository as tiers
 
 logger = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.auth.service import authorize
+from app.classification import flows, schemes
 from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.tiers import preview, service, templates
@@ -130,7 +131,7 @@ async def install_template(
 ) -> Scheme:
     if templates.get(name).segment_definitions({}):
         authorize(principal, Scope.SEGMENTS_WRITE)
-    row, created = await service.install_template(
+    row, created = await schemes.install_template(
         conn, principal.workspace_id, name, body, principal.key_id, now
     )
     if created:
@@ -157,7 +158,9 @@ async def put_scheme(
     now: Now,
     principal: Writer,
 ) -> Scheme:
-    row, created = await service.put(conn, principal.workspace_id, key, body, principal.key_id, now)
+    row, created = await schemes.put_scheme(
+        conn, principal.workspace_id, key, body, principal.key_id, now
+    )
     if created:
         response.status_code = status.HTTP_201_CREATED
     return _scheme(row)
@@ -178,7 +181,7 @@ async def put_scheme(
 async def preview_scheme(
     key: SchemeKey, body: SchemeIn, conn: Transaction, now: Now, principal: Writer
 ) -> SchemePreview:
-    found = await preview.preview(conn, principal.workspace_id, key, body, now)
+    found = await schemes.preview_scheme(conn, principal.workspace_id, key, body, now)
 
     def cells(found_cells: list[preview.Cell]) -> list[PreviewCell]:
         return [
@@ -241,7 +244,7 @@ async def get_scheme_version(
     responses=problems(404, 409),
 )
 async def archive_scheme(key: SchemeKey, conn: Transaction, now: Now, principal: Writer) -> None:
-    await service.archive(conn, principal.workspace_id, key, now)
+    await schemes.archive_scheme(conn, principal.workspace_id, key, now)
 
 
 @router.get(
@@ -366,7 +369,7 @@ async def set_override(
     now: Now,
     principal: CustomerWriter,
 ) -> TierAssignment:
-    assignment = await service.set_override(
+    assignment = await flows.set_override(
         conn, principal.workspace_id, customer_id, scheme, body, now
     )
     return TierAssignment.model_validate(assignment)
@@ -388,5 +391,5 @@ async def end_override(
     now: Now,
     principal: CustomerWriter,
 ) -> TierAssignment:
-    assignment = await service.end_override(conn, principal.workspace_id, customer_id, scheme, now)
+    assignment = await flows.end_override(conn, principal.workspace_id, customer_id, scheme, now)
     return TierAssignment.model_validate(assignment)

@@ -1,51 +1,42 @@
-"""Schemes (versioned, checked against the workspace) and classifying one customer.
-
-Every trigger that touches one customer — an event, a trait change, a due review — goes
-through ``refresh``, inside the caller's transaction and under the customer's row lock. A new
-version is applied to everyone by the ``reclassify`` job (``app.tiers.reclassify``).
+"""Schemes (versioned, checked against the workspace), overrides, a customer's tier history
+and explanations. Classifying customers is the pipeline's (``app.classification``); a new
+version is applied to everyone by the reclassification job (``app.reclassification``).
+What reads a scheme's tiers from outside tiers (segments) is handed in as plain values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.clock import earliest, utc_day
+from app.clock import utc_day
 from app.customers import repository as customers
 from app.customers.metrics import WINDOWS, window_start
 from app.customers.service import CustomerNotFound, row_of, view
 from app.db import Record
 from app.errors import Conflict, InvalidInput, NotFound
+from app.jobs import RECLASSIFY_JOB
 from app.jobs import service as jobs
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.pagination import decode_key, decode_seq
 from app.rules.fields import ConditionError, FieldCatalog, check
-from app.segments import membership
-from app.segments import repository as segment_store
-from app.segments import service as segments
-from app.segments.schemas import SegmentIn
-from app.tiers import RECLASSIFY_JOB, repository, templates
+from app.rules.schema import Node
+from app.tiers import repository, templates
 from app.tiers.explain import DayTotals, explain
 from app.tiers.policy import (
     Assignment,
-    Change,
     Override,
-    Reason,
     Scheme,
     SchemeCycle,
-    classify,
     in_dependency_order,
-    next_review,
     scheme_from_definition,
-    shown,
 )
 from app.tiers.schemas import KEY_PATTERN, OverrideIn, SchemeIn, TemplateIn, TierExplanation
-from app.webhooks import TIER_CHANGED, outbox
 
 RESERVED_KEYS = frozenset({"templates"})
 """Keys a scheme cannot have: their ``/v1/schemes/<key>`` paths mean something else."""
@@ -75,25 +66,6 @@ class OverrideNotFound(NotFound):
     pass
 
 
-async def describe(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
-) -> dict[str, Any]:
-    """The customer as the API shows it at ``now``, changing nothing; ``next_review_at``
-    includes the moments its rules' time comparisons flip and pending downgrades fall due."""
-    row = await row_of(conn, workspace_id, customer_id)
-    current = await repository.assignments(conn, workspace_id, customer_id)
-    customer = await view(conn, workspace_id, row, now, None, current)
-    schemes = await repository.active_schemes(conn, workspace_id)
-    context = {**customer, "tiers": {key: a.tier for key, a in current.items()}}
-    segments = await segment_store.active_segments(conn, workspace_id)
-    customer["next_review_at"] = earliest(
-        customer["next_review_at"],
-        next_review(schemes, context, current, now),
-        membership.next_review(segments, context, now),
-    )
-    return customer
-
-
 def _catalog(definitions: list[Definition], schemes: list[Scheme]) -> FieldCatalog:
     return FieldCatalog.for_workspace(definitions, {s.key: s.tier_keys for s in schemes})
 
@@ -106,9 +78,27 @@ def _condition_errors(scheme: Scheme, catalog: FieldCatalog) -> list[ConditionEr
     ]
 
 
-async def check_proposal(conn: AsyncConnection, workspace_id: UUID, proposed: Scheme) -> None:
-    """Everything the proposed version refers to exists, nothing another scheme reads from
-    it disappears, and no two schemes read each other's tiers in a cycle."""
+def _broken(reader: str, errors: list[ConditionError]) -> list[dict[str, str]]:
+    """What a reader of the proposed scheme's tiers would no longer be able to read."""
+    return [
+        {
+            "field": "tiers",
+            "message": f"{reader} reads this scheme's tiers and would break: {e.path}: {e.message}",
+            "code": "tier_in_use",
+        }
+        for e in errors
+    ]
+
+
+async def check_proposal(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    proposed: Scheme,
+    segment_conditions: Mapping[str, Node],
+) -> None:
+    """Everything the proposed version refers to exists, nothing another scheme or a
+    segment (``segment_conditions``: the conditions of those reading this scheme's tiers)
+    reads from it disappears, and no two schemes read each other's tiers in a cycle."""
     others = [
         s for s in await repository.active_schemes(conn, workspace_id) if s.key != proposed.key
     ]
@@ -116,26 +106,9 @@ async def check_proposal(conn: AsyncConnection, workspace_id: UUID, proposed: Sc
     errors = [e.field_error("") for e in _condition_errors(proposed, catalog)]
     for other in others:
         if proposed.key in other.reads_schemes:
-            errors += [
-                {
-                    "field": "tiers",
-                    "message": f"scheme '{other.key}' reads this scheme's tiers and would "
-                    f"break: {e.path}: {e.message}",
-                    "code": "tier_in_use",
-                }
-                for e in _condition_errors(other, catalog)
-            ]
-    for segment in await segment_store.active_segments(conn, workspace_id):
-        if proposed.key in segment.reads_schemes:
-            errors += [
-                {
-                    "field": "tiers",
-                    "message": f"segment '{segment.key}' reads this scheme's tiers and would "
-                    f"break: {e.path}: {e.message}",
-                    "code": "tier_in_use",
-                }
-                for e in check(segment.condition, catalog)
-            ]
+            errors += _broken(f"scheme '{other.key}'", _condition_errors(other, catalog))
+    for segment, condition in sorted(segment_conditions.items()):
+        errors += _broken(f"segment '{segment}'", check(condition, catalog))
     if errors:
         raise InvalidInput(errors)
     try:
@@ -160,8 +133,10 @@ async def put(
     body: SchemeIn,
     saved_by: UUID | None,
     now: datetime,
+    segment_conditions: Mapping[str, Node],
 ) -> tuple[Record, bool]:
-    """Saves a new version and queues its application to every customer."""
+    """Saves a new version and queues its application to every customer; the schemes'
+    lock serialises saves (``segment_conditions`` as in ``check_proposal``, read under it)."""
     if key in RESERVED_KEYS:
         raise InvalidInput(
             [
@@ -173,8 +148,8 @@ async def put(
             ]
         )
     definition = body.model_dump(mode="json", by_alias=True, exclude={"notify"})
-    await repository.lock_schemes(conn, workspace_id)
-    await check_proposal(conn, workspace_id, scheme_from_definition(key, 0, definition))
+    proposed = scheme_from_definition(key, 0, definition)
+    await check_proposal(conn, workspace_id, proposed, segment_conditions)
     version, created = await repository.save_version(
         conn, workspace_id, key, definition, saved_by, now
     )
@@ -211,20 +186,18 @@ async def list_page(
     return await repository.scheme_page(conn, workspace_id, after, limit, archived)
 
 
-async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: datetime) -> None:
-    """Archives the scheme: customers lose their tier in it, the history and versions stay."""
-    await repository.lock_schemes(conn, workspace_id)
+async def archive(
+    conn: AsyncConnection, workspace_id: UUID, key: str, now: datetime, segments: list[str]
+) -> None:
+    """Archives the scheme: customers lose their tier in it, the history and versions stay.
+    ``segments``: the keys of the segments that read its tiers; the caller holds the
+    schemes' lock."""
     row = await get(conn, workspace_id, key)
     if row.archived_at is not None:
         return
     schemes = sorted(
         s.key for s in await repository.active_schemes(conn, workspace_id) if key in s.reads_schemes
     )
-    segments = [
-        s.key
-        for s in await segment_store.active_segments(conn, workspace_id)
-        if key in s.reads_schemes
-    ]
     if schemes or segments:
         readers = [f"scheme '{k}'" for k in schemes] + [f"segment '{k}'" for k in segments]
         raise SchemeInUse(
@@ -233,93 +206,6 @@ async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: date
             segments=segments,
         )
     await repository.archive(conn, workspace_id, key, now)
-
-
-async def refresh(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    row: Record,
-    now: datetime,
-    reason: Reason,
-    cause: dict[str, Any],
-    definitions: list[Definition] | None = None,
-) -> tuple[dict[str, Any], list[Change]]:
-    """Re-classifies one customer (whose row the caller holds locked) in every active scheme;
-    stores the new tiers, their history and the next review. Returns the customer as the API
-    shows it, and the changes."""
-    current = await repository.assignments(conn, workspace_id, row.customer_id)
-    customer = await view(conn, workspace_id, row, now, definitions, current)
-    schemes = await repository.active_schemes(conn, workspace_id)
-    result = classify(
-        schemes, customer, current, now, reason, pending_metrics=customer["pending_metrics"]
-    )
-    await repository.save_assignments(
-        conn, workspace_id, row.customer_id, result.changed, result.changes, now, cause
-    )
-    tiers = {key: assignment.tier for key, assignment in result.assignments.items()}
-    segment_changes, segments_flip = await membership.refresh_customer(
-        conn, workspace_id, {**customer, "tiers": tiers}, now, reason, cause
-    )
-    if result.changes or segment_changes:
-        await _notify(
-            conn, workspace_id, customer, schemes, result.changes, segment_changes, reason, now
-        )
-    customer["tiers"] = shown(result.assignments)
-    customer["next_review_at"] = earliest(
-        customer["next_review_at"], result.next_review_at, segments_flip
-    )
-    if customer["next_review_at"] != row.next_review_at:
-        await customers.set_next_review(
-            conn, workspace_id, row.customer_id, customer["next_review_at"]
-        )
-    return customer, result.changes
-
-
-async def _notify(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    customer: dict[str, Any],
-    schemes: list[Scheme],
-    changes: list[Change],
-    segment_changes: list[membership.MembershipChange],
-    reason: Reason,
-    now: datetime,
-) -> None:
-    """One outbox message per change that an endpoint wants, tiers first, in the order the
-    changes happened."""
-    routes = await outbox.routes(conn, workspace_id)
-    if not routes:
-        return
-    customer_id = customer["customer_id"]
-    by_key = {scheme.key: scheme for scheme in schemes}
-    messages = [
-        outbox.NewMessage(
-            TIER_CHANGED,
-            customer_id,
-            outbox.tier_changed(
-                by_key[c.scheme],
-                customer_id,
-                c.from_tier,
-                c.to_tier,
-                c.reason,
-                customer["metrics"],
-                now,
-            ),
-            routes.for_tier_change(by_key[c.scheme], c.from_tier, c.to_tier),
-        )
-        for c in changes
-    ]
-    for s in segment_changes:
-        type_ = outbox.segment_type(s.change)
-        messages.append(
-            outbox.NewMessage(
-                type_,
-                customer_id,
-                outbox.segment_changed(s.segment, s.version, customer_id, reason, now),
-                routes.for_segment_change(s.segment, type_),
-            )
-        )
-    await outbox.enqueue_many(conn, workspace_id, messages, now)
 
 
 async def history_page(
@@ -362,13 +248,13 @@ async def explain_tier(
     conn: AsyncConnection, workspace_id: UUID, customer_id: str, key: str, now: datetime
 ) -> TierExplanation:
     """Why the customer holds its tier in the scheme and what would move it, from the same
-    view of the customer that classification reads (``describe``'s)."""
+    view of the customer that classification reads."""
     row = await row_of(conn, workspace_id, customer_id)
     scheme = await _active_scheme(conn, workspace_id, key, customer_id)
     current = await repository.assignments(conn, workspace_id, customer_id)
     definitions = await user_metrics.definitions(conn, workspace_id)
-    customer = await view(conn, workspace_id, row, now, definitions, current)
-    context = {**customer, "tiers": {k: a.tier for k, a in current.items()}}
+    customer = await view(conn, workspace_id, row, now, definitions)
+    context = customer.facts({k: a.tier for k, a in current.items()})
     since = window_start(utc_day(now), max(WINDOWS))
     days = [
         DayTotals(day.day, day.spend, day.orders)
@@ -404,11 +290,9 @@ async def set_override(
     key: str,
     body: OverrideIn,
     now: datetime,
-) -> dict[str, Any]:
-    """Pins the customer's tier in the scheme; the move is classified like any other (history
-    reason ``override``, its webhook, the schemes and segments that read this tier). Returns
-    the customer's tier in the scheme, as the profile shows it."""
-    row = await row_of(conn, workspace_id, customer_id, lock=True)
+) -> None:
+    """Pins the customer's tier in the scheme (whose row the caller holds locked); the
+    caller then classifies the customer, which applies it."""
     scheme = await _active_scheme(conn, workspace_id, key, customer_id)
     if body.tier not in scheme.tier_keys:
         raise InvalidInput.at(
@@ -425,38 +309,23 @@ async def set_override(
             "reads is still being backfilled, or the scheme is still being applied); try "
             "again once it has one."
         )
-    customer, _ = await refresh(conn, workspace_id, row, now, "override", {"override": body.reason})
-    return dict(customer["tiers"][key])
 
 
 async def end_override(
     conn: AsyncConnection, workspace_id: UUID, customer_id: str, key: str, now: datetime
-) -> dict[str, Any]:
-    """Ends the override now: the rules take over at once, without grace (history reason
-    ``override_expired`` if the tier moves)."""
-    row = await row_of(conn, workspace_id, customer_id, lock=True)
+) -> None:
+    """Ends the override now (the caller holds the customer's row locked, then classifies
+    the customer): the rules take over at once, without grace."""
     await _active_scheme(conn, workspace_id, key, customer_id)
     if not await repository.end_override(conn, workspace_id, customer_id, key, now):
         raise OverrideNotFound(f"Customer '{customer_id}' has no override in scheme '{key}'.")
-    customer, _ = await refresh(conn, workspace_id, row, now, "override", {})
-    return dict(customer["tiers"][key])
 
 
-async def install_template(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    name: str,
-    body: TemplateIn,
-    saved_by: UUID | None,
-    now: datetime,
-) -> tuple[Record, bool]:
-    """Saves the template, with ``body.thresholds`` in place of its defaults, as a version
-    of the scheme ``body.key`` (default: the template's name), and its segments, if any, as
-    versions of theirs."""
-    template = templates.get(name)
-    definition = template.definition(body.thresholds)
+def template_scheme(name: str, body: TemplateIn) -> SchemeIn:
+    """The template's scheme with ``body.thresholds`` in place of its defaults."""
+    definition = templates.get(name).definition(body.thresholds)
     try:
-        scheme = SchemeIn.model_validate({**definition, "notify": body.notify})
+        return SchemeIn.model_validate({**definition, "notify": body.notify})
     except ValidationError as error:
         # A threshold the scheme cannot take (e.g. grace beyond its limit).
         raise InvalidInput(
@@ -469,9 +338,3 @@ async def install_template(
                 for e in error.errors()
             ]
         ) from None
-    saved = await put(conn, workspace_id, body.key or name, scheme, saved_by, now)
-    for key, segment in template.segment_definitions(body.thresholds).items():
-        await segments.put(
-            conn, workspace_id, key, SegmentIn.model_validate(segment), saved_by, now
-        )
-    return saved

@@ -20,7 +20,6 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.tiers.policy import Scheme
 from app.webhooks import CHANNEL, CUSTOMER_DELETED, SEGMENT_ENTERED, SEGMENT_EXITED, TIER_CHANGED
 
 Movement = Literal["up", "down"] | None
@@ -62,17 +61,6 @@ class Subscriber:
         return type_ in self.types and (self.segments is None or segment in self.segments)
 
 
-def movement(scheme: Scheme, from_tier: str | None, to_tier: str) -> Movement:
-    """``up`` towards the scheme's first tier (a first tier counts as up), ``down`` towards
-    its default; None when the old tier is not in this version."""
-    if from_tier is None:
-        return "up"
-    old, new = scheme.rank(from_tier), scheme.rank(to_tier)
-    if old is None or new is None:
-        return None
-    return "up" if new < old else "down"
-
-
 def _frozen(values: Any) -> frozenset[str] | None:
     return None if values is None else frozenset(values)
 
@@ -86,12 +74,11 @@ class Routes:
     def __bool__(self) -> bool:
         return bool(self.subscribers)
 
-    def for_tier_change(self, scheme: Scheme, from_tier: str | None, to_tier: str) -> list[UUID]:
-        moved = movement(scheme, from_tier, to_tier)
+    def for_tier_change(
+        self, scheme: str, from_tier: str | None, to_tier: str, moved: Movement
+    ) -> list[UUID]:
         return [
-            s.id
-            for s in self.subscribers
-            if s.wants_tier_change(scheme.key, from_tier, to_tier, moved)
+            s.id for s in self.subscribers if s.wants_tier_change(scheme, from_tier, to_tier, moved)
         ]
 
     def for_segment_change(self, segment: str, type_: str) -> list[UUID]:
@@ -126,10 +113,12 @@ async def routes(conn: AsyncConnection, workspace_id: UUID) -> Routes:
 
 
 def tier_changed(
-    scheme: Scheme,
+    scheme: str,
+    scheme_version: int,
     customer_id: str,
     from_tier: str | None,
     to_tier: str,
+    moved: Movement,
     reason: str,
     metrics: Mapping[str, Any],
     at: datetime,
@@ -138,14 +127,14 @@ def tier_changed(
     them, the ones the scheme's conditions read."""
     return {
         "customer_id": customer_id,
-        "scheme": scheme.key,
-        "scheme_version": scheme.version,
+        "scheme": scheme,
+        "scheme_version": scheme_version,
         "from_tier": from_tier,
         "to_tier": to_tier,
-        "direction": movement(scheme, from_tier, to_tier),
+        "direction": moved,
         "reason": reason,
         "changed_at": at,
-        "metrics": {name: metrics.get(name) for name in sorted(scheme.reads_metrics)},
+        "metrics": {name: metrics.get(name) for name in sorted(metrics)},
     }
 
 

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from app.classification import profile
 from app.clock import FrozenClock
 from app.customers.columns import customer_columns, half_even
 from app.db.tables import customers, workspaces
@@ -21,7 +22,6 @@ from app.jobs.service import run_until_idle
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.money import STORED_PLACES
-from app.tiers import service as tiers_service
 from tests.conftest import T0, bearer
 
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -225,7 +225,7 @@ async def test_every_metric_in_sql_equals_the_view(
             assert [d.name for d in definitions if not d.ready] == ["pending_avg"]
             columns = customer_columns(workspace_id, definitions, now, _no_tier)
             for customer_id in [*HISTORIES, *LATER]:
-                view = await tiers_service.describe(conn, workspace_id, customer_id, now)
+                view = await profile.describe(conn, workspace_id, customer_id, now)
                 names = sorted(view["metrics"])
                 row = (
                     await conn.execute(

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlalchemy.dialects import postgresql
 
+from app.classification import profile
 from app.clock import FrozenClock
 from app.customers.columns import customer_columns
 from app.db.tables import customers, workspaces
@@ -19,7 +20,6 @@ from app.rules.compile import Columns, compile_condition, compile_next_flip
 from app.rules.evaluate import evaluate, next_flip
 from app.rules.fields import FieldCatalog, check
 from app.rules.schema import Condition
-from app.tiers import service as tiers_service
 from tests.conftest import T0, bearer
 
 CONDITION: TypeAdapter[Any] = TypeAdapter(Condition)
@@ -143,7 +143,7 @@ async def test_compiled_conditions_select_over_the_customers_table_as_python_dec
             ).scalar_one()
             columns = customer_columns(workspace_id, [], now, lambda scheme: sa.null())
             views = {
-                customer_id: await tiers_service.describe(conn, workspace_id, customer_id, now)
+                customer_id: await profile.describe(conn, workspace_id, customer_id, now)
                 for customer_id in histories
             }
             for condition, raw in zip(parsed, CONDITIONS, strict=True):

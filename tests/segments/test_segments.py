@@ -12,8 +12,8 @@ import pytest
 
 from app.clock import FrozenClock
 from app.jobs.service import run_one_chunk, run_until_idle
-from app.segments import service as segments_service
-from app.tiers import scheduler
+from app.reclassification import jobs as reclassification_jobs
+from app.reclassification import reviews
 from tests.conftest import T0, bearer
 from tests.tiers.test_tier_lifecycle import VALUE, iso, order, put_scheme
 
@@ -175,10 +175,10 @@ async def test_membership_follows_time_with_no_event_on_exactly_the_right_day(
     assert profile["next_review_at"] == iso(out_at)
 
     clock.set(out_at - timedelta(seconds=1))
-    await scheduler.review_due(app.state.engine, clock)
+    await reviews.review_due(app.state.engine, clock)
     assert await members(client, admin_key) == ["a"]
     clock.set(out_at)
-    assert await scheduler.review_due(app.state.engine, clock) == 1
+    assert await reviews.review_due(app.state.engine, clock) == 1
     assert await members(client, admin_key) == []
     assert await changes(client, admin_key, "a") == [
         ("big", "entered", "event", iso(T0)),
@@ -193,7 +193,7 @@ async def test_a_new_definition_applies_to_everyone_in_chunks_while_events_arriv
     clock: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(segments_service, "CHUNK", 3)
+    monkeypatch.setattr(reclassification_jobs, "CHUNK", 3)
     spend = {f"c{n}": 1000 * n for n in range(8)}  # 0 .. 7000
     for customer_id, amount in spend.items():
         await order(client, admin_key, f"e-{customer_id}", f"{amount}.00", T0, customer_id)

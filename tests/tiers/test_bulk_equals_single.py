@@ -1,6 +1,6 @@
-"""The bulk engine equals the single-customer one: ``classify_customers`` (the tier rules in SQL,
-as the reclassify job runs them) leaves a customer exactly as ``refresh`` (``policy.classify``
-in Python, as every event, trait change and review runs it) leaves an identical twin.
+"""The SQL engine equals the Python one: the classification pipeline (the tier rules in SQL,
+as every trigger runs them) leaves a customer exactly as ``policy.classify`` (the Python
+engine, the oracle, which explain and the profile use) says an identical twin should be left.
 
 Each example builds one whole scenario in a transaction that is rolled back at the end, on one
 database per test function: a workspace; a customer (traits, events some days before ``T0``,
@@ -10,22 +10,20 @@ second scheme that reads ``tiers.<first>`` and sorts before it (so only the depe
 is right); the current assignments, written straight into ``customer_tiers`` (none, the tier
 the customer qualifies for, a higher or a lower one, one the scheme lacks; with or without a
 pending downgrade that started some days ago); and a ``now`` 0-40 days after ``T0``, often
-exactly on a midnight. Then the one customer is refreshed and the twin classified in SQL, and
-the two are compared:
+exactly on a midnight. Then the Python engine classifies the one customer (writing nothing)
+and the pipeline classifies the twin in SQL, and the two are compared:
 
-- their ``customer_tiers`` rows (tier, version, since, downgrade_to, downgrade_since,
-  downgrade_at), column for column;
+- the ``customer_tiers`` rows (tier, version, since, downgrade_to, downgrade_since,
+  downgrade_at), column for column, against the Python engine's assignments;
 - the ``tier_history`` rows written (scheme, version, from, to, reason, changed_at, cause), in
-  order, and the count of changes each engine reports;
-- ``next_review_at``. The SQL engine only ever brings the stored moment earlier, to the
-  classification's own review moment (``Classification.next_review_at``: the earliest rule
-  flip or pending downgrade); ``refresh`` recomputes it, the metric windows' review included.
-  So the twin's stored value must be exactly the earlier of the generated starting value and
-  Python's review moment, hence never later than Python's review moment when that exists.
+  order, against the Python engine's changes, and the count of changes each reports;
+- ``next_review_at``: the pipeline recomputes it, so it equals the earlier of the metric
+  windows' next change and the Python engine's own review moment (the earliest rule flip or
+  pending downgrade), whatever the generated starting value.
 
 ``grace_on_change: false`` (the reclassify job's ``without_grace``) has no switch in
-``policy.classify``: for those examples the Python side runs ``refresh`` with
-``policy.decide`` given ``grace=False`` for that scheme, which is what the flag means there.
+``policy.classify``: for those examples the Python side runs with ``policy.decide`` given
+``grace=False`` for that scheme, which is what the flag means there.
 """
 
 from __future__ import annotations
@@ -43,17 +41,16 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.classification import pipeline
+from app.classification.schemes import put_scheme
 from app.clock import FrozenClock, midnight, utc_day
-from app.customers import repository as customer_rows
 from app.customers.service import replace_traits, row_of, view
 from app.db.tables import customer_days, customer_tiers, customers, tier_history, workspaces
 from app.events.schemas import EventIn
 from app.events.service import Workspace, ingest
-from app.metrics import service as user_metrics
-from app.tiers import policy, service
+from app.tiers import policy
 from app.tiers import repository as tiers_repository
 from app.tiers.policy import Assignment, Classification, Reason, Scheme
-from app.tiers.reclassify import affected, classify_customers
 from app.tiers.schemas import SchemeIn
 from tests.conftest import T0
 from tests.rules.strategies import trait_comparisons
@@ -375,7 +372,17 @@ async def save_scheme(
 ) -> None:
     """Through the service, so the scheme is one the API accepts."""
     for _ in range(versions):
-        await service.put(conn, workspace_id, key, SchemeIn.model_validate(body), None, T0)
+        await put_scheme(conn, workspace_id, key, SchemeIn.model_validate(body), None, T0)
+
+
+async def set_next_review(
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, at: datetime | None
+) -> None:
+    await conn.execute(
+        sa.update(customers)
+        .where(customers.c.workspace_id == workspace_id, customers.c.customer_id == customer_id)
+        .values(next_review_at=at)
+    )
 
 
 async def set_assignment(
@@ -403,15 +410,10 @@ async def classify_python(
     now: datetime,
     reason: Reason,
     without_grace: str | None,
-) -> tuple[Classification, int]:
-    """``refresh``, watched: returns its classification and how many changes it recorded."""
-    seen: list[Classification] = []
-    real_classify, real_decide = policy.classify, policy.decide
-
-    def watched(*args: Any, **kwargs: Any) -> Classification:
-        result = real_classify(*args, **kwargs)
-        seen.append(result)
-        return result
+) -> tuple[Classification, State]:
+    """The Python engine's answer for the customer, changing nothing: its classification and
+    the state the customer should be left in (tiers, history, ``next_review_at``)."""
+    real_decide = policy.decide
 
     def decide(
         scheme: Scheme,
@@ -426,10 +428,27 @@ async def classify_python(
         return real_decide(scheme, current, qualified, at, why, grace=grace)
 
     row = await row_of(conn, workspace_id, customer_id)
-    with patch.object(service, "classify", watched), patch.object(policy, "decide", decide):
-        _, changes = await service.refresh(conn, workspace_id, row, now, reason, CAUSE)
-    assert len(seen) == 1
-    return seen[0], len(changes)
+    customer = await view(conn, workspace_id, row, now)
+    current = await tiers_repository.assignments(conn, workspace_id, customer_id)
+    active = await tiers_repository.active_schemes(conn, workspace_id)
+    with patch.object(policy, "decide", decide):
+        result = policy.classify(
+            active,
+            customer.facts({}),
+            current,
+            now,
+            reason,
+            pending_metrics=customer.pending_metrics,
+        )
+    tiers = [
+        (key, a.tier, a.version, a.since, a.downgrade_to, a.downgrade_since, a.downgrade_at)
+        for key, a in sorted(result.assignments.items())
+    ]
+    history = [
+        (c.scheme, c.version, c.from_tier, c.to_tier, c.reason, now, CAUSE) for c in result.changes
+    ]
+    review = earliest(customer.next_review_at, result.next_review_at)
+    return result, State(tiers, history, review)
 
 
 async def classify_sql(
@@ -440,21 +459,11 @@ async def classify_sql(
     reason: Reason,
     without_grace: str | None,
 ) -> int:
-    """As the reclassify job does: every scheme, readers after what they read."""
-    schemes = await tiers_repository.active_schemes(conn, workspace_id)
-    ordered = affected(schemes, [s.key for s in schemes])
-    definitions = await user_metrics.definitions(conn, workspace_id)
-    return await classify_customers(
-        conn,
-        workspace_id,
-        ordered,
-        definitions,
-        [customer_id],
-        now,
-        reason,
-        CAUSE,
-        without_grace=without_grace,
+    """Through the classification pipeline, as every trigger does."""
+    outcome = await pipeline.classify(
+        conn, workspace_id, [customer_id], now, reason, CAUSE, without_grace=without_grace
     )
+    return outcome.tiers_changed
 
 
 @dataclass(frozen=True)
@@ -517,22 +526,20 @@ async def run_both(
 ) -> Outcome:
     """Classifies PY in Python and SQL in SQL (identical before) and checks they agree."""
     before = await state_of(conn, workspace_id, SQL)
-    classification, python_changes = await classify_python(
+    classification, python = await classify_python(
         conn, workspace_id, PY, now, reason, without_grace
     )
     sql_changes = await classify_sql(conn, workspace_id, SQL, now, reason, without_grace)
-    python, sql = await state_of(conn, workspace_id, PY), await state_of(conn, workspace_id, SQL)
+    sql = await state_of(conn, workspace_id, SQL)
+    python_changes = len(classification.changes)
     outcome = Outcome(python, sql, before, classification, python_changes, sql_changes)
-    shown = f"\npython: {python}\nsql:    {sql}\nreview: {classification.next_review_at}"
+    shown = f"\npython: {python}\nsql:    {sql}\nreview: {python.next_review_at}"
     assert sql.tiers == python.tiers, shown
     assert sql.history == python.history, shown
     assert sql_changes == python_changes == len(python.history), shown
-    # The SQL engine only brings next_review_at earlier, to its own review moment.
-    review = classification.next_review_at
-    assert sql.next_review_at == earliest(before.next_review_at, review), shown
-    if review is not None:
-        assert sql.next_review_at is not None and sql.next_review_at <= review, shown
-        assert python.next_review_at is not None and python.next_review_at <= review, shown
+    # The pipeline recomputes next_review_at: the metric windows' next change, then the
+    # earliest rule flip, pending downgrade or override expiry.
+    assert sql.next_review_at == python.next_review_at, shown
     return outcome
 
 
@@ -578,7 +585,7 @@ async def set_up(conn: AsyncConnection, scenario: Scenario) -> UUID:
     review = None
     if scenario.review_days is not None:
         review = midnight(utc_day(scenario.now) + timedelta(days=scenario.review_days))
-    await customer_rows.set_next_review(conn, workspace_id, PY, review)
+    await set_next_review(conn, workspace_id, PY, review)
     await copy_customer(conn, workspace_id, PY, SQL)
     await save_scheme(conn, workspace_id, BASE, scenario.base, scenario.versions)
     if scenario.reader is not None:
@@ -588,9 +595,10 @@ async def set_up(conn: AsyncConnection, scenario: Scenario) -> UUID:
     # reader's depends on the base scheme's new tier, so the base is decided first.
     now = scenario.now
     row = await row_of(conn, workspace_id, PY)
-    customer = await view(conn, workspace_id, row, now, None, {})
+    customer = await view(conn, workspace_id, row, now)
     tiers: dict[str, str] = {}
-    context = {**customer, "tiers": tiers}
+    context = customer.facts({})
+    context["tiers"] = tiers
     schemes = {s.key: s for s in await tiers_repository.active_schemes(conn, workspace_id)}
     for key, held in ((BASE, scenario.held_base), (READER, scenario.held_reader)):
         if key not in schemes:
@@ -675,7 +683,7 @@ async def twins(
     workspace_id = await new_workspace(conn)
     order = Event("order", 2, timedelta(0), "10.00")
     await add_customer(conn, workspace_id, PY, {"vip": vip}, [order], T0 - timedelta(days=50))
-    await customer_rows.set_next_review(conn, workspace_id, PY, None)
+    await set_next_review(conn, workspace_id, PY, None)
     await copy_customer(conn, workspace_id, PY, SQL)
     await save_scheme(conn, workspace_id, BASE, body, 1)
     if held is not None:

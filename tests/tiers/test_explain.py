@@ -16,10 +16,11 @@ from app.clock import FrozenClock
 from app.customers.service import row_of, view
 from app.jobs.service import run_until_idle
 from app.metrics.aggregate import Definition
+from app.reclassification import reviews
 from app.rules.evaluate import evaluate
 from app.rules.fields import FieldCatalog
 from app.rules.schema import parse_condition
-from app.tiers import repository, scheduler
+from app.tiers import repository
 from app.tiers.explain import DayTotals, explain, explained
 from app.tiers.policy import Assignment, Scheme, scheme_from_definition
 from app.tiers.schemas import EXAMPLE_EXPLANATION
@@ -324,9 +325,9 @@ async def _classified(app: Any, customer_id: str, key: str, now: datetime) -> tu
         ).scalar_one()
         row = await row_of(conn, workspace_id, customer_id)
         current = await repository.assignments(conn, workspace_id, customer_id)
-        profile = await view(conn, workspace_id, row, now, None, current)
+        profile = await view(conn, workspace_id, row, now)
         schemes = {s.key: s for s in await repository.active_schemes(conn, workspace_id)}
-    context = {**profile, "tiers": {k: a.tier for k, a in current.items()}}
+    context = profile.facts({k: a.tier for k, a in current.items()})
     return schemes[key].qualifies_for(context, now), current[key].tier
 
 
@@ -394,10 +395,10 @@ async def test_explain_agrees_with_classification_and_its_flip_dates_come_true(
     # The first flip date is when the tier really moves, with no event in between.
     flips = datetime.fromisoformat(closest["changes_at"])
     clock.set(flips - timedelta(seconds=1))
-    await scheduler.review_due(app.state.engine, clock)
+    await reviews.review_due(app.state.engine, clock)
     assert (await customer(client, admin_key))["tiers"]["value"]["tier"] == "vip"
     clock.set(flips)
-    await scheduler.review_due(app.state.engine, clock)
+    await reviews.review_due(app.state.engine, clock)
     after = (await get_explain(client, admin_key)).json()
     assert (after["current"]["tier"], after["qualifies_for"]) == ("regular", "regular")
     assert await _classified(app, "crm-1", "value", clock.now()) == ("regular", "regular")
@@ -423,7 +424,7 @@ async def test_a_held_downgrade_shows_its_date_target_and_what_would_cancel_it(
     await order(client, admin_key, "o1", "1000.00", T0)
     stops = datetime.fromisoformat("2026-12-20T00:00:00+00:00")  # the order leaves the window
     clock.set(stops)
-    await scheduler.review_due(app.state.engine, clock)
+    await reviews.review_due(app.state.engine, clock)
 
     body = (await get_explain(client, admin_key)).json()
     assert body["current"]["tier"] == "vip"

@@ -12,7 +12,7 @@ import pytest
 
 from app.clock import FrozenClock
 from app.jobs.service import run_until_idle
-from app.tiers import scheduler
+from app.reclassification import reviews
 from tests.conftest import T0, KeyFactory, bearer
 from tests.tiers.test_tier_lifecycle import VALUE, customer, history, iso, order, put_scheme
 from tests.webhooks.test_outbox import messages, subscribe
@@ -89,9 +89,9 @@ async def test_an_expired_override_gives_way_at_once_without_grace(
     await pin(client, admin_key, expires_at=iso(T0 + timedelta(days=2)))
 
     clock.advance(timedelta(days=2) - timedelta(seconds=1))
-    assert await scheduler.review_due(app.state.engine, clock) == 0
+    assert await reviews.review_due(app.state.engine, clock) == 0
     clock.advance(timedelta(seconds=1))
-    assert await scheduler.review_due(app.state.engine, clock) == 1
+    assert await reviews.review_due(app.state.engine, clock) == 1
     tiers = (await customer(client, admin_key))["tiers"]["value"]
     assert (tiers["tier"], tiers["override"], tiers["pending_downgrade"]) == (
         "regular",
@@ -126,7 +126,7 @@ async def test_ending_an_override_hands_the_customer_back_to_the_rules(
     await regular_customer(app, client, admin_key, clock)
     await pin(client, admin_key)  # no expiry: until removed
     clock.advance(timedelta(days=400))  # the order has left the 365-day window meanwhile
-    assert await scheduler.review_due(app.state.engine, clock) == 1
+    assert await reviews.review_due(app.state.engine, clock) == 1
     assert (await customer(client, admin_key))["tiers"]["value"]["tier"] == "vip"
 
     ended = await client.delete(PATH, headers=bearer(admin_key))

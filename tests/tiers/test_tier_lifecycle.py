@@ -15,7 +15,8 @@ from sqlalchemy import text
 from app.clock import FrozenClock
 from app.db.engine import create_engine
 from app.jobs.service import run_one_chunk, run_until_idle
-from app.tiers import reclassify, scheduler
+from app.reclassification import jobs as reclassification_jobs
+from app.reclassification import reviews
 from tests.conftest import T0, bearer
 
 VALUE: dict[str, Any] = {
@@ -199,21 +200,21 @@ async def test_an_order_ageing_out_downgrades_on_exactly_the_right_day_with_no_e
     assert (await customer(client, admin_key))["next_review_at"] == "2026-12-10T00:00:00Z"
 
     clock.set(leaves - timedelta(seconds=1))
-    assert await scheduler.review_due(app.state.engine, clock) == 2  # with the bystander
+    assert await reviews.review_due(app.state.engine, clock) == 2  # with the bystander
     held = await customer(client, admin_key)
     assert (held["tiers"]["value"]["tier"], held["next_review_at"]) == ("vip", iso(leaves))
-    assert await scheduler.review_due(app.state.engine, clock) == 0
+    assert await reviews.review_due(app.state.engine, clock) == 0
     bystander_before = (await customer(client, admin_key, "bystander"))["next_review_at"]
 
     clock.set(leaves)
-    assert await scheduler.review_due(app.state.engine, clock) == 1
+    assert await reviews.review_due(app.state.engine, clock) == 1
     after = await customer(client, admin_key)
     assert after["tiers"]["value"]["tier"] == "regular"
     assert (await history(client, admin_key))[-1] == ("vip", "regular", "review", iso(leaves))
     # Nobody else was touched.
     assert await history(client, admin_key, "bystander") == [(None, "regular", "event", iso(T0))]
     assert (await customer(client, admin_key, "bystander"))["next_review_at"] == bystander_before
-    assert await scheduler.review_due(app.state.engine, clock) == 0
+    assert await reviews.review_due(app.state.engine, clock) == 0
 
 
 async def test_a_downgrade_waits_out_the_grace_days_and_requalifying_cancels_it(
@@ -237,7 +238,7 @@ async def test_a_downgrade_waits_out_the_grace_days_and_requalifying_cancels_it(
     due = stops + timedelta(days=30)
 
     clock.set(stops)
-    assert await scheduler.review_due(app.state.engine, clock) == 1
+    assert await reviews.review_due(app.state.engine, clock) == 1
     held = await customer(client, admin_key)
     assert held["metrics"]["spend_30d"] == "0.00"
     assert held["tiers"]["value"]["tier"] == "vip"
@@ -249,9 +250,9 @@ async def test_a_downgrade_waits_out_the_grace_days_and_requalifying_cancels_it(
     assert held["next_review_at"] == iso(due)
 
     clock.set(due - timedelta(seconds=1))
-    assert await scheduler.review_due(app.state.engine, clock) == 0
+    assert await reviews.review_due(app.state.engine, clock) == 0
     clock.set(due)
-    assert await scheduler.review_due(app.state.engine, clock) == 1
+    assert await reviews.review_due(app.state.engine, clock) == 1
     assert (await customer(client, admin_key))["tiers"]["value"]["tier"] == "regular"
     assert (await history(client, admin_key))[-1] == ("vip", "regular", "grace_expired", iso(due))
 
@@ -287,7 +288,7 @@ async def test_a_downgrade_also_waits_for_the_minimum_days_in_tier(
     assert (tier["tier"], tier["pending_downgrade"]["at"]) == ("vip", iso(tenure_ends))
 
     clock.set(tenure_ends)
-    assert await scheduler.review_due(app.state.engine, clock) == 1
+    assert await reviews.review_due(app.state.engine, clock) == 1
     assert (await history(client, admin_key))[-1] == (
         "vip",
         "regular",
@@ -304,7 +305,7 @@ async def test_two_schedulers_at_once_review_each_due_customer_once(
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(scheduler, "BATCH", 3)
+    monkeypatch.setattr(reviews, "BATCH", 3)
     await put_scheme(client, admin_key, VALUE)
     await run_until_idle(app.state.engine, clock)
     customers = [f"c{n:02d}" for n in range(24)]
@@ -315,7 +316,7 @@ async def test_two_schedulers_at_once_review_each_due_customer_once(
     assert settings.database_url is not None
     engines = [create_engine(settings.database_url, 4) for _ in range(2)]
     try:
-        counts = await asyncio.gather(*(scheduler.review_due(engine, clock) for engine in engines))
+        counts = await asyncio.gather(*(reviews.review_due(engine, clock) for engine in engines))
     finally:
         for engine in engines:
             await engine.dispose()
@@ -340,7 +341,7 @@ async def test_a_new_version_applies_to_everyone_while_events_arrive(
     clock: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(reclassify, "CHUNK", 4)
+    monkeypatch.setattr(reclassification_jobs, "CHUNK", 4)
     await put_scheme(client, admin_key, VALUE)
     await run_until_idle(app.state.engine, clock)
     spend: dict[str, int] = {}

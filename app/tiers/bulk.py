@@ -1,4 +1,4 @@
-"""Re-classifying many customers at once, set-based: the SQL engine of the tier rules.
+"""The SQL engine of the tier rules: classifying a set of customers, one statement a scheme.
 
 Per scheme (in dependency order) one statement classifies a set of customers: the condition
 compiler (``app.rules.compile``) over the metric expressions of ``app.customers.columns``
@@ -7,15 +7,16 @@ gives each customer's qualifying tier, and the same movement rules as ``app.tier
 changed assignments, their history rows and an earlier ``next_review_at`` (a rule's time
 comparison that will flip, a pending downgrade) are written in the same statement.
 
-Callers hold the customers' row locks, as every other writer does, so an event for a customer
-is classified either before the chunk (and the chunk re-classifies it under the new rules) or
+The classification pipeline (``app.classification.pipeline``) is the one caller that writes:
+it holds the customers' row locks, as every other writer does, so an event for a customer is
+classified either before a chunk (and the chunk re-classifies it under the new rules) or
 after it (and sees the new rules itself): no change is lost or recorded twice.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,26 +25,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.customers import repository as customer_store
 from app.customers.columns import customer_columns, stored_tier
 from app.db import Record
 from app.db.statements import execute_template
 from app.db.tables import customers
-from app.jobs import service as jobs
-from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.rules.compile import TZ, Columns, compile_condition, compile_next_flip
-from app.rules.fields import FieldCatalog
-from app.segments import membership
-from app.segments import repository as segment_store
-from app.segments.model import Segment
-from app.segments.query import metric_value
-from app.tiers import RECLASSIFY_JOB
-from app.tiers import repository as tiers
 from app.tiers.policy import Reason, Scheme, in_dependency_order
-from app.webhooks import TIER_CHANGED, outbox
 
-CHUNK = 1000
+Cause = Mapping[str, Any]
+"""Why a customer was classified (an event id, a version, a due review...), kept with each
+history row it writes."""
 
 
 def _facts(
@@ -177,7 +169,7 @@ history AS (
         changed_at, reason, cause
     )
     SELECT {ws}, n.customer_id, {scheme}, {version}, n.held, n.target, {now},
-           n.change_reason, {cause}
+           n.change_reason, COALESCE({causes} -> n.customer_id, {cause})
     FROM next n
     WHERE n.action IN ('assign', 'move')
     ORDER BY n.customer_id
@@ -219,15 +211,18 @@ async def classify_scheme(
     ids: list[str],
     now: datetime,
     reason: Reason,
-    cause: dict[str, Any],
+    cause: Cause,
+    causes: Mapping[str, Cause],
     *,
     grace: bool = True,
     metrics: Sequence[str] = (),
 ) -> list[Record]:
     """Classifies the customers ``ids`` in one scheme; returns those that changed tier, by
     customer id: ``customer_id``, ``held`` (the old tier), ``target`` (the new one),
-    ``change_reason`` and the values of ``metrics`` as ``m0``, ``m1``..."""
+    ``change_reason`` and the values of ``metrics`` as ``m0``, ``m1``... A customer's history
+    rows carry its entry in ``causes``, else ``cause``."""
     own = _decision_values(scheme, workspace_id, now, reason, cause, grace=grace)
+    own["causes"] = (json.dumps(causes), "jsonb")
     facts = _facts(scheme, columns, workspace_id, ids, now, metrics)
     result = await execute_template(conn, _APPLY, "facts", facts, own)
     return list(result.all())
@@ -238,7 +233,7 @@ def _decision_values(
     workspace_id: UUID,
     now: datetime,
     reason: Reason,
-    cause: dict[str, Any],
+    cause: Cause,
     *,
     grace: bool,
 ) -> dict[str, tuple[Any, str]]:
@@ -278,28 +273,6 @@ async def preview_scheme(
     return list(result.all())
 
 
-def _tier_messages(
-    scheme: Scheme,
-    changed: list[Record],
-    metrics: Sequence[str],
-    catalog: FieldCatalog,
-    routes: outbox.Routes,
-    now: datetime,
-) -> list[outbox.NewMessage]:
-    messages = []
-    for row in changed:
-        values = {
-            name: metric_value(catalog.metric_kind(name), getattr(row, f"m{i}"))
-            for i, name in enumerate(metrics)
-        }
-        data = outbox.tier_changed(
-            scheme, row.customer_id, row.held, row.target, row.change_reason, values, now
-        )
-        endpoints = routes.for_tier_change(scheme, row.held, row.target)
-        messages.append(outbox.NewMessage(TIER_CHANGED, row.customer_id, data, endpoints))
-    return messages
-
-
 def affected(schemes: list[Scheme], changed: Iterable[str]) -> list[Scheme]:
     """The schemes in ``changed`` and every scheme that reads their tiers, in dependency
     order."""
@@ -309,136 +282,3 @@ def affected(schemes: list[Scheme], changed: Iterable[str]) -> list[Scheme]:
         if scheme.reads_schemes & reached:
             reached.add(scheme.key)
     return [scheme for scheme in ordered if scheme.key in reached]
-
-
-async def classify_customers(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    schemes: list[Scheme],
-    definitions: list[Definition],
-    ids: list[str],
-    now: datetime,
-    reason: Reason,
-    cause: dict[str, Any],
-    *,
-    without_grace: str | None = None,
-    segments: Iterable[Segment] = (),
-    notify: bool = True,
-) -> int:
-    """Classifies the customers ``ids`` (whose rows the caller holds locked) in the given
-    schemes, in order, then re-evaluates their membership of the given segments; a scheme or
-    segment reading a metric still being backfilled waits for it. ``without_grace`` names a
-    scheme whose downgrades apply at once. Unless ``notify`` is false, each change an
-    endpoint wants gets its outbox message. Returns how many tiers changed."""
-    if not ids:
-        return 0
-    pending = {d.name for d in definitions if not d.ready}
-    columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
-    routes = await outbox.routes(conn, workspace_id) if notify else outbox.Routes(())
-    catalog = FieldCatalog.for_workspace(definitions, {})
-    messages: list[outbox.NewMessage] = []
-    changed = 0
-    for scheme in schemes:
-        if scheme.reads_metrics & pending:
-            continue
-        metrics = sorted(scheme.reads_metrics) if routes else []
-        rows = await classify_scheme(
-            conn,
-            workspace_id,
-            scheme,
-            columns,
-            ids,
-            now,
-            reason,
-            cause,
-            grace=scheme.key != without_grace,
-            metrics=metrics,
-        )
-        changed += len(rows)
-        if routes:
-            messages += _tier_messages(scheme, rows, metrics, catalog, routes, now)
-    # Schemes in dependency order, each by customer id: a customer's messages, and so their
-    # sequence numbers, follow the order its changes were made in.
-    messages.sort(key=lambda m: m.customer_id or "")
-    await outbox.enqueue_many(conn, workspace_id, messages, now)
-    await membership.apply(
-        conn, workspace_id, segments, columns, ids, now, reason, cause, pending, routes
-    )
-    return changed
-
-
-def reading(
-    segments: Iterable[Segment], schemes: Iterable[Scheme], metrics: Iterable[str] = ()
-) -> list[Segment]:
-    """The segments that read a tier of one of the schemes, or one of the metrics."""
-    scheme_keys = {scheme.key for scheme in schemes}
-    metric_names = set(metrics)
-    return [
-        segment
-        for segment in segments
-        if segment.reads_schemes & scheme_keys or segment.reads_metrics & metric_names
-    ]
-
-
-def readers_of(
-    schemes: list[Scheme], segments: Iterable[Segment], metrics: Iterable[str]
-) -> tuple[list[Scheme], list[Segment]]:
-    """The schemes that read one of the metrics with every scheme reading their tiers, in
-    dependency order, and the segments that read one of those schemes or metrics."""
-    names = set(metrics)
-    targets = affected(schemes, [s.key for s in schemes if s.reads_metrics & names])
-    return targets, reading(segments, targets, names)
-
-
-def _targets(
-    job: Record, schemes: list[Scheme], segments: list[Segment]
-) -> tuple[list[Scheme], str | None, list[Segment]]:
-    """Which schemes and segments the job re-classifies, and the scheme saved without grace
-    on change."""
-    params = job.params
-    if params["reason"] == "rule_change":
-        current = next((s for s in schemes if s.key == params["scheme"]), None)
-        if current is None or current.version != params["version"]:
-            return [], None, []  # archived, or superseded by a newer version with its own job
-        without_grace = None if current.grace_on_change else current.key
-        targets = affected(schemes, [current.key])
-        return targets, without_grace, reading(segments, targets)
-    targets, readers = readers_of(schemes, segments, params["metrics"])
-    return targets, None, readers
-
-
-@jobs.handler(RECLASSIFY_JOB)
-async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
-    """Applies the current rules to the next chunk of customers, under their row locks."""
-    schemes, without_grace, segments = _targets(
-        job,
-        await tiers.active_schemes(conn, job.workspace_id),
-        await segment_store.active_segments(conn, job.workspace_id),
-    )
-    if not schemes and not segments:
-        return jobs.Progress(cursor=job.cursor, done=job.done, total=job.total, finished=True)
-    total = job.total
-    if total is None:
-        total = await customer_store.count(conn, job.workspace_id)
-    ids = await customer_store.lock_chunk(conn, job.workspace_id, job.cursor, CHUNK)
-    definitions = await user_metrics.definitions(conn, job.workspace_id)
-    cause = {k: v for k, v in job.params.items() if k != "reason"} | {"job_id": str(job.id)}
-    await classify_customers(
-        conn,
-        job.workspace_id,
-        schemes,
-        definitions,
-        ids,
-        now,
-        job.params["reason"],
-        cause,
-        without_grace=without_grace,
-        segments=segments,
-        notify=job.params.get("notify", True),
-    )
-    return jobs.Progress(
-        cursor=ids[-1] if ids else job.cursor,
-        done=job.done + len(ids),
-        total=total,
-        finished=len(ids) < CHUNK,
-    )

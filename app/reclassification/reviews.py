@@ -18,9 +18,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.classification import pipeline
 from app.clock import Clock
-from app.metrics import service as user_metrics
-from app.tiers.service import refresh
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ POLL_SECONDS = 5.0
 
 _DUE = text(
     """
-    SELECT * FROM customers
+    SELECT customer_id, next_review_at FROM customers
     WHERE workspace_id = :ws AND next_review_at <= :now
     ORDER BY next_review_at
     LIMIT :limit
@@ -43,17 +42,15 @@ async def review_batch(
 ) -> int:
     """Reviews up to ``limit`` due customers of one workspace; returns how many."""
     rows = (await conn.execute(_DUE, {"ws": workspace_id, "now": now, "limit": limit})).all()
-    definitions = await user_metrics.definitions(conn, workspace_id) if rows else []
-    for row in rows:
-        await refresh(
-            conn,
-            workspace_id,
-            row,
-            now,
-            "review",
-            {"due_at": row.next_review_at.isoformat()},
-            definitions,
-        )
+    await pipeline.classify(
+        conn,
+        workspace_id,
+        [row.customer_id for row in rows],
+        now,
+        "review",
+        {},
+        causes={row.customer_id: {"due_at": row.next_review_at.isoformat()} for row in rows},
+    )
     return len(rows)
 
 

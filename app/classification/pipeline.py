@@ -1,0 +1,216 @@
+"""The one write pipeline: "these customers' facts changed, for this cause" in, their tiers,
+segment memberships, history, outbox messages and ``next_review_at`` out.
+
+Every trigger ends here, for one customer or a chunk of thousands, in the caller's
+transaction and under the customers' row locks (taken in customer-id order by the caller):
+an event, a batch or import chunk, a trait change, an override, a due review, a new scheme
+or segment version, a finished metric backfill, a CLV refit or rescoring, the RFM refresh.
+Per chunk it costs a fixed number of statements, whatever the number of customers:
+
+1. with every scheme and segment in play, ``next_review_at`` is recomputed from the
+   metric windows (built-in, then user-defined), since the facts may have moved it later;
+2. each scheme, in dependency order, is classified by the SQL engine (``app.tiers.bulk``):
+   assignments, history and earlier review moments in one statement;
+3. each segment's membership likewise (``app.segments.membership``);
+4. one outbox statement writes a message per change an endpoint wants, a customer's
+   messages in the order its changes were made, so their sequence numbers follow it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.clock import utc_day
+from app.customers import repository as customer_store
+from app.customers.columns import customer_columns, metric_value, stored_tier
+from app.metrics import service as user_metrics
+from app.metrics.aggregate import Definition
+from app.rules.fields import FieldCatalog
+from app.segments import membership
+from app.segments import repository as segment_store
+from app.segments.membership import MembershipChange
+from app.segments.model import Segment
+from app.tiers import bulk
+from app.tiers import repository as tier_store
+from app.tiers.bulk import Cause
+from app.tiers.policy import Change, Reason, Scheme, in_dependency_order
+from app.webhooks import TIER_CHANGED, outbox
+
+NO_CAUSES: Mapping[str, Cause] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """What a trigger re-evaluates. ``everything``: every active scheme and segment, so a
+    customer's ``next_review_at`` is recomputed from scratch; otherwise it only moves
+    earlier, to the moments the re-evaluated rules call for."""
+
+    schemes: Sequence[Scheme]
+    segments: Sequence[Segment]
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.schemes or self.segments)
+
+
+async def everything(conn: AsyncConnection, workspace_id: UUID) -> Targets:
+    return Targets(
+        in_dependency_order(await tier_store.active_schemes(conn, workspace_id)),
+        await segment_store.active_segments(conn, workspace_id),
+        everything=True,
+    )
+
+
+def affected(schemes: Sequence[Scheme], changed: Iterable[str]) -> list[Scheme]:
+    """The schemes in ``changed`` and every scheme that reads their tiers, in dependency
+    order."""
+    return bulk.affected(list(schemes), changed)
+
+
+def reading(
+    segments: Iterable[Segment], schemes: Iterable[Scheme], metrics: Iterable[str] = ()
+) -> list[Segment]:
+    """The segments that read a tier of one of the schemes, or one of the metrics."""
+    scheme_keys = {scheme.key for scheme in schemes}
+    metric_names = set(metrics)
+    return [
+        segment
+        for segment in segments
+        if segment.reads_schemes & scheme_keys or segment.reads_metrics & metric_names
+    ]
+
+
+async def readers_of(conn: AsyncConnection, workspace_id: UUID, metrics: Iterable[str]) -> Targets:
+    """The schemes that read one of the metrics, with every scheme reading their tiers, in
+    dependency order, and the segments that read one of those schemes or metrics."""
+    names = set(metrics)
+    schemes = await tier_store.active_schemes(conn, workspace_id)
+    targets = affected(schemes, [s.key for s in schemes if s.reads_metrics & names])
+    segments = await segment_store.active_segments(conn, workspace_id)
+    return Targets(targets, reading(segments, targets, names))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the pipeline changed: tier moves and segment entries and exits, by customer."""
+
+    tier_changes: Mapping[str, list[Change]] = field(default_factory=dict)
+    segment_changes: Sequence[MembershipChange] = ()
+
+    @property
+    def tiers_changed(self) -> int:
+        return sum(len(changes) for changes in self.tier_changes.values())
+
+
+async def classify(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    ids: Sequence[str],
+    now: datetime,
+    reason: Reason,
+    cause: Cause,
+    *,
+    causes: Mapping[str, Cause] = NO_CAUSES,
+    targets: Targets | None = None,
+    definitions: list[Definition] | None = None,
+    without_grace: str | None = None,
+    notify: bool = True,
+) -> Outcome:
+    """Re-evaluates the customers ``ids`` (whose rows the caller holds locked) in ``targets``
+    (default: everything active) as of ``now``. Each history row carries the customer's
+    entry in ``causes``, else ``cause``. A scheme or segment reading a metric still being
+    backfilled waits for it. ``without_grace`` names a scheme whose downgrades apply at
+    once. Unless ``notify`` is false, each change an endpoint wants gets its message."""
+    if not ids:
+        return Outcome()
+    ids = sorted(ids)
+    if definitions is None:
+        definitions = await user_metrics.definitions(conn, workspace_id)
+    if targets is None:
+        targets = await everything(conn, workspace_id)
+    if targets.everything:
+        today = utc_day(now)
+        await customer_store.reset_next_reviews(conn, workspace_id, ids, today)
+        await user_metrics.bring_reviews_forward(conn, workspace_id, definitions, ids, today)
+    if not targets:
+        return Outcome()
+    pending = {d.name for d in definitions if not d.ready}
+    columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
+    routes = await outbox.routes(conn, workspace_id) if notify else outbox.Routes(())
+    catalog = FieldCatalog.for_workspace(definitions, {})
+    messages: list[outbox.NewMessage] = []
+    tier_changes: dict[str, list[Change]] = {}
+    for scheme in targets.schemes:
+        if scheme.reads_metrics & pending:
+            continue
+        metrics = sorted(scheme.reads_metrics) if routes else []
+        rows = await bulk.classify_scheme(
+            conn,
+            workspace_id,
+            scheme,
+            columns,
+            ids,
+            now,
+            reason,
+            cause,
+            causes,
+            grace=scheme.key != without_grace,
+            metrics=metrics,
+        )
+        for row in rows:
+            change = Change(scheme.key, scheme.version, row.held, row.target, row.change_reason)
+            tier_changes.setdefault(row.customer_id, []).append(change)
+            if routes:
+                values = {
+                    name: metric_value(catalog.metric_kind(name), getattr(row, f"m{i}"))
+                    for i, name in enumerate(metrics)
+                }
+                messages.append(_tier_message(scheme, row.customer_id, change, values, routes, now))
+    segment_changes = await membership.apply(
+        conn, workspace_id, targets.segments, columns, ids, now, reason, cause, causes, pending
+    )
+    if routes:
+        messages += [_segment_message(change, reason, routes, now) for change in segment_changes]
+        # Stable: per customer, tiers in dependency order, then segments, as they changed.
+        messages.sort(key=lambda m: m.customer_id or "")
+        await outbox.enqueue_many(conn, workspace_id, messages, now)
+    return Outcome(tier_changes, segment_changes)
+
+
+def _tier_message(
+    scheme: Scheme,
+    customer_id: str,
+    change: Change,
+    metrics: Mapping[str, object],
+    routes: outbox.Routes,
+    now: datetime,
+) -> outbox.NewMessage:
+    moved = scheme.movement(change.from_tier, change.to_tier)
+    data = outbox.tier_changed(
+        scheme.key,
+        scheme.version,
+        customer_id,
+        change.from_tier,
+        change.to_tier,
+        moved,
+        change.reason,
+        metrics,
+        now,
+    )
+    endpoints = routes.for_tier_change(scheme.key, change.from_tier, change.to_tier, moved)
+    return outbox.NewMessage(TIER_CHANGED, customer_id, data, endpoints)
+
+
+def _segment_message(
+    change: MembershipChange, reason: str, routes: outbox.Routes, now: datetime
+) -> outbox.NewMessage:
+    type_ = outbox.segment_type(change.change)
+    data = outbox.segment_changed(change.segment, change.version, change.customer_id, reason, now)
+    return outbox.NewMessage(
+        type_, change.customer_id, data, routes.for_segment_change(change.segment, type_)
+    )
