@@ -32,8 +32,8 @@ from app.settings import Settings
 from app.tiers import rfm
 from app.tiers import scheduler as review_scheduler
 from app.tiers.router import router as tiers_router
-from app.webhooks.delivery import DeliveryWorker
 from app.webhooks.router import router as webhooks_router
+from app.webhooks.worker import DeliveryWorker
 
 VERSION = "0.1.0"
 
