@@ -44,7 +44,8 @@ from app.tiers.policy import (
     scheme_from_definition,
     shown,
 )
-from app.tiers.schemas import KEY_PATTERN, OverrideIn, SchemeIn, TemplateIn, TierExplanation
+from app.tiers.schemas import OverrideIn, SchemeIn, TemplateIn, TierExplanation
+from app.validation import KEY_PATTERN
 from app.webhooks import TIER_CHANGED, outbox
 
 RESERVED_KEYS = frozenset({"templates"})
