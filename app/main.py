@@ -33,8 +33,8 @@ from app.segments.router import router as segments_router
 from app.settings import Settings
 from app.tiers import rfm
 from app.tiers.router import router as tiers_router
-from app.webhooks.delivery import DeliveryWorker
 from app.webhooks.router import router as webhooks_router
+from app.webhooks.worker import DeliveryWorker
 
 VERSION = "0.1.0"
 

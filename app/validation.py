@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, StringConstraints
 
 MAX_JSON_OBJECT_BYTES = 16 * 1024
+KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 def _no_control_characters(value: str) -> str:
@@ -47,6 +48,9 @@ Identifier = Annotated[
     StringConstraints(min_length=1, max_length=200),
     AfterValidator(_no_control_characters),
 ]
+
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+"""A stable id chosen by the client: a scheme's, a tier's or a segment's."""
 
 JsonObject = Annotated[
     dict[str, Any],

@@ -12,7 +12,7 @@ from app.api.deps import Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
-from app.tiers.schemas import KEY_PATTERN
+from app.validation import KEY_PATTERN
 
 router = APIRouter(prefix="/v1/analytics", tags=["Analytics"], responses=problems(401, 403))
 

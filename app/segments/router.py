@@ -25,7 +25,7 @@ from app.segments.schemas import (
     SegmentIn,
     SegmentMember,
 )
-from app.tiers.schemas import KEY_PATTERN
+from app.validation import KEY_PATTERN
 
 router = APIRouter(tags=["Segments"], responses=problems(401, 403))
 

@@ -35,7 +35,7 @@ from app.segments.query import (
 from app.segments.schemas import SegmentIn
 from app.segments.schemas import SortKey as SortKeyIn
 from app.tiers import repository as schemes
-from app.tiers.schemas import KEY_PATTERN
+from app.validation import KEY_PATTERN
 
 
 class SegmentNotFound(NotFound):

@@ -20,7 +20,6 @@ from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.tiers import preview, service, templates
 from app.tiers.policy import shown
 from app.tiers.schemas import (
-    KEY_PATTERN,
     CustomerTiers,
     OverrideIn,
     PreviewCell,
@@ -35,6 +34,7 @@ from app.tiers.schemas import (
     TierExplanation,
     TierHistoryItem,
 )
+from app.validation import KEY_PATTERN
 
 router = APIRouter(tags=["Schemes"], responses=problems(401, 403))
 

@@ -19,12 +19,11 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.rules.schema import Condition
 from app.tiers.policy import Reason
+from app.validation import Key
 
-KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_TIERS = 50
 MAX_DAYS = 3650
 
-Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 EXAMPLE_SCHEME: dict[str, Any] = {

@@ -36,7 +36,8 @@ from app.tiers.policy import (
     in_dependency_order,
     scheme_from_definition,
 )
-from app.tiers.schemas import KEY_PATTERN, OverrideIn, SchemeIn, TemplateIn, TierExplanation
+from app.tiers.schemas import OverrideIn, SchemeIn, TemplateIn, TierExplanation
+from app.validation import KEY_PATTERN
 
 RESERVED_KEYS = frozenset({"templates"})
 """Keys a scheme cannot have: their ``/v1/schemes/<key>`` paths mean something else."""

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from app.tiers.schemas import Key
+from app.validation import Key
 
 EventType = Literal[
     "customer.tier_changed",

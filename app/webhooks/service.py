@@ -1,5 +1,5 @@
 """Webhook endpoints (subscriptions, secrets, tests, recovery) and the outbox's messages as the
-API shows them. Delivery itself is ``app.webhooks.delivery``'s."""
+API shows them. Delivery itself is ``app.webhooks.worker``'s."""
 
 from __future__ import annotations
 

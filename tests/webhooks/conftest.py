@@ -14,7 +14,7 @@ from sqlalchemy import text
 from app.clock import FrozenClock
 from app.observability import Metrics
 from app.settings import Settings
-from app.webhooks.delivery import DeliveryWorker
+from app.webhooks.worker import DeliveryWorker
 from tests.webhooks.receiver import Receiver
 
 SCHEDULE = [0.0, 60.0, 600.0]

@@ -22,9 +22,10 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from app.clock import FrozenClock
 from app.observability import Metrics
 from app.webhooks import TIER_CHANGED, outbox
-from app.webhooks import delivery as delivery_module
-from app.webhooks.delivery import EXCERPT_BYTES, DeliveryWorker, pinned
+from app.webhooks import worker as worker_module
 from app.webhooks.guard import Target
+from app.webhooks.sender import EXCERPT_BYTES, pinned
+from app.webhooks.worker import DeliveryWorker
 from tests.conftest import T0
 from tests.webhooks.conftest import SCHEDULE, WorkerFactory
 from tests.webhooks.receiver import Receiver, Reply
@@ -455,7 +456,7 @@ async def test_a_claim_never_recorded_is_retried_after_its_lease(
     endpoint_id = await add_endpoint(app, workspace_id, receiver.url())
     message_id = await enqueue(app, workspace_id, clock, endpoint_id)
     crashed, survivor = make_worker(), make_worker()
-    [lost] = await crashed.claim(10)  # ... and the worker dies before sending
+    [lost] = await crashed.queue.claim(10)  # ... and the worker dies before sending
 
     assert await survivor.deliver_due() == 0
     lease = timedelta(seconds=survivor.settings.webhook_lease_seconds)
@@ -585,7 +586,7 @@ async def test_run_wakes_on_notify_and_finishes_in_flight_deliveries_on_stop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Longer than the waits below: only a NOTIFY can wake the worker in time.
-    monkeypatch.setattr(delivery_module, "POLL_SECONDS", 120.0)
+    monkeypatch.setattr(worker_module, "POLL_SECONDS", 120.0)
     endpoint_id = await add_endpoint(app, workspace_id, receiver.url())
     stop = asyncio.Event()
     running = asyncio.create_task(make_worker(Metrics()).run(stop))

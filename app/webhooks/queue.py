@@ -1,0 +1,384 @@
+"""The delivery queue: leasing due deliveries and recording each attempt, so that any number of
+workers can share it.
+
+A claim runs in one short transaction: it locks the endpoints that have due deliveries
+(``FOR NO KEY UPDATE SKIP LOCKED``), counts each one's deliveries in flight, and leases up to
+``webhook_endpoint_concurrency`` minus that many of its oldest, moving their
+``next_attempt_at`` to the end of the lease. An outcome is recorded in another short
+transaction if the lease is still the worker's: delivered, or retried on the schedule (with
+jitter, longer if the receiver asked), or given up; an endpoint that answers 410 or fails
+for ``FAILING_FOR`` is disabled. A worker that dies leaves its deliveries due again when
+their leases end; one slow endpoint never holds more than its share of the workers.
+
+Everything here reads the injected clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.clock import Clock
+from app.settings import Settings
+from app.webhooks.attempt import Claim, Outcome
+
+logger = logging.getLogger(__name__)
+
+FAILING_FOR = timedelta(days=5)
+"""An endpoint whose every delivery failed for this long is disabled."""
+
+
+_CANDIDATES = text(
+    """
+    SELECT e.workspace_id, e.id, e.url, e.secret, e.previous_secret,
+           e.previous_secret_expires_at
+    FROM webhook_endpoints e
+    CROSS JOIN LATERAL (
+        SELECT min(d.next_attempt_at) AS oldest
+        FROM webhook_deliveries d
+        WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+          AND d.status = 'pending' AND d.next_attempt_at <= :now
+    ) due
+    WHERE e.enabled AND due.oldest IS NOT NULL
+      -- A first look, re-counted under the lock: an endpoint already at its bound would
+      -- only take a place another endpoint could use.
+      AND (
+          SELECT count(*) FROM webhook_deliveries d
+          WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+            AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+      ) < :bound
+    ORDER BY due.oldest
+    LIMIT :limit
+    -- NO KEY: the outbox may still insert deliveries for the endpoint meanwhile.
+    FOR NO KEY UPDATE OF e SKIP LOCKED
+    """
+)
+
+# Runs after the endpoint's lock is held, so its snapshot counts every lease committed by
+# the worker that held the lock before. A lease moves next_attempt_at to its end, so the
+# partial index on (endpoint_id, next_attempt_at) finds the deliveries in flight.
+_LEASE = text(
+    """
+    WITH room AS (
+        SELECT GREATEST(0, LEAST(:room, :bound - count(*))) AS n
+        FROM webhook_deliveries
+        WHERE endpoint_id = :ep AND workspace_id = :ws
+          AND status = 'pending' AND next_attempt_at > :now AND leased_until > :now
+    ),
+    picked AS (
+        SELECT workspace_id, message_id, endpoint_id
+        FROM webhook_deliveries
+        WHERE endpoint_id = :ep AND workspace_id = :ws
+          AND status = 'pending' AND next_attempt_at <= :now
+        ORDER BY next_attempt_at
+        LIMIT (SELECT n FROM room)
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE webhook_deliveries d
+    SET leased_until = :lease, next_attempt_at = :lease
+    FROM picked p
+    JOIN webhook_messages m ON m.workspace_id = p.workspace_id AND m.id = p.message_id
+    WHERE d.workspace_id = p.workspace_id AND d.message_id = p.message_id
+      AND d.endpoint_id = p.endpoint_id
+    RETURNING d.message_id, m.type, m.customer_id, m.data, m.seq, m.created_at
+    """
+)
+
+# A lease or an outcome lost in a database crash is at worst one more delivery of the same
+# message, which at-least-once delivery allows: the worker need not wait for each commit to
+# reach the disk.
+_NO_WAIT_FOR_FLUSH = text("SET LOCAL synchronous_commit TO off")
+
+# The common outcome in one statement: the delivery, if the lease is still ours, becomes
+# delivered, with its attempt row, and the endpoint is no longer failing. With :hand_off, the
+# endpoint's next due delivery is leased in the same statement, taking over the place this
+# one leaves: the endpoint's deliveries in flight stay as many, so its bound holds without
+# its lock, and a busy endpoint costs one transaction per delivery instead of two.
+_RECORD_DELIVERED = text(
+    """
+    WITH delivered AS (
+        UPDATE webhook_deliveries
+        SET status = 'delivered', attempts = attempts + 1, next_attempt_at = :now,
+            leased_until = NULL, last_attempt_at = :at, last_status_code = :status_code,
+            last_error = NULL, delivered_at = :now
+        WHERE workspace_id = :ws AND message_id = :msg AND endpoint_id = :ep
+          AND status = 'pending' AND leased_until = :lease
+        RETURNING workspace_id, message_id, endpoint_id
+    ),
+    attempt AS (
+        INSERT INTO webhook_attempts (workspace_id, message_id, endpoint_id, attempted_at,
+                                      status_code, latency_ms, response_excerpt)
+        SELECT workspace_id, message_id, endpoint_id, :at, :status_code, :latency_ms, :excerpt
+        FROM delivered
+    ),
+    endpoint AS (
+        UPDATE webhook_endpoints SET failing_since = NULL
+        WHERE workspace_id = :ws AND id = :ep AND failing_since IS NOT NULL
+          AND EXISTS (SELECT 1 FROM delivered)
+    ),
+    following AS (
+        SELECT d.workspace_id, d.message_id, d.endpoint_id, e.url, e.secret,
+               e.previous_secret, e.previous_secret_expires_at
+        FROM webhook_deliveries d
+        JOIN webhook_endpoints e ON e.workspace_id = d.workspace_id AND e.id = d.endpoint_id
+        WHERE :hand_off AND EXISTS (SELECT 1 FROM delivered) AND e.enabled
+          AND d.endpoint_id = :ep AND d.workspace_id = :ws
+          AND d.status = 'pending' AND d.next_attempt_at <= :now
+        ORDER BY d.next_attempt_at
+        LIMIT 1
+        FOR UPDATE OF d SKIP LOCKED
+    ),
+    leased AS (
+        UPDATE webhook_deliveries d
+        SET leased_until = :next_lease, next_attempt_at = :next_lease
+        FROM following f
+        JOIN webhook_messages m ON m.workspace_id = f.workspace_id AND m.id = f.message_id
+        WHERE d.workspace_id = f.workspace_id AND d.message_id = f.message_id
+          AND d.endpoint_id = f.endpoint_id
+        RETURNING d.message_id, m.type, m.customer_id, m.data, m.seq, m.created_at, f.url,
+                  f.secret, f.previous_secret, f.previous_secret_expires_at
+    )
+    SELECT (SELECT count(*) FROM delivered) AS delivered, l.*
+    FROM (SELECT 1) AS one LEFT JOIN leased AS l ON true
+    """
+)
+
+_OWN_DELIVERY = text(
+    """
+    SELECT attempts FROM webhook_deliveries
+    WHERE workspace_id = :ws AND message_id = :msg AND endpoint_id = :ep
+      AND status = 'pending' AND leased_until = :lease
+    FOR UPDATE
+    """
+)
+
+_INSERT_ATTEMPT = text(
+    """
+    INSERT INTO webhook_attempts (workspace_id, message_id, endpoint_id, attempted_at,
+                                  status_code, latency_ms, response_excerpt, error)
+    VALUES (:ws, :msg, :ep, :at, :status_code, :latency_ms, :excerpt, :error)
+    """
+)
+
+_RESCHEDULE = text(
+    """
+    UPDATE webhook_deliveries
+    SET status = :status, attempts = :attempts, next_attempt_at = :next_attempt_at,
+        leased_until = NULL, last_attempt_at = :at, last_status_code = :status_code,
+        last_error = :error
+    WHERE workspace_id = :ws AND message_id = :msg AND endpoint_id = :ep
+    """
+)
+
+_ENDPOINT_FAILED = text(
+    """
+    UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, :now)
+    WHERE workspace_id = :ws AND id = :ep
+    RETURNING enabled, failing_since
+    """
+)
+
+_DISABLE_ENDPOINT = text(
+    """
+    UPDATE webhook_endpoints
+    SET enabled = false, disabled_reason = :reason, disabled_at = :now, updated_at = :now
+    WHERE workspace_id = :ws AND id = :ep
+    """
+)
+
+_QUEUE_DEPTH = text(
+    """
+    SELECT count(*) FROM webhook_deliveries d
+    JOIN webhook_endpoints e ON e.workspace_id = d.workspace_id AND e.id = d.endpoint_id
+    WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND e.enabled
+    """
+)
+
+
+def default_jitter() -> float:
+    return random.uniform(1.0, 1.1)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What recording an outcome came to."""
+
+    status: str | None
+    """The delivery's new status (``delivered``, ``pending`` again or ``failed``); None when
+    the lease was no longer ours and nothing was written."""
+    following: Claim | None = None
+    """The endpoint's next due delivery, leased in the same transaction, when asked for."""
+
+
+class DeliveryQueue:
+    """Claims and records deliveries in ``webhook_deliveries``, ``webhook_attempts`` and
+    ``webhook_endpoints``."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        settings: Settings,
+        *,
+        jitter: Callable[[], float] = default_jitter,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.settings = settings
+        self.jitter = jitter
+
+    async def claim(self, limit: int) -> list[Claim]:
+        """Leases up to ``limit`` due deliveries, within each endpoint's bound."""
+        now = self.clock.now()
+        lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+        bound = self.settings.webhook_endpoint_concurrency
+        claims: list[Claim] = []
+        async with self.engine.begin() as conn:
+            await conn.execute(_NO_WAIT_FOR_FLUSH)
+            endpoints = (
+                await conn.execute(_CANDIDATES, {"now": now, "bound": bound, "limit": limit})
+            ).all()
+            for endpoint in endpoints:
+                room = limit - len(claims)
+                if room <= 0:
+                    break
+                rows = await conn.execute(
+                    _LEASE,
+                    {
+                        "ws": endpoint.workspace_id,
+                        "ep": endpoint.id,
+                        "now": now,
+                        "lease": lease,
+                        "room": room,
+                        "bound": bound,
+                    },
+                )
+                claims.extend(
+                    _claim(endpoint.workspace_id, endpoint.id, lease, endpoint, row) for row in rows
+                )
+        return claims
+
+    async def record(self, claim: Claim, outcome: Outcome, *, hand_off: bool) -> Recorded:
+        """Records the outcome if the lease is still ours; with it, the endpoint's next due
+        delivery, leased, when it was delivered and ``hand_off`` asks for one."""
+        now = self.clock.now()
+        keys = {"ws": claim.workspace_id, "msg": claim.message_id, "ep": claim.endpoint_id}
+        attempt = {
+            **keys,
+            "lease": claim.lease,
+            "at": outcome.attempted_at,
+            "status_code": outcome.status_code,
+            "latency_ms": round(outcome.latency * 1000, 3),
+            "excerpt": outcome.excerpt,
+        }
+        following: Claim | None = None
+        async with self.engine.begin() as conn:
+            await conn.execute(_NO_WAIT_FOR_FLUSH)
+            if outcome.delivered:
+                next_lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+                row = (
+                    await conn.execute(
+                        _RECORD_DELIVERED,
+                        {**attempt, "now": now, "hand_off": hand_off, "next_lease": next_lease},
+                    )
+                ).one()
+                status: str | None = "delivered" if row.delivered else None
+                if row.message_id is not None:
+                    following = _claim(claim.workspace_id, claim.endpoint_id, next_lease, row, row)
+            else:
+                status = await self._record_failure(conn, claim, outcome, attempt)
+        if status is None:
+            # The lease ran out and another worker took the delivery, or it was replayed or
+            # erased meanwhile: its outcome is no longer ours to write.
+            logger.warning("webhook delivery lease lost; outcome not recorded", extra=claim.ids())
+        return Recorded(status, following)
+
+    async def depth(self) -> int:
+        """How many deliveries are due to enabled endpoints."""
+        async with self.engine.connect() as conn:
+            depth: int = (await conn.execute(_QUEUE_DEPTH, {"now": self.clock.now()})).scalar_one()
+        return depth
+
+    async def _record_failure(
+        self, conn: AsyncConnection, claim: Claim, outcome: Outcome, attempt: dict[str, Any]
+    ) -> str | None:
+        """Records a failed attempt and schedules the next one, or gives up; returns the
+        delivery's new status, or None when the lease is no longer ours."""
+        now = self.clock.now()
+        attempts = (await conn.execute(_OWN_DELIVERY, attempt)).scalar_one_or_none()
+        if attempts is None:
+            return None
+        attempts += 1
+        await conn.execute(_INSERT_ATTEMPT, {**attempt, "error": outcome.error})
+        gave_up = attempts >= len(self.settings.webhook_retry_schedule)
+        status = "failed" if gave_up else "pending"
+        await self._endpoint_failed(conn, claim, outcome, now)
+        await conn.execute(
+            _RESCHEDULE,
+            {
+                **attempt,
+                "status": status,
+                "attempts": attempts,
+                "next_attempt_at": now if gave_up else now + self._wait(attempts, outcome),
+                "error": outcome.error,
+            },
+        )
+        return status
+
+    def _wait(self, attempts: int, outcome: Outcome) -> timedelta:
+        """The wait before the next attempt: the schedule's, with jitter; longer if a 429 or
+        503 asked for it, up to the schedule's longest wait."""
+        schedule = self.settings.webhook_retry_schedule
+        seconds = schedule[attempts] * self.jitter()
+        if outcome.status_code in (429, 503) and outcome.retry_after is not None:
+            seconds = max(seconds, min(outcome.retry_after, max(schedule)))
+        return timedelta(seconds=seconds)
+
+    async def _endpoint_failed(
+        self, conn: AsyncConnection, claim: Claim, outcome: Outcome, now: datetime
+    ) -> None:
+        keys = {"ws": claim.workspace_id, "ep": claim.endpoint_id}
+        endpoint = (await conn.execute(_ENDPOINT_FAILED, {**keys, "now": now})).one()
+        if not endpoint.enabled:
+            return
+        if outcome.status_code == 410:
+            reason = f"the endpoint answered 410 Gone at {_moment(now)}"
+        elif now - endpoint.failing_since >= FAILING_FOR:
+            reason = f"every delivery failed since {_moment(endpoint.failing_since)}"
+        else:
+            return
+        await conn.execute(_DISABLE_ENDPOINT, {**keys, "now": now, "reason": reason})
+        logger.warning("webhook endpoint disabled", extra={**claim.ids(), "reason": reason})
+
+
+def _claim(
+    workspace_id: UUID, endpoint_id: UUID, lease: datetime, endpoint: Any, row: Any
+) -> Claim:
+    """A claim from a leased delivery's message ``row`` and its ``endpoint`` row."""
+    return Claim(
+        workspace_id=workspace_id,
+        message_id=row.message_id,
+        endpoint_id=endpoint_id,
+        lease=lease,
+        url=endpoint.url,
+        secret=endpoint.secret,
+        previous_secret=endpoint.previous_secret,
+        previous_secret_expires_at=endpoint.previous_secret_expires_at,
+        type=row.type,
+        customer_id=row.customer_id,
+        data=row.data,
+        seq=row.seq,
+        created_at=row.created_at,
+    )
+
+
+def _moment(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
