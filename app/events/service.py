@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.problems import error_problem, field_errors, problem_body
 from app.clock import utc_day
-from app.clv import service as clv
 from app.customers import repository as customers
 from app.customers.service import view
 from app.errors import Conflict, InvalidInput, TierlineError
@@ -30,6 +29,7 @@ from app.events.schemas import EventIn
 from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.money import convert
+from app.predictions.service import refresh_predictions
 from app.tiers import service as tiers
 from app.tiers.policy import Change
 
@@ -163,7 +163,7 @@ async def ingest(
             refund_amount=refund_amount,
         )
         # The customer's purchase days changed: so do its CLV predictions.
-        predicted = await clv.refresh_predictions(conn, workspace.id, [event.customer_id], now)
+        predicted = await refresh_predictions(conn, workspace.id, [event.customer_id], now)
         row = predicted[0] if predicted else row
     # Only now, under the customer's row lock: a metric defined meanwhile is either seen here
     # or its backfill sees this event (app.metrics.service.backfill_chunk).
