@@ -51,13 +51,13 @@ from numpy.typing import NDArray
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.clv import model
 from app.clv import service as clv_service
 from app.clv import summaries as summary_store
-from app.clv.summaries import Summaries
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.db.url import asyncpg_dsn
+from app.predictions import model
+from app.predictions.model import Summaries
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
 from bench.service import ROOT, fresh_database
 

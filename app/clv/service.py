@@ -1,16 +1,17 @@
-"""Fitting each workspace's CLV model, and keeping its predictions on every customer.
+"""Fitting each workspace's CLV model, and rescoring every customer with it.
 
 A fit is a job (``FIT_JOB``): it reads every customer's summary as of the calibration end in
 one pass (``app.clv.summaries``), fits BG/NBD and Gamma-Gamma by maximum likelihood in a
-thread (``app.clv.model``), and only when both converge replaces the workspace's model; a
+thread (``app.clv.fit``), and only when both converge replaces the workspace's model; a
 failed fit leaves the previous model active and the job says why. A new model is then applied
 to every customer by a scoring job (``SCORE_JOB``), chunk by chunk, which also re-classifies
 the schemes and segments that read a prediction (reason ``model_refit``).
 
 Between fits the predictions are kept current: the write path and backfills recompute a
-customer's as its purchases change (``refresh_predictions``), and the scheduler rescores every
-customer daily (a customer's chance of being alive falls as days pass without a purchase) and
-refits every ``clv_refit_days`` (reason ``prediction_refresh`` for the daily rescoring).
+customer's as its purchases change (``app.predictions.service.refresh_predictions``), and the
+scheduler here rescores every customer daily (a customer's chance of being alive falls as days
+pass without a purchase) and refits every ``clv_refit_days`` (reason ``prediction_refresh``
+for the daily rescoring).
 """
 
 from __future__ import annotations
@@ -33,35 +34,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.classification import pipeline
 from app.clock import Clock, utc_day
-from app.clv import FIT_JOB, SCORE_JOB, model
+from app.clv import FIT_JOB, SCORE_JOB
 from app.clv import summaries as summary_store
-from app.clv.summaries import Summaries
+from app.clv.fit import Fit, fit_bgnbd, fit_gamma_gamma
 from app.customers import repository as customer_store
 from app.customers.metrics import CLV_METRICS
 from app.db import Record
 from app.errors import InvalidInput, NotFound
 from app.jobs import service as jobs
+from app.predictions import repository as prediction_store
+from app.predictions.model import BgNbd, Summaries, expected_purchases
+from app.predictions.service import refresh_predictions
 from app.tiers.policy import Reason
 
 logger = logging.getLogger(__name__)
 
 MIN_REPEAT_CUSTOMERS = 30
-HORIZON_DAYS = 365
 RESCORE_EVERY = timedelta(days=1)
 SCORE_CHUNK = 2000
 POLL_SECONDS = 60.0
 
 _LOCK = text(
     "SELECT pg_advisory_xact_lock(hashtextextended('clv:' || CAST(CAST(:ws AS uuid) AS text), 0))"
-)
-
-_ACTIVE = text(
-    """
-    SELECT m.workspace_id, m.job_id, m.fitted_at, m.calibration_end, m.holdout_days, m.report,
-           m.fit_requested_at, m.scored_at, w.clv_discount_rate, w.clv_refit_days
-    FROM clv_models m JOIN workspaces w ON w.id = m.workspace_id
-    WHERE m.workspace_id = :ws
-    """
 )
 
 _SAVE = text(
@@ -79,34 +73,6 @@ _SAVE = text(
 
 _FIT_REQUESTED = text("UPDATE clv_models SET fit_requested_at = :now WHERE workspace_id = :ws")
 _SCORED = text("UPDATE clv_models SET scored_at = :now WHERE workspace_id = :ws")
-
-# Rounded in SQL so that both engines compare the very numbers stored; only rows whose
-# predictions change are written (and returned, for re-classification).
-_WRITE = text(
-    """
-    UPDATE customers AS c
-    SET p_alive = v.p_alive, expected_orders_90d = v.orders_90d,
-        expected_orders_365d = v.orders_365d, expected_order_value = v.order_value,
-        predicted_clv_365d = v.clv
-    FROM (
-        SELECT u.customer_id,
-               round(CAST(u.p_alive AS numeric), 4) AS p_alive,
-               round(CAST(u.orders_90d AS numeric), 4) AS orders_90d,
-               round(CAST(u.orders_365d AS numeric), 4) AS orders_365d,
-               round(CAST(u.order_value AS numeric), 2) AS order_value,
-               round(CAST(u.clv AS numeric), 2) AS clv
-        FROM unnest(CAST(:ids AS text[]), CAST(:p_alive AS float8[]),
-                    CAST(:orders_90d AS float8[]), CAST(:orders_365d AS float8[]),
-                    CAST(:order_value AS float8[]), CAST(:clv AS float8[]))
-             AS u(customer_id, p_alive, orders_90d, orders_365d, order_value, clv)
-    ) AS v
-    WHERE c.workspace_id = :ws AND c.customer_id = v.customer_id
-      AND (c.p_alive, c.expected_orders_90d, c.expected_orders_365d, c.expected_order_value,
-           c.predicted_clv_365d)
-          IS DISTINCT FROM (v.p_alive, v.orders_90d, v.orders_365d, v.order_value, v.clv)
-    RETURNING c.*
-    """
-)
 
 # Workspaces whose model is due a refit or a rescoring; marking them due-no-more in the same
 # statement lets several processes run the scheduler without queueing a job twice.
@@ -144,48 +110,8 @@ class FitRequest:
     holdout_days: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Predictor:
-    """The active model with the workspace's discount rate: what predictions need."""
-
-    bgnbd: model.BgNbd
-    gamma_gamma: model.GammaGamma
-    discount_rate: float
-
-    def predict(self, s: Summaries) -> dict[str, NDArray[np.float64]]:
-        """``CLV_METRICS`` for each summary, unrounded."""
-        bg, gg = self.bgnbd, self.gamma_gamma
-        return {
-            "p_alive": model.p_alive(bg, s.frequency, s.recency, s.age),
-            "expected_orders_90d": model.expected_purchases(bg, 90, s.frequency, s.recency, s.age),
-            "expected_orders_365d": model.expected_purchases(
-                bg, HORIZON_DAYS, s.frequency, s.recency, s.age
-            ),
-            "expected_order_value": model.expected_order_value(gg, s.frequency, s.monetary),
-            "predicted_clv_365d": model.predicted_value(
-                bg,
-                gg,
-                HORIZON_DAYS,
-                self.discount_rate,
-                s.frequency,
-                s.recency,
-                s.age,
-                s.monetary,
-            ),
-        }
-
-
-def _predictor(row: Record) -> Predictor:
-    bg, gg = row.report["bgnbd"], row.report["gamma_gamma"]
-    return Predictor(
-        model.BgNbd(r=bg["r"], alpha=bg["alpha"], a=bg["a"], b=bg["b"]),
-        model.GammaGamma(p=gg["p"], q=gg["q"], gamma=gg["gamma"]),
-        float(row.clv_discount_rate),
-    )
-
-
 async def active_model(conn: AsyncConnection, workspace_id: UUID) -> Record:
-    row = (await conn.execute(_ACTIVE, {"ws": workspace_id})).one_or_none()
+    row = await prediction_store.active_model(conn, workspace_id)
     if row is None:
         raise ModelNotFound(
             "No CLV model has been fitted in this workspace yet (POST /v1/models/clv/fit)."
@@ -247,7 +173,7 @@ def _fit_report(s: Summaries) -> dict[str, Any]:
         )
     started = time.perf_counter()
     unique, weights = _compressed(s)
-    bg = model.fit_bgnbd(unique[:, 0], unique[:, 1], unique[:, 2], weights)
+    bg = fit_bgnbd(unique[:, 0], unique[:, 1], unique[:, 2], weights)
     if not bg.converged:
         raise FitFailed(f"BG/NBD did not converge: {bg.message}")
     spenders = repeaters & (s.monetary > 0)
@@ -256,7 +182,7 @@ def _fit_report(s: Summaries) -> dict[str, Any]:
             f"only {int(spenders.sum())} repeat customers spent more than they were refunded; "
             f"Gamma-Gamma needs at least {MIN_REPEAT_CUSTOMERS}"
         )
-    gg = model.fit_gamma_gamma(s.frequency[spenders], s.monetary[spenders])
+    gg = fit_gamma_gamma(s.frequency[spenders], s.monetary[spenders])
     if not gg.converged:
         raise FitFailed(f"Gamma-Gamma did not converge: {gg.message}")
     return {
@@ -281,7 +207,7 @@ def _fit_report(s: Summaries) -> dict[str, Any]:
     }
 
 
-def _outcome(fit: model.Fit[Any]) -> dict[str, Any]:
+def _outcome(fit: Fit[Any]) -> dict[str, Any]:
     return {
         "log_likelihood": fit.log_likelihood,
         "converged": fit.converged,
@@ -309,7 +235,7 @@ def _compressed(s: Summaries) -> tuple[NDArray[np.float64], NDArray[np.float64]]
 
 
 def _tracking(
-    bg: model.BgNbd, s: Summaries, end: date, days: int, actual: dict[int, int]
+    bg: BgNbd, s: Summaries, end: date, days: int, actual: dict[int, int]
 ) -> dict[str, Any]:
     """Predicted against actual repeat purchase days in the holdout, week by week, of the
     customers the model was fitted on."""
@@ -319,7 +245,7 @@ def _tracking(
     actual_before = 0
     for week in range(1, math.ceil(days / 7) + 1):
         span = min(week * 7, days)
-        predicted = float(np.sum(weights * model.expected_purchases(bg, span, *unique.T)))
+        predicted = float(np.sum(weights * expected_purchases(bg, span, *unique.T)))
         cumulative_actual = actual_before + actual.get(week, 0)
         weeks.append(
             {
@@ -356,7 +282,7 @@ async def fit_job(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Pro
     if holdout:
         actual = await summary_store.holdout_weeks(conn, workspace_id, end, holdout)
         bg = report["bgnbd"]
-        params = model.BgNbd(r=bg["r"], alpha=bg["alpha"], a=bg["a"], b=bg["b"])
+        params = BgNbd(r=bg["r"], alpha=bg["alpha"], a=bg["a"], b=bg["b"])
         report["tracking"] = await asyncio.to_thread(
             _tracking, params, summaries, end, holdout, actual
         )
@@ -376,38 +302,7 @@ async def fit_job(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Pro
     return jobs.Progress(cursor=None, done=len(summaries), total=len(summaries), finished=True)
 
 
-# Predictions
-
-
-def _column(values: NDArray[np.float64]) -> list[float | None]:
-    return [float(v) if math.isfinite(v) else None for v in values]
-
-
-async def refresh_predictions(
-    conn: AsyncConnection, workspace_id: UUID, ids: list[str], now: datetime
-) -> list[Record]:
-    """Recomputes the predictions of ``ids`` (whose rows the caller holds locked) as of
-    ``now`` with the active model; returns the rows whose predictions changed, as written.
-    A workspace without a model pays one primary-key lookup."""
-    if not ids:
-        return []
-    row = (await conn.execute(_ACTIVE, {"ws": workspace_id})).one_or_none()
-    if row is None:
-        return []
-    predicted_ids, summaries = await summary_store.for_customers(
-        conn, workspace_id, ids, utc_day(now)
-    )
-    values = _predictor(row).predict(summaries)
-    # Customers without a purchase get no prediction (NULL), e.g. after their only order
-    # was erased.
-    seen = set(predicted_ids)
-    missing = [i for i in ids if i not in seen]
-    params: dict[str, Any] = {"ws": workspace_id, "ids": predicted_ids + missing}
-    for name, column in zip(
-        ("p_alive", "orders_90d", "orders_365d", "order_value", "clv"), CLV_METRICS, strict=True
-    ):
-        params[name] = _column(values[column]) + [None] * len(missing)
-    return list((await conn.execute(_WRITE, params)).all())
+# Rescoring
 
 
 async def rescore(conn: AsyncConnection, workspace_id: UUID, now: datetime) -> UUID | None:

@@ -26,7 +26,8 @@ CLV_METRICS = (
     "expected_order_value",
     "predicted_clv_365d",
 )
-"""Predictions of the workspace's CLV model, stored on the customer row by ``app.clv``."""
+"""Predictions of the workspace's CLV model, stored on the customer row by
+``app.predictions``."""
 CLV_MONEY = frozenset({"expected_order_value", "predicted_clv_365d"})
 BUILTIN_METRICS = frozenset(
     {

@@ -108,8 +108,8 @@ customers = Table(
     Column("rfm_f", SmallInteger),
     Column("rfm_m", SmallInteger),
     Column("rfm_fm", SmallInteger),
-    # CLV predictions of the workspace's active model (app.clv); NULL without a purchase or
-    # a model. Rounded: probabilities and order counts to 4 places, money to cents.
+    # CLV predictions of the workspace's active model (app.predictions); NULL without a
+    # purchase or a model. Rounded: probabilities and order counts to 4 places, money to cents.
     Column("p_alive", Numeric),
     Column("expected_orders_90d", Numeric),
     Column("expected_orders_365d", Numeric),

@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.api.problems import error_problem
 from app.classification import pipeline
 from app.clock import utc_day
-from app.clv import service as clv
 from app.db import statistics
 from app.errors import TierlineError
 from app.events import backfill_repository as bulk
@@ -45,6 +44,7 @@ from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.money import convert
+from app.predictions import service as predictions
 
 ZERO = Decimal(0)
 
@@ -308,7 +308,7 @@ async def refresh_predictions(
 ) -> None:
     """The CLV predictions of the customers whose purchase days changed."""
     buyers = {i.event.customer_id for i in created if i.event.type in ("order", "refund")}
-    await clv.refresh_predictions(conn, workspace.id, sorted(buyers), now)
+    await predictions.refresh_predictions(conn, workspace.id, sorted(buyers), now)
 
 
 async def fold_totals(

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.api.problems import error_problem, field_errors, problem_body
 from app.classification import pipeline, profile
 from app.clock import utc_day
-from app.clv import service as clv
 from app.customers import repository as customers
 from app.customers.service import row_of
 from app.db import Record
@@ -34,6 +33,7 @@ from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.money import convert
 from app.pagination import InvalidCursor, decode_cursor
+from app.predictions.service import refresh_predictions
 from app.tiers.policy import Change
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -164,7 +164,7 @@ async def ingest(
             refund_amount=refund_amount,
         )
         # The customer's purchase days changed: so do its CLV predictions.
-        await clv.refresh_predictions(conn, workspace.id, [event.customer_id], now)
+        await refresh_predictions(conn, workspace.id, [event.customer_id], now)
     # Only now, under the customer's row lock: a metric defined meanwhile is either seen here
     # or its backfill sees this event (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)

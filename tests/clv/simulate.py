@@ -1,5 +1,5 @@
 """Customers drawn from the BG/NBD and Gamma-Gamma stories, written from the papers'
-definitions rather than from ``app.clv.model``.
+definitions rather than from ``app.clv.fit`` and ``app.predictions.model``.
 
 BG/NBD (Fader, Hardie & Lee 2005, section 3): each customer has a purchase rate
 lambda ~ Gamma(shape r, rate alpha) and a dropout probability p ~ Beta(a, b). Observation starts

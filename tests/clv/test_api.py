@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import text
 
 from app.clock import FrozenClock
-from app.clv import model
+from app.clv.fit import bgnbd_log_likelihood
 from app.clv.service import queue_due
 from app.customers.metrics import CLV_METRICS
 from app.jobs.service import run_until_idle
+from app.predictions import model
 from tests.clv.test_summaries import Event, expected, post
 from tests.conftest import T0, KeyFactory, bearer
 from tests.webhooks.test_outbox import messages, subscribe
@@ -142,7 +143,7 @@ async def test_a_fit_with_a_holdout_reports_parameters_and_the_tracking_curve(
     bg, _ = params(report)
     columns = [np.array([float(s[i] or 0) for s in seen.values()]) for i in range(3)]
     assert report["bgnbd"]["log_likelihood"] == pytest.approx(
-        float(np.sum(model.bgnbd_log_likelihood(bg, *columns))), rel=1e-9
+        float(np.sum(bgnbd_log_likelihood(bg, *columns))), rel=1e-9
     )
 
     tracking = report["tracking"]

@@ -1,5 +1,6 @@
-"""BG/NBD and Gamma-Gamma (app.clv.model) against data simulated from the models' definitions
-and against the published formulas, written out again here without scipy's hyp2f1.
+"""BG/NBD and Gamma-Gamma (fitted by app.clv.fit, predicting by app.predictions.model) against
+data simulated from the models' definitions and against the published formulas, written out
+again here without scipy's hyp2f1.
 
 The reference implementations below use ``math`` and Gauss's hypergeometric series summed
 term by term; the likelihoods are also checked against direct numerical integration of the
@@ -17,15 +18,17 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from app.clv.model import (
-    BgNbd,
-    GammaGamma,
+from app.clv.fit import (
     bgnbd_log_likelihood,
-    expected_order_value,
-    expected_purchases,
     fit_bgnbd,
     fit_gamma_gamma,
     gamma_gamma_log_likelihood,
+)
+from app.predictions.model import (
+    BgNbd,
+    GammaGamma,
+    expected_order_value,
+    expected_purchases,
     p_alive,
     predicted_value,
 )

@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from app.clv import summaries
+from app.predictions import repository as predictions
+from app.predictions.model import Summaries
 from tests.conftest import T0, bearer
 
 END = date(2026, 9, 30)
@@ -119,7 +121,7 @@ async def post(client: httpx.AsyncClient, key: str, events: list[Event]) -> None
         assert {r["status"] for r in response.json()["results"]} == {"created"}
 
 
-def as_rows(found: summaries.Summaries) -> list[tuple[float, ...]]:
+def as_rows(found: Summaries) -> list[tuple[float, ...]]:
     """(frequency, recency, age, monetary) per customer, in the order found."""
     return list(
         zip(
@@ -210,7 +212,7 @@ async def test_customer_summaries_count_every_purchase_up_to_today(
     wanted = expected(CASES, today)
     ids = ["same-day", "late-repeat", "after-end", "refund-only", "nobody"]
     async with app.state.engine.begin() as conn:
-        found_ids, found = await summaries.for_customers(conn, workspace_id, ids, today)
+        found_ids, found = await predictions.for_customers(conn, workspace_id, ids, today)
     assert sorted(found_ids) == ["after-end", "late-repeat", "same-day"]
     rows = dict(zip(found_ids, as_rows(found), strict=True))
     for customer in found_ids:
