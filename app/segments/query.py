@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.customers.catalog import BUILTIN_METRIC_KINDS
 from app.customers.columns import customer_columns, stored_tier
 from app.db.tables import customer_tiers, customers, segment_members
 from app.metrics.aggregate import Definition
@@ -33,7 +34,6 @@ from app.money import format_decimal, format_money
 from app.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.rules.compile import Columns, compile_condition
 from app.rules.fields import (
-    BUILTIN_METRIC_KINDS,
     ConditionError,
     FieldCatalog,
     MetricKind,

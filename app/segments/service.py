@@ -14,6 +14,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.customers import repository as customer_store
+from app.customers.catalog import field_catalog
 from app.customers.columns import customer_columns, stored_tier
 from app.customers.service import CustomerNotFound
 from app.db import Record
@@ -53,7 +54,7 @@ async def catalog(
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
     active = await schemes.active_schemes(conn, workspace_id)
-    return FieldCatalog.for_workspace(definitions, {s.key: s.tier_keys for s in active})
+    return field_catalog(definitions, {s.key: s.tier_keys for s in active})
 
 
 async def build_query(

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.customers import repository as customer_store
+from app.customers.catalog import field_catalog
 from app.customers.columns import customer_columns, stored_tier
 from app.db import Record
 from app.db.statements import execute_template
@@ -335,7 +336,7 @@ async def classify_customers(
     pending = {d.name for d in definitions if not d.ready}
     columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
     routes = await outbox.routes(conn, workspace_id) if notify else outbox.Routes(())
-    catalog = FieldCatalog.for_workspace(definitions, {})
+    catalog = field_catalog(definitions)
     messages: list[outbox.NewMessage] = []
     changed = 0
     for scheme in schemes:
