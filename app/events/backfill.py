@@ -27,6 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.problems import error_problem
+from app.auth.principal import Workspace
 from app.clock import utc_day
 from app.clv import service as clv
 from app.db import statistics
@@ -35,7 +36,6 @@ from app.events import backfill_repository as bulk
 from app.events.schemas import EventIn
 from app.events.service import (
     EventIdConflict,
-    Workspace,
     check_time,
     fingerprint,
     validation_problem,

@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
 from app.auth import service as auth_service
+from app.auth.principal import Workspace
 from app.clock import Clock
 from app.db.engine import RETRYABLE_SQLSTATES, create_engine
 from app.errors import TierlineError
 from app.events.backfill import ItemResult, backfill
 from app.events.import_file import EventFile, ImportFileError, Row
-from app.events.service import Workspace
 
 CHUNK_SIZE = 1000
 RETRIES = 5

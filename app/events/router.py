@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Response, status
 from app.api.deps import Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
-from app.auth.principal import Principal
+from app.auth.principal import Principal, Workspace
 from app.events import backfill, service
 from app.events.schemas import BatchIn, BatchResult, EventCreated, EventIn
 
@@ -36,7 +36,7 @@ Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
 async def send_event(
     body: EventIn, response: Response, conn: Transaction, now: Now, principal: Writer
 ) -> EventCreated:
-    workspace = service.Workspace(principal.workspace_id, principal.base_currency)
+    workspace = Workspace(principal.workspace_id, principal.base_currency)
     outcome = await service.ingest(conn, workspace, body, now)
     if outcome.status == "duplicate":
         response.status_code = status.HTTP_200_OK
@@ -60,7 +60,7 @@ async def send_event(
     responses=problems(400, 422),
 )
 async def send_batch(body: BatchIn, conn: Transaction, now: Now, principal: Writer) -> BatchResult:
-    workspace = service.Workspace(principal.workspace_id, principal.base_currency)
+    workspace = Workspace(principal.workspace_id, principal.base_currency)
     if body.mode == "backfill":
         results = await backfill.backfill_batch(
             conn, workspace, body.events, now, notify=body.notify

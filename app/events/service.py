@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
-from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api.problems import error_problem, field_errors, problem_body
+from app.auth.principal import Workspace
 from app.clock import utc_day
 from app.clv import service as clv
 from app.customers import repository as customers
@@ -41,12 +41,6 @@ _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 class EventIdConflict(Conflict):
     slug, title = "event-id-conflict", "Event id already used with a different body"
-
-
-@dataclass(frozen=True, slots=True)
-class Workspace:
-    id: UUID
-    base_currency: str
 
 
 @dataclass(frozen=True, slots=True)

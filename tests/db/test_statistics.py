@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth import service as auth_service
+from app.auth.principal import Workspace
 from app.clock import FrozenClock
 from app.db import statistics
 from app.db.statistics import estimated_rows
@@ -22,7 +23,6 @@ from app.events import importer
 from app.events.backfill import backfill
 from app.events.import_file import EventFile
 from app.events.schemas import EventIn
-from app.events.service import Workspace
 from app.tiers import rfm
 from tests.conftest import T0
 from tests.test_import import history, write_ndjson

@@ -43,12 +43,13 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.auth.principal import Workspace
 from app.clock import FrozenClock, midnight, utc_day
 from app.customers import repository as customer_rows
 from app.customers.service import replace_traits, row_of, view
 from app.db.tables import customer_days, customer_tiers, customers, tier_history, workspaces
 from app.events.schemas import EventIn
-from app.events.service import Workspace, ingest
+from app.events.service import ingest
 from app.metrics import service as user_metrics
 from app.tiers import policy, service
 from app.tiers import repository as tiers_repository
