@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
 from app.api.deps import Now, Transaction, require
+from app.api.problems import error_problem
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal, Workspace
@@ -17,6 +18,21 @@ from app.events.schemas import BatchIn, BatchResult, EventCreated, EventIn
 router = APIRouter(prefix="/v1/events", tags=["Events"], responses=problems(401, 403, 413, 415))
 
 Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
+
+
+def item_result(result: service.ItemResult) -> dict[str, Any]:
+    """A batch item's result as the API shows it: a rejection with its problem+json body."""
+    if isinstance(result, service.Rejected):
+        return {
+            "event_id": result.event_id,
+            "status": "rejected",
+            "problem": error_problem(result.error),
+        }
+    return {
+        "event_id": result.event_id,
+        "status": result.status,
+        "tier_changes": [asdict(change) for change in result.tier_changes],
+    }
 
 
 @router.post(
@@ -67,4 +83,4 @@ async def send_batch(body: BatchIn, conn: Transaction, now: Now, principal: Writ
         )
     else:
         results = await service.ingest_batch(conn, workspace, body.events, now)
-    return BatchResult.model_validate({"results": results})
+    return BatchResult.model_validate({"results": [item_result(result) for result in results]})

@@ -16,9 +16,9 @@ from pydantic import (
     field_validator,
 )
 
-from app.api.problems import Problem
 from app.auth.schemas import CurrencyCode
 from app.customers.schemas import Customer, CustomerId
+from app.errors import Problem
 from app.tiers.schemas import TierChange
 from app.validation import Amount, EventType, Identifier, JsonObject
 
