@@ -178,6 +178,7 @@ def _fail_import(*sentences: str) -> NoReturn:
 def cmd_import(args: argparse.Namespace) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from app.api.problems import error_problem
     from app.clock import SystemClock
     from app.db.migrate import upgrade
     from app.events.import_file import EventFile, ImportFileError
@@ -200,6 +201,7 @@ def cmd_import(args: argparse.Namespace) -> None:
                 args.workspace,
                 source,
                 SystemClock(),
+                error_problem,
                 chunk_size=args.chunk_size,
                 notify=args.notify,
             )

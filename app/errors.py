@@ -1,9 +1,17 @@
 """Domain errors. Each carries its HTTP status and a stable ``type`` slug; services raise them,
-and one handler (``app.api.problems``) turns them into problem+json responses."""
+and one handler (``app.api.problems``) turns them into problem+json responses.
+
+Also the schema of that problem+json document (``Problem``), for response models that carry a
+problem inside a result (a rejected batch item), and ``field_errors``, Pydantic's errors as the
+``errors`` list of ``InvalidInput``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from pydantic import BaseModel, Field
 
 
 class TierlineError(Exception):
@@ -65,3 +73,40 @@ class InvalidInput(Unprocessable):
     @classmethod
     def at(cls, field: str, message: str, code: str) -> InvalidInput:
         return cls([{"field": field, "message": message, "code": code}])
+
+
+def field_errors(errors: Sequence[Any], drop_prefix: int = 0) -> list[dict[str, str]]:
+    """Pydantic errors → ``[{"field", "message", "code"}]`` with dotted paths."""
+    result = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())][drop_prefix:]
+        message = str(error.get("msg", "invalid value"))
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        result.append(
+            {
+                "field": ".".join(location) or "body",
+                "message": message,
+                "code": str(error.get("type", "invalid")),
+            }
+        )
+    return result
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path to the offending value, e.g. `events.3.amount`.")
+    message: str
+    code: str = Field(description="Machine-readable reason, e.g. `missing`, `too_long`.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(examples=["urn:tierline:problem:validation-error"])
+    title: str = Field(examples=["Request validation failed"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["amount: must not be negative"])
+    instance: str | None = Field(default=None, examples=["/v1/events"])
+    errors: list[FieldError] | None = Field(
+        default=None, description="Validation errors, one per offending field."
+    )

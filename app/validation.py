@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 MAX_JSON_OBJECT_BYTES = 16 * 1024
 KEY_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -69,3 +70,33 @@ Amount = Annotated[
         examples=["129.90"],
     ),
 ]
+
+EventType = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9_]{1,64}$"),
+    Field(
+        description="`order`, `refund`, `visit`, `support_ticket`, `survey`, or your own name "
+        "(lowercase letters, digits and `_`, at most 64).",
+        examples=["order"],
+    ),
+]
+
+FIRST_YEAR = 1970
+LAST_YEAR = 9998
+
+
+def _moment_in_range(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31")
+    return value
+
+
+def _day_in_range(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31")
+    return value
+
+
+# A moment with a timezone: a naive one would mean a different instant on every server.
+Moment = Annotated[AwareDatetime, AfterValidator(_moment_in_range)]
+Day = Annotated[date, AfterValidator(_day_in_range)]

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from app import cli
+from app.api.problems import error_problem
 from app.clock import SystemClock
 from app.events import backfill, importer
 from app.events.import_file import EventFile
@@ -385,6 +386,7 @@ async def test_an_import_stopped_part_way_resumes_without_duplicates(
         "default",
         EventFile(source),
         SystemClock(),
+        error_problem,
         chunk_size=400,
         max_rows=1300,
     )

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from app.analytics import service
-from app.analytics.schemas import Day, Distribution, Moment, Performance, Transitions
+from app.analytics.schemas import Distribution, Performance, Transitions
 from app.api.deps import Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
-from app.validation import KEY_PATTERN
+from app.validation import KEY_PATTERN, Day, Moment
 
 router = APIRouter(prefix="/v1/analytics", tags=["Analytics"], responses=problems(401, 403))
 

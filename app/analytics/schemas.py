@@ -3,29 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
-
-FIRST_YEAR = 1970
-LAST_YEAR = 9998
-
-
-def _moment_in_range(value: datetime) -> datetime:
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"must be from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31")
-    return value
-
-
-def _day_in_range(value: date) -> date:
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"must be from {FIRST_YEAR}-01-01 to {LAST_YEAR}-12-31")
-    return value
-
-
-# A moment with a timezone: a naive one would mean a different instant on every server.
-Moment = Annotated[AwareDatetime, AfterValidator(_moment_in_range)]
-Day = Annotated[date, AfterValidator(_day_in_range)]
+from pydantic import BaseModel, ConfigDict, Field
 
 SHARE = Field(
     description="A fraction as a decimal string with 4 places, rounded half-even.",

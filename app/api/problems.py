@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
-from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,32 +16,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 
 from app.db.engine import RETRYABLE_SQLSTATES
-from app.errors import TierlineError
+from app.errors import TierlineError, field_errors
 from app.observability import request_id_var
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:tierline:problem:"
-
-
-class FieldError(BaseModel):
-    field: str = Field(description="Dotted path to the offending value, e.g. `events.3.amount`.")
-    message: str
-    code: str = Field(description="Machine-readable reason, e.g. `missing`, `too_long`.")
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document."""
-
-    type: str = Field(examples=["urn:tierline:problem:validation-error"])
-    title: str = Field(examples=["Request validation failed"])
-    status: int = Field(examples=[422])
-    detail: str = Field(examples=["amount: must not be negative"])
-    instance: str | None = Field(default=None, examples=["/v1/events"])
-    errors: list[FieldError] | None = Field(
-        default=None, description="Validation errors, one per offending field."
-    )
 
 
 def problem_body(
@@ -89,24 +69,6 @@ def error_problem(error: TierlineError, instance: str | None = None) -> dict[str
     return problem_body(
         error.status, error.slug, error.title, error.detail, instance, **error.extra
     )
-
-
-def field_errors(errors: Sequence[Any], drop_prefix: int = 0) -> list[dict[str, str]]:
-    """Pydantic errors → ``[{"field", "message", "code"}]`` with dotted paths."""
-    result = []
-    for error in errors:
-        location = [str(part) for part in error.get("loc", ())][drop_prefix:]
-        message = str(error.get("msg", "invalid value"))
-        if message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        result.append(
-            {
-                "field": ".".join(location) or "body",
-                "message": message,
-                "code": str(error.get("type", "invalid")),
-            }
-        )
-    return result
 
 
 _HTTP_SLUGS = {

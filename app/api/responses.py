@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.problems import Problem
+from app.errors import Problem
 
 _DESCRIPTIONS = {
     400: "Malformed request (invalid JSON, bad encoding, bad cursor).",

@@ -1,3 +1,5 @@
+"""Who is calling (``Principal``), and the workspace the services act on (``Workspace``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,4 +17,12 @@ class Principal:
     workspace_id: UUID
     key_id: UUID
     scopes: frozenset[str]
+    base_currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A workspace as the write paths need it: its id and the currency amounts convert to."""
+
+    id: UUID
     base_currency: str

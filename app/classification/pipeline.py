@@ -27,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import utc_day
 from app.customers import repository as customer_store
+from app.customers.catalog import field_catalog
 from app.customers.columns import customer_columns, metric_value, stored_tier
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
-from app.rules.fields import FieldCatalog
 from app.segments import membership
 from app.segments import repository as segment_store
 from app.segments.membership import MembershipChange
@@ -142,7 +142,7 @@ async def classify(
     pending = {d.name for d in definitions if not d.ready}
     columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
     routes = await outbox.routes(conn, workspace_id) if notify else outbox.Routes(())
-    catalog = FieldCatalog.for_workspace(definitions, {})
+    catalog = field_catalog(definitions)
     messages: list[outbox.NewMessage] = []
     tier_changes: dict[str, list[Change]] = {}
     for scheme in targets.schemes:

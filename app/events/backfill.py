@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api.problems import error_problem
+from app.auth.principal import Workspace
 from app.classification import pipeline
 from app.clock import utc_day
 from app.db import statistics
@@ -35,10 +35,12 @@ from app.events import backfill_repository as bulk
 from app.events.schemas import EventIn
 from app.events.service import (
     EventIdConflict,
-    Workspace,
+    ItemResult,
+    Outcome,
+    Rejected,
     check_time,
     fingerprint,
-    validation_problem,
+    invalid,
 )
 from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
@@ -47,9 +49,6 @@ from app.money import convert
 from app.predictions import service as predictions
 
 ZERO = Decimal(0)
-
-ItemResult = dict[str, Any]
-"""``{"event_id", "status": "created" | "duplicate" | "rejected", "problem"?}``"""
 
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
@@ -78,10 +77,6 @@ class Staged:
         return ZERO
 
 
-def rejected(event_id: str | None, problem: dict[str, Any]) -> ItemResult:
-    return {"event_id": event_id, "status": "rejected", "problem": problem}
-
-
 async def backfill_batch(
     conn: AsyncConnection,
     workspace: Workspace,
@@ -91,7 +86,7 @@ async def backfill_batch(
     notify: bool = False,
 ) -> list[ItemResult]:
     """The batch endpoint's backfill mode: validate each item, backfill the valid ones."""
-    results: list[ItemResult] = [{} for _ in items]
+    results: dict[int, ItemResult] = {}
     valid: list[EventIn] = []
     positions: list[int] = []
     for index, raw in enumerate(items):
@@ -100,14 +95,12 @@ async def backfill_batch(
             positions.append(index)
         except ValidationError as error:
             raw_id = raw.get("event_id")
-            results[index] = rejected(
-                raw_id if isinstance(raw_id, str) else None, validation_problem(error)
-            )
+            results[index] = Rejected(raw_id if isinstance(raw_id, str) else None, invalid(error))
     for index, result in zip(
         positions, await backfill(conn, workspace, valid, now, notify=notify), strict=True
     ):
         results[index] = result
-    return results
+    return [results[index] for index in range(len(items))]
 
 
 async def backfill(
@@ -126,7 +119,7 @@ async def backfill(
     ``created_before``: events the caller created in this workspace before this batch (an
     import's earlier chunks), so the planner's statistics keep up as the workspace grows.
     """
-    results: list[ItemResult] = [{} for _ in events]
+    results: dict[int, ItemResult] = {}
     staged = await _stage(conn, workspace, events, now, results)
     created = await _store(conn, workspace, staged, now, results)
     if created:
@@ -135,7 +128,7 @@ async def backfill(
         await statistics.analyze_if_underestimated(
             conn, workspace.id, "events", created_before + len(created)
         )
-    return results
+    return [results[position] for position in range(len(events))]
 
 
 async def _stage(
@@ -143,7 +136,7 @@ async def _stage(
     workspace: Workspace,
     events: list[EventIn],
     now: datetime,
-    results: list[ItemResult],
+    results: dict[int, ItemResult],
 ) -> list[Staged]:
     """Time bounds and FX conversion; a failing event is rejected alone."""
     in_time: list[tuple[int, EventIn]] = []
@@ -152,7 +145,7 @@ async def _stage(
             check_time(event, now)
             in_time.append((position, event))
         except TierlineError as error:
-            results[position] = rejected(event.event_id, error_problem(error))
+            results[position] = Rejected(event.event_id, error)
     rates: dict[str, Decimal | TierlineError] = {}
     staged: list[Staged] = []
     for position, event in in_time:
@@ -163,7 +156,7 @@ async def _stage(
                 rates[currency] = await _rate(conn, workspace, currency)
             found = rates[currency]
             if isinstance(found, TierlineError):
-                results[position] = rejected(event.event_id, error_problem(found))
+                results[position] = Rejected(event.event_id, found)
                 continue
             rate = found
             amount_base = event.amount if rate == 1 else convert(event.amount, rate)
@@ -194,7 +187,7 @@ async def _store(
     workspace: Workspace,
     staged: list[Staged],
     now: datetime,
-    results: list[ItemResult],
+    results: dict[int, ItemResult],
 ) -> list[Staged]:
     """Inserts the first event of each id; decides created / duplicate / 409 for all of them.
 
@@ -214,20 +207,20 @@ async def _store(
     for item in staged:
         event_id = item.event.event_id
         if event_id in inserted and first[event_id] is item:
-            results[item.position] = {"event_id": event_id, "status": "created"}
+            results[item.position] = Outcome("created", event_id, None)
             created.append(item)
             continue
         # A stored id that is gone again was erased meanwhile: the event was acknowledged.
         kept = first[event_id].fingerprint if event_id in inserted else stored.get(event_id)
         if kept is None or item.fingerprint == kept:
-            results[item.position] = {"event_id": event_id, "status": "duplicate"}
+            results[item.position] = Outcome("duplicate", event_id, None)
         else:
             conflict = EventIdConflict(
                 f"Event '{event_id}' is already stored with a different body; "
                 "use a new event_id for a new event.",
                 event_id=event_id,
             )
-            results[item.position] = rejected(event_id, error_problem(conflict))
+            results[item.position] = Rejected(event_id, conflict)
     return created
 
 

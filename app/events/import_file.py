@@ -28,9 +28,9 @@ from typing import IO, Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from app.api.problems import problem_body
+from app.errors import BadRequest, InvalidInput, TierlineError
 from app.events.schemas import EventIn
-from app.events.service import validation_problem
+from app.events.service import invalid
 
 GZIP_MAGIC = b"\x1f\x8b"
 REQUIRED_COLUMNS = ("event_id", "customer_id", "type", "occurred_at")
@@ -49,6 +49,12 @@ class ImportFileError(Exception):
     """The file cannot be imported at all; nothing has been written."""
 
 
+class InvalidJsonRow(BadRequest):
+    """An NDJSON line that is not JSON: the 400 a request with that body gets."""
+
+    slug, title = "invalid-json", "Row is not valid JSON"
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One row of the file: its event, or why it has none."""
@@ -58,7 +64,8 @@ class Row:
     raw: bytes | dict[str, str]
     """The row as read: an NDJSON line, or the CSV cells by column."""
     event: EventIn | None
-    problem: dict[str, Any] | None
+    error: TierlineError | None
+    """Why the row has no event."""
 
     def shown(self) -> Any:
         """The row for a report: the JSON value, the CSV cells, or the text of a bad line."""
@@ -71,14 +78,9 @@ class Row:
             return text
 
 
-def row_problem(detail: str, code: str, field: str = "body") -> dict[str, Any]:
-    return problem_body(
-        422,
-        "validation-error",
-        "Request validation failed",
-        f"{field}: {detail}",
-        errors=[{"field": field, "message": detail, "code": code}],
-    )
+def _row_error(detail: str, code: str, field: str = "body") -> InvalidInput:
+    """A row's 422; the arguments in the order of ``_csv_body``'s ``ValueError``."""
+    return InvalidInput.at(field, detail, code)
 
 
 def _open_binary(path: Path) -> tuple[IO[bytes], io.BufferedIOBase, bool]:
@@ -203,18 +205,13 @@ def _ndjson_rows(content: io.BufferedIOBase) -> Iterator[Row]:
         try:
             yield Row(number, line, _event_adapter.validate_json(line), None)
         except ValidationError as error:
-            yield Row(number, line, None, _json_problem(error))
+            yield Row(number, line, None, _json_error(error))
 
 
-def _json_problem(error: ValidationError) -> dict[str, Any]:
+def _json_error(error: ValidationError) -> TierlineError:
     if any(detail["type"] == "json_invalid" for detail in error.errors()):
-        return problem_body(
-            400,
-            "invalid-json",
-            "Row is not valid JSON",
-            f"not a JSON object: {error.errors()[0]['msg']}",
-        )
-    return validation_problem(error)
+        return InvalidJsonRow(f"not a JSON object: {error.errors()[0]['msg']}")
+    return invalid(error)
 
 
 def _csv_rows(content: io.BufferedIOBase, header: list[str]) -> Iterator[Row]:
@@ -231,7 +228,7 @@ def _csv_rows(content: io.BufferedIOBase, header: list[str]) -> Iterator[Row]:
             return
         except csv.Error as error:
             line = reader.line_num + 1
-            yield Row(start, {}, None, row_problem(f"is not a CSV record: {error}", "csv"))
+            yield Row(start, {}, None, _row_error(f"is not a CSV record: {error}", "csv"))
             continue
         line = reader.line_num + 1
         if not cells:
@@ -240,12 +237,12 @@ def _csv_rows(content: io.BufferedIOBase, header: list[str]) -> Iterator[Row]:
         try:
             body = _csv_body(header, cells)
         except ValueError as error:
-            yield Row(start, raw, None, row_problem(*error.args))
+            yield Row(start, raw, None, _row_error(*error.args))
             continue
         try:
             yield Row(start, raw, _event_adapter.validate_python(body), None)
         except ValidationError as error:
-            yield Row(start, raw, None, validation_problem(error))
+            yield Row(start, raw, None, invalid(error))
 
 
 def _text_lines(content: io.BufferedIOBase) -> Iterator[str]:

@@ -14,7 +14,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -25,15 +25,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
 from app.auth import service as auth_service
+from app.auth.principal import Workspace
 from app.clock import Clock
 from app.db.engine import RETRYABLE_SQLSTATES, create_engine
 from app.errors import TierlineError
-from app.events.backfill import ItemResult, backfill
+from app.events.backfill import backfill
 from app.events.import_file import EventFile, ImportFileError, Row
-from app.events.service import Workspace
+from app.events.service import ItemResult, Outcome, Rejected
 
 CHUNK_SIZE = 1000
 RETRIES = 5
+
+Describe = Callable[[TierlineError], dict[str, Any]]
+"""Turns a rejected row's error into the problem+json body its report records."""
 
 
 class ImportFailed(Exception):
@@ -79,16 +83,17 @@ class RejectedRows:
     """``<input>.rejected.ndjson``: per rejected row, its line, the row and the problem."""
 
     path: Path
+    describe: Describe
     _file: IO[str] | None = field(default=None)
 
     def start(self) -> None:
         """Removes the report of an earlier run: its rows are judged again."""
         self.path.unlink(missing_ok=True)
 
-    def add(self, row: Row, problem: dict[str, Any]) -> None:
+    def add(self, row: Row, error: TierlineError) -> None:
         if self._file is None:
             self._file = self.path.open("w", encoding="utf-8")
-        record = {"line": row.line, "row": row.shown(), "problem": problem}
+        record = {"line": row.line, "row": row.shown(), "problem": self.describe(error)}
         self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
     def close(self) -> None:
@@ -128,18 +133,21 @@ async def import_events(
     workspace: str,
     source: EventFile,
     clock: Clock,
+    describe: Describe,
     *,
     chunk_size: int = CHUNK_SIZE,
     notify: bool = False,
     show_progress: bool | None = None,
     max_rows: int | None = None,
 ) -> Summary:
-    """Imports the file's rows (the first ``max_rows`` only, when given) into the workspace."""
+    """Imports the file's rows (the first ``max_rows`` only, when given) into the workspace.
+    ``describe`` gives the problem each rejected row is reported with (the CLI passes the
+    API's, ``app.api.problems.error_problem``, so a row is refused in the API's words)."""
     started = time.monotonic()
     engine = create_engine(database_url, pool_size=1)
     try:
         target = await _workspace(engine, workspace)
-        rejected = RejectedRows(rejected_path_for(source.path))
+        rejected = RejectedRows(rejected_path_for(source.path), describe)
         rejected.start()
         summary = Summary()
         progress = Progress(source, show_progress)
@@ -212,10 +220,10 @@ async def _run(
         judged = iter(results)
         for row in chunk:
             result = next(judged) if row.event is not None else None
-            problem = row.problem if result is None else result.get("problem")
-            summary.count("rejected" if result is None else result["status"])
-            if problem is not None:
-                rejected.add(row, problem)
+            error = result.error if isinstance(result, Rejected) else row.error
+            summary.count(result.status if isinstance(result, Outcome) else "rejected")
+            if error is not None:
+                rejected.add(row, error)
         summary.rows += len(chunk)
         progress.update(summary.rows)
 

@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
 from app.api.deps import Now, Transaction, require
+from app.api.problems import error_problem
 from app.api.responses import problems
 from app.auth.keys import Scope
-from app.auth.principal import Principal
+from app.auth.principal import Principal, Workspace
 from app.events import backfill, service
 from app.events.schemas import BatchIn, BatchResult, EventCreated, EventIn
 
 router = APIRouter(prefix="/v1/events", tags=["Events"], responses=problems(401, 403, 413, 415))
 
 Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
+
+
+def item_result(result: service.ItemResult) -> dict[str, Any]:
+    """A batch item's result as the API shows it: a rejection with its problem+json body."""
+    if isinstance(result, service.Rejected):
+        return {
+            "event_id": result.event_id,
+            "status": "rejected",
+            "problem": error_problem(result.error),
+        }
+    return {
+        "event_id": result.event_id,
+        "status": result.status,
+        "tier_changes": [asdict(change) for change in result.tier_changes],
+    }
 
 
 @router.post(
@@ -36,7 +52,7 @@ Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
 async def send_event(
     body: EventIn, response: Response, conn: Transaction, now: Now, principal: Writer
 ) -> EventCreated:
-    workspace = service.Workspace(principal.workspace_id, principal.base_currency)
+    workspace = Workspace(principal.workspace_id, principal.base_currency)
     outcome = await service.ingest(conn, workspace, body, now)
     if outcome.status == "duplicate":
         response.status_code = status.HTTP_200_OK
@@ -60,11 +76,11 @@ async def send_event(
     responses=problems(400, 422),
 )
 async def send_batch(body: BatchIn, conn: Transaction, now: Now, principal: Writer) -> BatchResult:
-    workspace = service.Workspace(principal.workspace_id, principal.base_currency)
+    workspace = Workspace(principal.workspace_id, principal.base_currency)
     if body.mode == "backfill":
         results = await backfill.backfill_batch(
             conn, workspace, body.events, now, notify=body.notify
         )
     else:
         results = await service.ingest_batch(conn, workspace, body.events, now)
-    return BatchResult.model_validate({"results": results})
+    return BatchResult.model_validate({"results": [item_result(result) for result in results]})

@@ -12,29 +12,18 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationInfo,
     field_validator,
 )
 
-from app.api.problems import Problem
 from app.auth.schemas import CurrencyCode
 from app.customers.schemas import Customer, CustomerId
+from app.errors import Problem
 from app.tiers.schemas import TierChange
-from app.validation import Amount, Identifier, JsonObject
+from app.validation import Amount, EventType, Identifier, JsonObject
 
 MONEY_EVENT_TYPES = frozenset({"order", "refund"})
 MAX_BATCH = 1000
-
-EventType = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z0-9_]{1,64}$"),
-    Field(
-        description="`order`, `refund`, `visit`, `support_ticket`, `survey`, or your own name "
-        "(lowercase letters, digits and `_`, at most 64).",
-        examples=["order"],
-    ),
-]
 
 
 def _in_range_year(value: datetime) -> datetime:

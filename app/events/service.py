@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -20,13 +20,13 @@ from uuid import UUID
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api.problems import error_problem, field_errors, problem_body
+from app.auth.principal import Workspace
 from app.classification import pipeline, profile
 from app.clock import utc_day
 from app.customers import repository as customers
 from app.customers.service import row_of
 from app.db import Record
-from app.errors import Conflict, InvalidInput, TierlineError
+from app.errors import Conflict, InvalidInput, TierlineError, field_errors
 from app.events import repository as events
 from app.events.schemas import EventIn
 from app.fx.service import rate_to_base
@@ -47,17 +47,24 @@ class EventIdConflict(Conflict):
 
 
 @dataclass(frozen=True, slots=True)
-class Workspace:
-    id: UUID
-    base_currency: str
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
     status: Literal["created", "duplicate"]
     event_id: str
     customer: dict[str, Any] | None
     tier_changes: list[Change] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A batch item refused alone: the error it would have been refused with on its own.
+    ``event_id`` is None when the item has no string ``event_id``."""
+
+    event_id: str | None
+    error: TierlineError
+
+
+ItemResult = Outcome | Rejected
+"""One batch item's result; the router and the importer turn it into JSON."""
 
 
 def fingerprint(event: EventIn) -> bytes:
@@ -75,16 +82,10 @@ def fingerprint(event: EventIn) -> bytes:
     return hashlib.sha256(encoded.encode()).digest()
 
 
-def validation_problem(error: ValidationError) -> dict[str, Any]:
-    """The problem a batch item that fails validation is rejected with."""
-    errors = field_errors(error.errors())
-    return problem_body(
-        422,
-        "validation-error",
-        "Request validation failed",
-        f"{errors[0]['field']}: {errors[0]['message']}",
-        errors=errors,
-    )
+def invalid(error: ValidationError) -> InvalidInput:
+    """The error a batch item that fails validation is rejected with: the 422 a request
+    with that body gets."""
+    return InvalidInput(field_errors(error.errors()))
 
 
 def check_time(event: EventIn, now: datetime) -> None:
@@ -201,13 +202,13 @@ async def ingest(
 
 async def ingest_batch(
     conn: AsyncConnection, workspace: Workspace, items: list[dict[str, Any]], now: datetime
-) -> list[dict[str, Any]]:
+) -> list[ItemResult]:
     """Each item is judged alone; results come back in request order.
 
     Items are processed grouped by customer so that concurrent batches lock customers in
     the same order and cannot deadlock each other.
     """
-    results: list[dict[str, Any]] = [{} for _ in items]
+    results: dict[int, ItemResult] = {}
     parsed: list[tuple[int, EventIn]] = []
     for index, raw in enumerate(items):
         raw_id = raw.get("event_id")
@@ -215,27 +216,14 @@ async def ingest_batch(
         try:
             parsed.append((index, _event_adapter.validate_python(raw)))
         except ValidationError as error:
-            results[index] = {
-                "event_id": event_id,
-                "status": "rejected",
-                "problem": validation_problem(error),
-            }
+            results[index] = Rejected(event_id, invalid(error))
 
     for index, event in sorted(parsed, key=lambda item: item[1].customer_id):
         try:
-            outcome = await ingest(conn, workspace, event, now, describe_customer=False)
-            results[index] = {
-                "event_id": event.event_id,
-                "status": outcome.status,
-                "tier_changes": [asdict(change) for change in outcome.tier_changes],
-            }
+            results[index] = await ingest(conn, workspace, event, now, describe_customer=False)
         except TierlineError as error:
-            results[index] = {
-                "event_id": event.event_id,
-                "status": "rejected",
-                "problem": error_problem(error),
-            }
-    return results
+            results[index] = Rejected(event.event_id, error)
+    return [results[index] for index in range(len(items))]
 
 
 async def events_page(

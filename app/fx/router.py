@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends
 from app.api.deps import Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
-from app.auth.principal import Principal
-from app.events.service import Workspace
+from app.auth.principal import Principal, Workspace
 from app.fx import service
 from app.fx.schemas import RatesIn, RatesOut
 

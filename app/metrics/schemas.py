@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.events.schemas import EventType
+from app.validation import EventType
 
 Aggregation = Literal["count", "sum", "avg", "min", "max", "last"]
 

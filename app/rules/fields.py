@@ -17,13 +17,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from app.customers.metrics import CLV_METRICS, CLV_MONEY, RFM_METRICS, WINDOWS
-from app.metrics.aggregate import AMOUNT, Definition
 from app.rules.schema import (
     AgeComparison,
     BetweenComparison,
@@ -43,21 +41,6 @@ from app.rules.schema import (
 MetricKind = Literal["number", "money", "count", "timestamp"]
 NUMERIC_KINDS: frozenset[MetricKind] = frozenset({"number", "money", "count"})
 
-BUILTIN_METRIC_KINDS: Mapping[str, MetricKind] = {
-    "order_count": "count",
-    "lifetime_spend": "money",
-    "refund_total": "money",
-    "avg_order_value": "money",
-    "first_order_at": "timestamp",
-    "last_order_at": "timestamp",
-    "last_event_at": "timestamp",
-    "days_since_last_order": "count",
-    **{f"spend_{window}d": "money" for window in WINDOWS},
-    **{f"orders_{window}d": "count" for window in WINDOWS},
-    **{name: "count" for name in RFM_METRICS},
-    **{name: "money" if name in CLV_MONEY else "number" for name in CLV_METRICS},
-}
-
 AGING_METRICS = frozenset({"days_since_last_order"})
 """Metrics that grow by one at every UTC midnight with no new event (``next_flip`` uses it)."""
 
@@ -69,36 +52,18 @@ def is_event_count(name: str) -> bool:
     return _EVENT_COUNT.fullmatch(name) is not None
 
 
-def user_metric_kind(definition: Definition) -> MetricKind:
-    if definition.aggregation == "count":
-        return "count"
-    return "money" if definition.prop == AMOUNT else "number"
-
-
 @dataclass(frozen=True, slots=True)
 class FieldCatalog:
     """What a condition may refer to in one workspace.
 
     ``metrics`` maps every built-in and user-defined metric to its kind (``<type>_count`` names
     need not be listed: every event type has one); ``schemes`` maps each scheme key to its tier
-    keys, the default tier included.
+    keys, the default tier included. A plain value: the caller builds it
+    (``app.customers.catalog.field_catalog``), so the condition language knows no domain.
     """
 
-    metrics: Mapping[str, MetricKind] = field(default_factory=lambda: dict(BUILTIN_METRIC_KINDS))
-    schemes: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-    @classmethod
-    def for_workspace(
-        cls,
-        definitions: Iterable[Definition] = (),
-        schemes: Mapping[str, Iterable[str]] | None = None,
-    ) -> FieldCatalog:
-        metrics: dict[str, MetricKind] = dict(BUILTIN_METRIC_KINDS)
-        metrics.update({d.name: user_metric_kind(d) for d in definitions})
-        return cls(
-            metrics=metrics,
-            schemes={key: frozenset(tiers) for key, tiers in (schemes or {}).items()},
-        )
+    metrics: Mapping[str, MetricKind]
+    schemes: Mapping[str, frozenset[str]]
 
     def metric_kind(self, name: str) -> MetricKind | None:
         kind = self.metrics.get(name)

@@ -26,13 +26,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.customers.catalog import BUILTIN_METRIC_KINDS
 from app.customers.columns import customer_columns, metric_value, stored_tier
 from app.db.tables import customer_tiers, customers, segment_members
 from app.metrics.aggregate import Definition
 from app.pagination import InvalidCursor, decode_cursor, encode_cursor
 from app.rules.compile import Columns, compile_condition
 from app.rules.fields import (
-    BUILTIN_METRIC_KINDS,
     ConditionError,
     FieldCatalog,
     MetricKind,

@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.customers import repository as customer_store
+from app.customers.catalog import field_catalog
 from app.customers.service import CustomerNotFound
 from app.db import Record
 from app.errors import InvalidInput, NotFound
@@ -48,7 +49,7 @@ async def catalog(
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
     active = await schemes.active_schemes(conn, workspace_id)
-    return FieldCatalog.for_workspace(definitions, {s.key: s.tier_keys for s in active})
+    return field_catalog(definitions, {s.key: s.tier_keys for s in active})
 
 
 async def build_query(

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from app.analytics.schemas import Moment
 from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
@@ -34,7 +33,7 @@ from app.tiers.schemas import (
     TierExplanation,
     TierHistoryItem,
 )
-from app.validation import KEY_PATTERN
+from app.validation import KEY_PATTERN, Moment
 
 router = APIRouter(tags=["Schemes"], responses=problems(401, 403))
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import utc_day
 from app.customers import repository as customers
+from app.customers.catalog import field_catalog
 from app.customers.metrics import WINDOWS, window_start
 from app.customers.service import CustomerNotFound, row_of, view
 from app.db import Record
@@ -68,7 +69,7 @@ class OverrideNotFound(NotFound):
 
 
 def _catalog(definitions: list[Definition], schemes: list[Scheme]) -> FieldCatalog:
-    return FieldCatalog.for_workspace(definitions, {s.key: s.tier_keys for s in schemes})
+    return field_catalog(definitions, {s.key: s.tier_keys for s in schemes})
 
 
 def _condition_errors(scheme: Scheme, catalog: FieldCatalog) -> list[ConditionError]:
@@ -266,7 +267,7 @@ async def explain_tier(
         context,
         current.get(key),
         now,
-        FieldCatalog.for_workspace(definitions),
+        field_catalog(definitions),
         days,
     )
 

@@ -8,12 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from app.analytics.schemas import Moment
 from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
+from app.validation import Moment
 from app.webhooks import guard, messages, service
 from app.webhooks.schemas import (
     Attempt,

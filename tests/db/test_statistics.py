@@ -14,7 +14,9 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.api.problems import error_problem
 from app.auth import service as auth_service
+from app.auth.principal import Workspace
 from app.clock import FrozenClock
 from app.db import statistics
 from app.db.statistics import estimated_rows
@@ -22,7 +24,7 @@ from app.events import importer
 from app.events.backfill import backfill
 from app.events.import_file import EventFile
 from app.events.schemas import EventIn
-from app.events.service import Workspace
+from app.events.service import Outcome
 from app.tiers import rfm
 from tests.conftest import T0
 from tests.test_import import history, write_ndjson
@@ -44,7 +46,7 @@ async def test_a_backfill_into_a_new_workspace_analyses_what_it_wrote(
         workspace = await default_workspace(conn)
         assert await estimated_rows(conn, workspace.id, "events") < 10
         results = await backfill(conn, workspace, events(1500, customers=600), T0)
-        assert {r["status"] for r in results} == {"created"}
+        assert {r.status if isinstance(r, Outcome) else "rejected" for r in results} == {"created"}
         assert await estimated_rows(conn, workspace.id, "events") > 750
         assert await estimated_rows(conn, workspace.id, "customers") > 300
 
@@ -92,7 +94,7 @@ async def test_an_import_keeps_the_statistics_up_as_the_workspace_doubles(
         await conn.execute(text("ANALYZE events"))
     source = write_ndjson(tmp_path / "events.ndjson", history(4000, customers=900))
     summary = await importer.import_events(
-        database_url, "default", EventFile(source), FrozenClock(T0), chunk_size=1000
+        database_url, "default", EventFile(source), FrozenClock(T0), error_problem, chunk_size=1000
     )
     assert summary.created == 4000
     async with app.state.engine.connect() as conn:

@@ -14,11 +14,12 @@ from sqlalchemy.dialects import postgresql
 
 from app.classification import profile
 from app.clock import FrozenClock
+from app.customers.catalog import field_catalog
 from app.customers.columns import customer_columns
 from app.db.tables import customers, workspaces
 from app.rules.compile import Columns, compile_condition, compile_next_flip
 from app.rules.evaluate import evaluate, next_flip
-from app.rules.fields import FieldCatalog, check
+from app.rules.fields import check
 from app.rules.schema import Condition
 from tests.conftest import T0, bearer
 
@@ -132,7 +133,7 @@ async def test_compiled_conditions_select_over_the_customers_table_as_python_dec
                 },
             )
 
-    catalog = FieldCatalog.for_workspace(schemes={"value": ["vip", "regular"]})
+    catalog = field_catalog(scheme_tiers={"value": ["vip", "regular"]})
     parsed = [CONDITION.validate_python(raw) for raw in CONDITIONS]
     assert all(check(condition, catalog) == [] for condition in parsed)
     for now in (T0, T0 + timedelta(days=1), T0 + timedelta(days=65)):

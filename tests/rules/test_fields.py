@@ -6,10 +6,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from app.customers.catalog import BUILTIN_METRIC_KINDS, field_catalog
 from app.customers.metrics import BUILTIN_METRICS
 from app.metrics.aggregate import Definition
 from app.rules.fields import (
-    BUILTIN_METRIC_KINDS,
     ConditionError,
     FieldCatalog,
     check,
@@ -20,13 +20,13 @@ from app.rules.schema import Condition
 
 CONDITION: TypeAdapter[Any] = TypeAdapter(Condition)
 
-CATALOG = FieldCatalog.for_workspace(
+CATALOG = field_catalog(
     definitions=[
         Definition("tickets_90d", "support_ticket", "count", "", 90, ready=True),
         Definition("csat_avg", "survey", "avg", "score", None, ready=True),
         Definition("refunded_180d", "refund", "sum", "", 180, ready=False),
     ],
-    schemes={"value": ["vip", "regular", "potential"], "lifecycle": ["new", "active"]},
+    scheme_tiers={"value": ["vip", "regular", "potential"], "lifecycle": ["new", "active"]},
 )
 
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.api.problems import field_errors
+from app.errors import field_errors
 from app.rules.schema import (
     MAX_DEPTH,
     MAX_NODES,

@@ -41,13 +41,14 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.auth.principal import Workspace
 from app.classification import pipeline
 from app.classification.schemes import put_scheme
 from app.clock import FrozenClock, midnight, utc_day
 from app.customers.service import replace_traits, row_of, view
 from app.db.tables import customer_days, customer_tiers, customers, tier_history, workspaces
 from app.events.schemas import EventIn
-from app.events.service import Workspace, ingest
+from app.events.service import ingest
 from app.tiers import policy
 from app.tiers import repository as tiers_repository
 from app.tiers.policy import Assignment, Classification, Reason, Scheme

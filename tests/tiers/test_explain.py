@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from app.clock import FrozenClock
+from app.customers.catalog import field_catalog
 from app.customers.service import row_of, view
 from app.jobs.service import run_until_idle
 from app.metrics.aggregate import Definition
@@ -67,7 +68,7 @@ def missing_for(
 ) -> Any:
     """What a customer in the default tier lacks for ``condition``, as JSON."""
     result = explain(
-        two_tiers(condition), customer, Assignment("base", 1, NOW), NOW, catalog or FieldCatalog()
+        two_tiers(condition), customer, Assignment("base", 1, NOW), NOW, catalog or field_catalog()
     )
     assert result.next_tier is not None and result.next_tier.missing is not None
     return result.next_tier.missing.model_dump(mode="json")
@@ -134,7 +135,7 @@ def test_a_gap_is_an_exact_amount_rounded_to_what_the_customer_can_change(
     gap = missing_for(
         {"field": f"metrics.{name}", "op": op, "value": value},
         a_customer(metrics),
-        FieldCatalog.for_workspace([RATING]),
+        field_catalog([RATING]),
     )
     assert gap["missing"] == missing
     assert gap["path"] == ""
@@ -265,7 +266,7 @@ def test_each_node_holds_exactly_when_the_engine_says_so() -> None:
         assert tree["holds"] == evaluate(condition, customer, NOW)
         assert inner["holds"] == evaluate(parse_condition(NESTED["all"][1]["not"]), customer, NOW)
         missing = explain(
-            two_tiers(NESTED), customer, Assignment("base", 1, NOW), NOW, FieldCatalog()
+            two_tiers(NESTED), customer, Assignment("base", 1, NOW), NOW, field_catalog()
         ).next_tier
         assert missing is not None and missing.holds == tree["holds"]
 
@@ -288,7 +289,7 @@ def test_margins_say_what_would_lose_the_tier_and_when_days_leave_the_window() -
     customer = a_customer(
         {"spend_365d": "5400.00", "orders_90d": 1, "lifetime_spend": "5400.00"}, {"region": "EU"}
     )
-    result = explain(scheme, customer, Assignment("held", 1, NOW), NOW, FieldCatalog(), days)
+    result = explain(scheme, customer, Assignment("held", 1, NOW), NOW, field_catalog(), days)
     assert result.qualifies_for == "held"
     assert result.keep_tier is not None and result.keep_tier.lose_if is not None
     lose_if = result.keep_tier.lose_if.model_dump(mode="json")
@@ -525,7 +526,7 @@ def test_the_documented_example_is_what_explain_says() -> None:
         customer,
         Assignment("regular", 2, since),
         NOW,
-        FieldCatalog(),
+        field_catalog(),
         [DayTotals(date(2026, 11, 10), Decimal("4600.00"), 1)],
     )
     assert result.model_dump(mode="json", by_alias=True) == EXAMPLE_EXPLANATION
