@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.tiers.schemas import TierAssignment
+from app.tiers.assignment_schemas import TierAssignment
 from app.validation import Identifier, JsonObject
 
 

@@ -20,7 +20,7 @@ from pydantic import (
 from app.api.problems import Problem
 from app.auth.schemas import CurrencyCode
 from app.customers.schemas import Customer, CustomerId
-from app.tiers.schemas import TierChange
+from app.tiers.assignment_schemas import TierChange
 from app.validation import Amount, Identifier, JsonObject
 
 MONEY_EVENT_TYPES = frozenset({"order", "refund"})

@@ -49,8 +49,8 @@ from app.rules.schema import (
     OrderComparison,
     dotted,
 )
-from app.tiers.policy import Assignment, Scheme, shown
-from app.tiers.schemas import (
+from app.tiers.assignment_schemas import TierAssignment
+from app.tiers.explanation_schemas import (
     Amount,
     ExplainedAll,
     ExplainedAny,
@@ -68,9 +68,9 @@ from app.tiers.schemas import (
     MarginAny,
     MarginNode,
     NextTier,
-    TierAssignment,
     TierExplanation,
 )
+from app.tiers.policy import Assignment, Scheme, shown
 
 Relation = Literal["gte", "gt", "lte", "lt"]
 _NEGATED: dict[Relation, Relation] = {"gte": "lt", "gt": "lte", "lte": "gt", "lt": "gte"}

@@ -17,11 +17,16 @@ from app.auth.service import authorize
 from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.tiers import preview, service, templates
+from app.tiers.assignment_schemas import (
+    CustomerTiers,
+    OverrideIn,
+    TierAssignment,
+    TierHistoryItem,
+)
+from app.tiers.explanation_schemas import TierExplanation
 from app.tiers.policy import shown
 from app.tiers.schemas import (
     KEY_PATTERN,
-    CustomerTiers,
-    OverrideIn,
     PreviewCell,
     Scheme,
     SchemeIn,
@@ -30,9 +35,6 @@ from app.tiers.schemas import (
     TemplateIn,
     TemplateOut,
     TemplateThreshold,
-    TierAssignment,
-    TierExplanation,
-    TierHistoryItem,
 )
 
 router = APIRouter(tags=["Schemes"], responses=problems(401, 403))

@@ -30,7 +30,9 @@ from app.segments import repository as segment_store
 from app.segments import service as segments
 from app.segments.schemas import SegmentIn
 from app.tiers import RECLASSIFY_JOB, repository, templates
+from app.tiers.assignment_schemas import OverrideIn
 from app.tiers.explain import DayTotals, explain
+from app.tiers.explanation_schemas import TierExplanation
 from app.tiers.policy import (
     Assignment,
     Change,
@@ -44,7 +46,7 @@ from app.tiers.policy import (
     scheme_from_definition,
     shown,
 )
-from app.tiers.schemas import KEY_PATTERN, OverrideIn, SchemeIn, TemplateIn, TierExplanation
+from app.tiers.schemas import KEY_PATTERN, SchemeIn, TemplateIn
 from app.webhooks import TIER_CHANGED, outbox
 
 RESERVED_KEYS = frozenset({"templates"})
