@@ -10,8 +10,9 @@ from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
+from app.classification.schemas import Customer
 from app.customers import service
-from app.customers.schemas import Customer, Erasure, TraitsPatch, TraitsReplace
+from app.customers.schemas import Erasure, TraitsPatch, TraitsReplace
 from app.events.schemas import StoredEvent
 from app.money import format_money
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor

@@ -19,7 +19,8 @@ from pydantic import (
 
 from app.api.problems import Problem
 from app.auth.schemas import CurrencyCode
-from app.customers.schemas import Customer, CustomerId
+from app.classification.schemas import Customer
+from app.customers.schemas import CustomerId
 from app.tiers.assignment_schemas import TierChange
 from app.validation import Amount, Identifier, JsonObject
 
