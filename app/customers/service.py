@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,8 +17,6 @@ from app.events import repository as event_log
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.pagination import InvalidCursor, decode_cursor
-from app.tiers import repository as tiers
-from app.tiers.policy import Assignment, shown
 from app.webhooks import outbox
 
 
@@ -46,11 +43,12 @@ async def view(
     workspace_id: UUID,
     row: Record,
     now: datetime,
+    tiers: dict[str, dict[str, Any]],
     definitions: list[Definition] | None = None,
-    assignments: Mapping[str, Assignment] | None = None,
 ) -> dict[str, Any]:
-    """The customer as the API shows it, every metric computed as of ``now``, with its
-    stored tiers (read unless given).
+    """The customer as the API shows it, every metric computed as of ``now``, with the
+    given ``tiers`` (its stored assignments as ``app.tiers.policy.shown`` gives them: the
+    caller reads them, since tiers sit above customers).
 
     ``next_review_at`` is the next midnight at which a built-in or user-defined windowed
     metric changes with no new event.
@@ -62,14 +60,12 @@ async def view(
     values, pending, user_review = await user_metrics.values(
         conn, workspace_id, definitions, row.customer_id, today
     )
-    if assignments is None:
-        assignments = await tiers.assignments(conn, workspace_id, row.customer_id)
     return {
         "customer_id": row.customer_id,
         "traits": row.traits,
         "metrics": {**values, **build_metrics(totals_of(row), sums, now)},
         "pending_metrics": pending,
-        "tiers": shown(assignments),
+        "tiers": tiers,
         "next_review_at": earliest(next_review_at(sums), user_review),
         "created_at": row.created_at,
         "updated_at": row.updated_at,

@@ -30,8 +30,9 @@ from app.events.schemas import EventIn
 from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
 from app.money import convert
+from app.tiers import repository as tier_store
 from app.tiers import service as tiers
-from app.tiers.policy import Change
+from app.tiers.policy import Change, shown
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 ZERO = Decimal(0)
@@ -135,7 +136,8 @@ async def ingest(
         if describe_customer:
             row = await customers.get(conn, workspace.id, event.customer_id)
             if row is not None:
-                customer = await view(conn, workspace.id, row, now)
+                current = await tier_store.assignments(conn, workspace.id, row.customer_id)
+                customer = await view(conn, workspace.id, row, now, shown(current))
         return Outcome("duplicate", event.event_id, customer)
 
     order_amount = amount_base if event.type == "order" and amount_base is not None else ZERO

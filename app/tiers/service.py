@@ -84,7 +84,7 @@ async def describe(
     includes the moments its rules' time comparisons flip and pending downgrades fall due."""
     row = await row_of(conn, workspace_id, customer_id)
     current = await repository.assignments(conn, workspace_id, customer_id)
-    customer = await view(conn, workspace_id, row, now, None, current)
+    customer = await view(conn, workspace_id, row, now, shown(current))
     schemes = await repository.active_schemes(conn, workspace_id)
     context = {**customer, "tiers": {key: a.tier for key, a in current.items()}}
     segments = await segment_store.active_segments(conn, workspace_id)
@@ -250,7 +250,7 @@ async def refresh(
     stores the new tiers, their history and the next review. Returns the customer as the API
     shows it, and the changes."""
     current = await repository.assignments(conn, workspace_id, row.customer_id)
-    customer = await view(conn, workspace_id, row, now, definitions, current)
+    customer = await view(conn, workspace_id, row, now, shown(current), definitions)
     schemes = await repository.active_schemes(conn, workspace_id)
     result = classify(
         schemes, customer, current, now, reason, pending_metrics=customer["pending_metrics"]
@@ -369,7 +369,7 @@ async def explain_tier(
     scheme = await _active_scheme(conn, workspace_id, key, customer_id)
     current = await repository.assignments(conn, workspace_id, customer_id)
     definitions = await user_metrics.definitions(conn, workspace_id)
-    customer = await view(conn, workspace_id, row, now, definitions, current)
+    customer = await view(conn, workspace_id, row, now, shown(current), definitions)
     context = {**customer, "tiers": {k: a.tier for k, a in current.items()}}
     since = window_start(utc_day(now), max(WINDOWS))
     days = [

@@ -588,7 +588,7 @@ async def set_up(conn: AsyncConnection, scenario: Scenario) -> UUID:
     # reader's depends on the base scheme's new tier, so the base is decided first.
     now = scenario.now
     row = await row_of(conn, workspace_id, PY)
-    customer = await view(conn, workspace_id, row, now, None, {})
+    customer = await view(conn, workspace_id, row, now, {})
     tiers: dict[str, str] = {}
     context = {**customer, "tiers": tiers}
     schemes = {s.key: s for s in await tiers_repository.active_schemes(conn, workspace_id)}

@@ -22,7 +22,7 @@ from app.rules.schema import parse_condition
 from app.tiers import repository, scheduler
 from app.tiers.explain import DayTotals, explain, explained
 from app.tiers.explanation_schemas import EXAMPLE_EXPLANATION
-from app.tiers.policy import Assignment, Scheme, scheme_from_definition
+from app.tiers.policy import Assignment, Scheme, scheme_from_definition, shown
 from tests.conftest import T0, KeyFactory, bearer
 from tests.tiers.test_tier_lifecycle import VALUE, customer, iso, order, put_scheme
 
@@ -324,7 +324,7 @@ async def _classified(app: Any, customer_id: str, key: str, now: datetime) -> tu
         ).scalar_one()
         row = await row_of(conn, workspace_id, customer_id)
         current = await repository.assignments(conn, workspace_id, customer_id)
-        profile = await view(conn, workspace_id, row, now, None, current)
+        profile = await view(conn, workspace_id, row, now, shown(current))
         schemes = {s.key: s for s in await repository.active_schemes(conn, workspace_id)}
     context = {**profile, "tiers": {k: a.tier for k, a in current.items()}}
     return schemes[key].qualifies_for(context, now), current[key].tier
