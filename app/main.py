@@ -27,9 +27,10 @@ from app.jobs import runner as job_runner
 from app.jobs.router import router as jobs_router
 from app.metrics.router import router as metrics_router
 from app.observability import Metrics, RequestContext
+from app.rfm import service as rfm
+from app.rfm.router import router as rfm_router
 from app.segments.router import router as segments_router
 from app.settings import Settings
-from app.tiers import rfm
 from app.tiers import scheduler as review_scheduler
 from app.tiers.router import router as tiers_router
 from app.webhooks.delivery import DeliveryWorker
@@ -167,7 +168,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(customers_router)
     app.include_router(fx_router)
     app.include_router(metrics_router)
-    app.include_router(rfm.rfm_router)
+    app.include_router(rfm_router)
     app.include_router(tiers_router)
     app.include_router(clv_router)
     app.include_router(segments_router)

@@ -18,7 +18,7 @@ from app.money import STORED_PLACES, format_decimal, format_money
 
 WINDOWS = (30, 90, 365)
 RFM_METRICS = ("rfm_r", "rfm_f", "rfm_m", "rfm_fm")
-"""Scores stored on the customer row by ``app.tiers.rfm.refresh``: they change only there."""
+"""Scores stored on the customer row by ``app.rfm.service.refresh``: they change only there."""
 CLV_METRICS = (
     "p_alive",
     "expected_orders_90d",
