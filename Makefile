@@ -26,6 +26,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/ruff format --check app tests migrations bench
 	$(BIN)/mypy app tests bench
+	$(BIN)/lint-imports --no-cache  # the layer contracts in pyproject.toml
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile

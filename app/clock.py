@@ -48,3 +48,8 @@ def midnight(day: date) -> datetime:
 def earliest(*moments: datetime | None) -> datetime | None:
     """The earliest of the moments that exist; None when none does."""
     return min((moment for moment in moments if moment is not None), default=None)
+
+
+def window_start(today: date, window: int) -> date:
+    """The first day inside an N-day window ending today: windows are whole UTC days."""
+    return today - timedelta(days=window - 1)

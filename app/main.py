@@ -29,9 +29,10 @@ from app.metrics.router import router as metrics_router
 from app.observability import Metrics, RequestContext
 from app.reclassification import jobs as reclassification_jobs
 from app.reclassification import reviews as review_scheduler
+from app.rfm import service as rfm
+from app.rfm.router import router as rfm_router
 from app.segments.router import router as segments_router
 from app.settings import Settings
-from app.tiers import rfm
 from app.tiers.router import router as tiers_router
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import DeliveryWorker
@@ -172,7 +173,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(customers_router)
     app.include_router(fx_router)
     app.include_router(metrics_router)
-    app.include_router(rfm.rfm_router)
+    app.include_router(rfm_router)
     app.include_router(tiers_router)
     app.include_router(clv_router)
     app.include_router(segments_router)

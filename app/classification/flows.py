@@ -14,8 +14,8 @@ from app.customers import repository as customer_store
 from app.customers import service as customers
 from app.tiers import repository as tier_store
 from app.tiers import service as tiers
+from app.tiers.assignment_schemas import OverrideIn
 from app.tiers.policy import shown
-from app.tiers.schemas import OverrideIn
 from app.webhooks import outbox
 
 

@@ -20,8 +20,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from app.clock import utc_day
-from app.customers.metrics import CLV_METRICS, RFM_METRICS, WINDOWS, window_start
+from app.clock import utc_day, window_start
+from app.customers.metrics import CLV_METRICS, RFM_METRICS, WINDOWS
 from app.db.tables import (
     customer_days,
     customer_source_days,

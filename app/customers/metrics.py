@@ -18,7 +18,7 @@ from app.money import STORED_PLACES, format_decimal, format_money
 
 WINDOWS = (30, 90, 365)
 RFM_METRICS = ("rfm_r", "rfm_f", "rfm_m", "rfm_fm")
-"""Scores stored on the customer row by ``app.tiers.rfm.refresh``: they change only there."""
+"""Scores stored on the customer row by ``app.rfm.service.refresh``: they change only there."""
 CLV_METRICS = (
     "p_alive",
     "expected_orders_90d",
@@ -71,11 +71,6 @@ class WindowSums:
     spend: dict[int, Decimal]
     orders: dict[int, int]
     earliest_day: dict[int, date | None]
-
-
-def window_start(today: date, window: int) -> date:
-    """The first day inside an N-day window ending today."""
-    return today - timedelta(days=window - 1)
 
 
 def next_review_at(sums: WindowSums) -> datetime | None:

@@ -11,7 +11,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.customers.metrics import WINDOWS, WindowSums, window_start
+from app.clock import window_start
+from app.customers.metrics import WINDOWS, WindowSums
 from app.db import Record
 
 _UPSERT_FOR_EVENT = text(

@@ -11,7 +11,8 @@ from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.classification import flows, profile
-from app.customers.schemas import Customer, Erasure, TraitsPatch, TraitsReplace
+from app.classification.schemas import Customer
+from app.customers.schemas import Erasure, TraitsPatch, TraitsReplace
 from app.events import service as events
 from app.events.schemas import StoredEvent
 from app.money import format_money

@@ -103,7 +103,7 @@ customers = Table(
     Column("next_review_at", TZ),
     Column("created_at", TZ, nullable=False),
     Column("updated_at", TZ, nullable=False),
-    # RFM scores 1-5 as of the workspace's last refresh (app.tiers.rfm); NULL without orders.
+    # RFM scores 1-5 as of the workspace's last refresh (app.rfm); NULL without orders.
     Column("rfm_r", SmallInteger),
     Column("rfm_f", SmallInteger),
     Column("rfm_m", SmallInteger),

@@ -17,9 +17,10 @@ from pydantic import (
 )
 
 from app.auth.schemas import CurrencyCode
-from app.customers.schemas import Customer, CustomerId
+from app.classification.schemas import Customer
+from app.customers.schemas import CustomerId
 from app.errors import Problem
-from app.tiers.schemas import TierChange
+from app.tiers.assignment_schemas import TierChange
 from app.validation import Amount, EventType, Identifier, JsonObject
 
 MONEY_EVENT_TYPES = frozenset({"order", "refund"})

@@ -11,6 +11,7 @@ from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.classification import schemes
+from app.customers.metrics import BUILTIN_METRICS
 from app.metrics import service
 from app.metrics.aggregate import AMOUNT
 from app.metrics.schemas import MetricDefinition, MetricDefinitionIn
@@ -62,6 +63,7 @@ async def put_metric(
         property_path=body.property,
         window_days=body.window_days,
         now=now,
+        builtins=BUILTIN_METRICS,
     )
     if created:
         response.status_code = status.HTTP_201_CREATED

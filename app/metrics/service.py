@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,8 +13,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.clock import utc_day
-from app.customers.metrics import BUILTIN_METRICS, window_start
+from app.clock import utc_day, window_start
 from app.db import Record
 from app.errors import Conflict, NotFound, Unprocessable
 from app.jobs import RECLASSIFY_JOB
@@ -35,8 +35,9 @@ class ReservedMetricName(Unprocessable):
     slug, title = "reserved-metric-name", "The name belongs to a built-in metric"
 
 
-def check_name(name: str) -> None:
-    if name in BUILTIN_METRICS or name.endswith("_count"):
+def check_name(name: str, builtins: Collection[str]) -> None:
+    """``builtins``: the built-in metrics' names, which a definition may not take."""
+    if name in builtins or name.endswith("_count"):
         raise ReservedMetricName(
             f"'{name}' is, or may become, a built-in metric name "
             "(built-ins include every '<event type>_count'); choose another.",
@@ -64,9 +65,11 @@ async def put(
     property_path: str | None,
     window_days: int | None,
     now: datetime,
+    builtins: Collection[str],
 ) -> tuple[Record, bool]:
-    """Creates or replaces a definition; a source not yet rolled up gets a backfill job."""
-    check_name(name)
+    """Creates or replaces a definition (named apart from ``builtins``, the built-in
+    metrics); a source not yet rolled up gets a backfill job."""
+    check_name(name, builtins)
     prop = AMOUNT if property_path is None else property_path.removeprefix(PROPERTY_PREFIX)
     source = await repository.source(conn, workspace_id, event_type, prop)
     if source is None or (not source.ready and await _backfill_failed(conn, source)):

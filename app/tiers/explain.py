@@ -27,8 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Literal
 
-from app.clock import midnight, utc_day
-from app.customers.metrics import WINDOWS, window_start
+from app.clock import midnight, utc_day, window_start
+from app.customers.metrics import WINDOWS
 from app.money import CENT, format_money
 from app.rules.evaluate import evaluate, holds, next_flip, read
 from app.rules.fields import FieldCatalog, MetricKind, is_event_count
@@ -49,8 +49,8 @@ from app.rules.schema import (
     OrderComparison,
     dotted,
 )
-from app.tiers.policy import Assignment, Scheme, shown
-from app.tiers.schemas import (
+from app.tiers.assignment_schemas import TierAssignment
+from app.tiers.explanation_schemas import (
     Amount,
     ExplainedAll,
     ExplainedAny,
@@ -68,9 +68,9 @@ from app.tiers.schemas import (
     MarginAny,
     MarginNode,
     NextTier,
-    TierAssignment,
     TierExplanation,
 )
+from app.tiers.policy import Assignment, Scheme, shown
 
 Relation = Literal["gte", "gt", "lte", "lt"]
 _NEGATED: dict[Relation, Relation] = {"gte": "lt", "gt": "lte", "lte": "gt", "lt": "gte"}

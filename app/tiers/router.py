@@ -17,10 +17,15 @@ from app.classification import flows, schemes
 from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.tiers import preview, service, templates
-from app.tiers.policy import shown
-from app.tiers.schemas import (
+from app.tiers.assignment_schemas import (
     CustomerTiers,
     OverrideIn,
+    TierAssignment,
+    TierHistoryItem,
+)
+from app.tiers.explanation_schemas import TierExplanation
+from app.tiers.policy import shown
+from app.tiers.schemas import (
     PreviewCell,
     Scheme,
     SchemeIn,
@@ -29,9 +34,6 @@ from app.tiers.schemas import (
     TemplateIn,
     TemplateOut,
     TemplateThreshold,
-    TierAssignment,
-    TierExplanation,
-    TierHistoryItem,
 )
 from app.validation import KEY_PATTERN, Moment
 

@@ -13,10 +13,10 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.clock import utc_day
+from app.clock import utc_day, window_start
 from app.customers import repository as customers
 from app.customers.catalog import field_catalog
-from app.customers.metrics import WINDOWS, window_start
+from app.customers.metrics import WINDOWS
 from app.customers.service import CustomerNotFound, row_of, view
 from app.db import Record
 from app.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +28,9 @@ from app.pagination import decode_key, decode_seq
 from app.rules.fields import ConditionError, FieldCatalog, check
 from app.rules.schema import Node
 from app.tiers import repository, templates
+from app.tiers.assignment_schemas import OverrideIn
 from app.tiers.explain import DayTotals, explain
+from app.tiers.explanation_schemas import TierExplanation
 from app.tiers.policy import (
     Assignment,
     Override,
@@ -37,7 +39,7 @@ from app.tiers.policy import (
     in_dependency_order,
     scheme_from_definition,
 )
-from app.tiers.schemas import OverrideIn, SchemeIn, TemplateIn, TierExplanation
+from app.tiers.schemas import SchemeIn, TemplateIn
 from app.validation import KEY_PATTERN
 
 RESERVED_KEYS = frozenset({"templates"})

@@ -61,7 +61,7 @@ def oracle(events: list[Sent], now: datetime) -> dict[str, Any]:
         "days_since_last_order": None
         if last_order is None
         else max(0, (today - last_order.date()).days),
-        # Ranks among all customers, set only by an RFM refresh (tests/tiers/test_rfm.py).
+        # Ranks among all customers, set only by an RFM refresh (tests/rfm/test_rfm.py).
         **dict.fromkeys(("rfm_r", "rfm_f", "rfm_m", "rfm_fm")),
         # Predictions of a fitted CLV model; none is fitted here (tests/clv).
         **dict.fromkeys(CLV_METRICS),

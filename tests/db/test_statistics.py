@@ -25,7 +25,7 @@ from app.events.backfill import backfill
 from app.events.import_file import EventFile
 from app.events.schemas import EventIn
 from app.events.service import Outcome
-from app.tiers import rfm
+from app.rfm import service as rfm
 from tests.conftest import T0
 from tests.test_import import history, write_ndjson
 

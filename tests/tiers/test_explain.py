@@ -23,8 +23,8 @@ from app.rules.fields import FieldCatalog
 from app.rules.schema import parse_condition
 from app.tiers import repository
 from app.tiers.explain import DayTotals, explain, explained
+from app.tiers.explanation_schemas import EXAMPLE_EXPLANATION
 from app.tiers.policy import Assignment, Scheme, scheme_from_definition
-from app.tiers.schemas import EXAMPLE_EXPLANATION
 from tests.conftest import T0, KeyFactory, bearer
 from tests.tiers.test_tier_lifecycle import VALUE, customer, iso, order, put_scheme
 

@@ -14,11 +14,11 @@ from app.clock import FrozenClock
 from app.jobs.service import run_until_idle
 from app.tiers.templates import RFM_GROUPS
 from tests.conftest import T0, bearer
-from tests.tiers.test_rfm import EVENTS as RFM_EVENTS
-from tests.tiers.test_rfm import NO_ORDERS
-from tests.tiers.test_rfm import profiles as rfm_profiles
-from tests.tiers.test_rfm import refresh as rfm_refresh
-from tests.tiers.test_rfm import seed as rfm_seed
+from tests.rfm.test_rfm import EVENTS as RFM_EVENTS
+from tests.rfm.test_rfm import NO_ORDERS
+from tests.rfm.test_rfm import profiles as rfm_profiles
+from tests.rfm.test_rfm import refresh as rfm_refresh
+from tests.rfm.test_rfm import seed as rfm_seed
 from tests.tiers.test_tier_lifecycle import customer, order
 
 

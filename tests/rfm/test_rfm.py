@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.clock import FrozenClock, utc_day
 from app.jobs.service import run_until_idle
-from app.tiers import rfm
+from app.rfm import service as rfm
 from tests.conftest import T0, KeyFactory, bearer
 from tests.tiers.test_tier_lifecycle import customer, history, order, put_scheme
 
