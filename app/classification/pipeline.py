@@ -25,10 +25,10 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.clock import utc_day
+from app.clock import earliest, utc_day
 from app.customers import repository as customer_store
 from app.customers.catalog import field_catalog
-from app.customers.columns import customer_columns, metric_value, stored_tier
+from app.customers.columns import metric_value
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.segments import membership
@@ -97,10 +97,12 @@ async def readers_of(conn: AsyncConnection, workspace_id: UUID, metrics: Iterabl
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What the pipeline changed: tier moves and segment entries and exits, by customer."""
+    """What the pipeline changed: tier moves and segment entries and exits, by customer, and
+    (when it re-evaluated everything) each customer's ``next_review_at`` as stored."""
 
     tier_changes: Mapping[str, list[Change]] = field(default_factory=dict)
     segment_changes: Sequence[MembershipChange] = ()
+    reviews: Mapping[str, datetime | None] = field(default_factory=dict)
 
     @property
     def tiers_changed(self) -> int:
@@ -118,6 +120,7 @@ async def classify(
     causes: Mapping[str, Cause] = NO_CAUSES,
     targets: Targets | None = None,
     definitions: list[Definition] | None = None,
+    metric_reviews: Mapping[str, datetime | None] | None = None,
     without_grace: str | None = None,
     notify: bool = True,
 ) -> Outcome:
@@ -125,26 +128,22 @@ async def classify(
     (default: everything active) as of ``now``. Each history row carries the customer's
     entry in ``causes``, else ``cause``. A scheme or segment reading a metric still being
     backfilled waits for it. ``without_grace`` names a scheme whose downgrades apply at
-    once. Unless ``notify`` is false, each change an endpoint wants gets its message."""
+    once. Unless ``notify`` is false, each change an endpoint wants gets its message.
+    ``metric_reviews``: the next moment each customer's metric windows change, when the
+    caller has computed it already (``CustomerView.next_review_at``)."""
     if not ids:
         return Outcome()
-    ids = sorted(ids)
+    ordered = sorted(ids)
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
     if targets is None:
         targets = await everything(conn, workspace_id)
-    if targets.everything:
-        today = utc_day(now)
-        await customer_store.reset_next_reviews(conn, workspace_id, ids, today)
-        await user_metrics.bring_reviews_forward(conn, workspace_id, definitions, ids, today)
-    if not targets:
-        return Outcome()
     pending = {d.name for d in definitions if not d.ready}
-    columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
-    routes = await outbox.routes(conn, workspace_id) if notify else outbox.Routes(())
+    routes = await outbox.routes(conn, workspace_id) if notify and targets else outbox.Routes(())
     catalog = field_catalog(definitions)
     messages: list[outbox.NewMessage] = []
     tier_changes: dict[str, list[Change]] = {}
+    moments: dict[str, list[datetime]] = {}
     for scheme in targets.schemes:
         if scheme.reads_metrics & pending:
             continue
@@ -153,8 +152,8 @@ async def classify(
             conn,
             workspace_id,
             scheme,
-            columns,
-            ids,
+            definitions,
+            ordered,
             now,
             reason,
             cause,
@@ -163,6 +162,10 @@ async def classify(
             metrics=metrics,
         )
         for row in rows:
+            if row.review_at is not None:
+                moments.setdefault(row.customer_id, []).append(row.review_at)
+            if row.action not in ("assign", "move"):
+                continue
             change = Change(scheme.key, scheme.version, row.held, row.target, row.change_reason)
             tier_changes.setdefault(row.customer_id, []).append(change)
             if routes:
@@ -171,15 +174,57 @@ async def classify(
                     for i, name in enumerate(metrics)
                 }
                 messages.append(_tier_message(scheme, row.customer_id, change, values, routes, now))
-    segment_changes = await membership.apply(
-        conn, workspace_id, targets.segments, columns, ids, now, reason, cause, causes, pending
+    applied = await membership.apply(
+        conn,
+        workspace_id,
+        targets.segments,
+        definitions,
+        ordered,
+        now,
+        reason,
+        cause,
+        causes,
+        pending,
     )
+    for customer_id, flips in applied.flips.items():
+        moments.setdefault(customer_id, []).extend(flips)
     if routes:
-        messages += [_segment_message(change, reason, routes, now) for change in segment_changes]
+        messages += [_segment_message(change, reason, routes, now) for change in applied.changes]
         # Stable: per customer, tiers in dependency order, then segments, as they changed.
         messages.sort(key=lambda m: m.customer_id or "")
         await outbox.enqueue_many(conn, workspace_id, messages, now)
-    return Outcome(tier_changes, segment_changes)
+    reviews = await _store_reviews(
+        conn, workspace_id, ordered, now, targets, definitions, metric_reviews, moments
+    )
+    return Outcome(tier_changes, applied.changes, reviews)
+
+
+async def _store_reviews(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    ids: list[str],
+    now: datetime,
+    targets: Targets,
+    definitions: list[Definition],
+    metric_reviews: Mapping[str, datetime | None] | None,
+    moments: Mapping[str, list[datetime]],
+) -> dict[str, datetime | None]:
+    """Each customer's ``next_review_at``, in one statement that writes only the rows whose
+    value changes. With everything re-evaluated, it is computed afresh: the metric windows'
+    next change, then the rules' moments; otherwise the rules' moments only bring it
+    earlier. Returns the moments computed afresh."""
+    if not targets.everything:
+        earlier = {c: min(found) for c, found in moments.items()}
+        await customer_store.set_next_reviews(conn, workspace_id, earlier, only_earlier=True)
+        return {}
+    if metric_reviews is None:
+        today = utc_day(now)
+        built_in = await customer_store.window_reviews(conn, workspace_id, ids, today)
+        user = await user_metrics.window_reviews(conn, workspace_id, definitions, ids, today)
+        metric_reviews = {c: earliest(built_in.get(c), user.get(c)) for c in ids}
+    reviews = {c: earliest(metric_reviews.get(c), *moments.get(c, ())) for c in ids}
+    await customer_store.set_next_reviews(conn, workspace_id, reviews, only_earlier=False)
+    return reviews
 
 
 def _tier_message(

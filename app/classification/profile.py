@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import earliest
-from app.customers.service import row_of, view
+from app.customers.service import CustomerView, row_of, view
 from app.metrics.aggregate import Definition
 from app.segments import membership
 from app.segments import repository as segment_store
@@ -34,6 +34,18 @@ async def describe(
         membership.next_review(segments, facts, now),
     )
     return customer.shown(shown(current), review)
+
+
+async def of(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer: CustomerView,
+    next_review_at: datetime | None,
+) -> dict[str, Any]:
+    """The customer of ``customer`` (its metrics already computed) with its stored tiers and
+    the review moment the pipeline stored."""
+    current = await tier_store.assignments(conn, workspace_id, customer.customer_id)
+    return customer.shown(shown(current), next_review_at)
 
 
 async def stored(

@@ -11,13 +11,14 @@ every customer and to the last digit, what ``app.customers.service.view`` shows 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app.clock import utc_day, window_start
@@ -33,6 +34,9 @@ from app.metrics.aggregate import Definition
 from app.money import STORED_PLACES, format_decimal, format_money
 from app.rules.compile import Columns, SqlExpr
 from app.rules.fields import MetricKind, is_event_count
+
+IDS = ARRAY(sa.Text())
+"""The type of the ``ids`` parameter: the customers a statement is about."""
 
 
 def half_even(total: SqlExpr, count: SqlExpr) -> SqlExpr:
@@ -168,7 +172,7 @@ def stored_tier(workspace_id: UUID) -> Callable[[str], SqlExpr]:
 
 def customer_columns(
     workspace_id: UUID,
-    definitions: list[Definition],
+    definitions: Iterable[Definition],
     now: datetime,
     tier: Callable[[str], SqlExpr],
 ) -> Columns:
@@ -212,3 +216,44 @@ def metric_value(kind: MetricKind | None, value: Any) -> Any:
     if kind == "money":
         return format_money(number)
     return format_decimal(number)
+
+
+def fenced_columns(
+    workspace_id: UUID,
+    definitions: Iterable[Definition],
+    now: datetime,
+    metrics: Iterable[str],
+    schemes: Iterable[str],
+    only_ids: bool,
+) -> tuple[sa.Subquery, Columns]:
+    """The customers of the workspace (of the parameter ``ids`` if ``only_ids``) with each
+    of ``metrics`` and their stored tier in each of ``schemes`` computed once, in a subquery
+    the planner does not flatten (``OFFSET 0``), and ``Columns`` over it.
+
+    A condition reads a metric in several comparisons and in its next flip; over
+    ``customer_columns`` each reading is a correlated subquery over the roll-ups of its own,
+    which PostgreSQL plans and runs separately. Classifying one customer runs for every
+    event, so each metric is computed once here instead."""
+    metric_names = sorted(set(metrics))
+    scheme_keys = sorted(set(schemes))
+    inner = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
+    c = customers.c
+    select = sa.select(
+        c.customer_id,
+        c.traits,
+        c.created_at,
+        *(inner.metric(name).label(f"metric_{i}") for i, name in enumerate(metric_names)),
+        *(inner.tier(key).label(f"tier_{i}") for i, key in enumerate(scheme_keys)),
+    ).where(c.workspace_id == sa.literal(workspace_id, PG_UUID(as_uuid=True)))
+    if only_ids:
+        select = select.where(c.customer_id == sa.any_(sa.bindparam("ids", type_=IDS)))
+    fenced = select.offset(0).subquery("facts_of")
+    metric_columns = {name: fenced.c[f"metric_{i}"] for i, name in enumerate(metric_names)}
+    tier_columns = {key: fenced.c[f"tier_{i}"] for i, key in enumerate(scheme_keys)}
+    columns = Columns(
+        metric=metric_columns.__getitem__,
+        traits=fenced.c.traits,
+        tier=tier_columns.__getitem__,
+        created_at=fenced.c.created_at,
+    )
+    return fenced, columns

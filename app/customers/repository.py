@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -285,32 +286,61 @@ def _earliest_review_day() -> str:
 
 
 # Reads at most the longest window's days per customer, like the normal path.
-_SET_NEXT_REVIEW = text(
+_WINDOW_REVIEWS = text(
     f"""
-    UPDATE customers AS c
-    SET next_review_at = r.review_at
-    FROM (
-        SELECT
-            t.customer_id,
-            CAST({_earliest_review_day()} AS timestamp) AT TIME ZONE 'UTC' AS review_at
-        FROM unnest(CAST(:customer_ids AS text[])) AS t(customer_id)
-        LEFT JOIN customer_days AS d
-          ON d.workspace_id = :workspace_id AND d.customer_id = t.customer_id
-         AND d.day >= CAST(:start_{max(WINDOWS)} AS date)
-        GROUP BY t.customer_id
-    ) AS r
-    WHERE c.workspace_id = :workspace_id AND c.customer_id = r.customer_id
-      AND c.next_review_at IS DISTINCT FROM r.review_at
+    SELECT
+        t.customer_id,
+        CAST({_earliest_review_day()} AS timestamp) AT TIME ZONE 'UTC' AS review_at
+    FROM unnest(CAST(:customer_ids AS text[])) AS t(customer_id)
+    LEFT JOIN customer_days AS d
+      ON d.workspace_id = :workspace_id AND d.customer_id = t.customer_id
+     AND d.day >= CAST(:start_{max(WINDOWS)} AS date)
+    GROUP BY t.customer_id
     """  # noqa: S608 - the interpolated text is built from constants only
 )
 
 
-async def reset_next_reviews(
+async def window_reviews(
     conn: AsyncConnection, workspace_id: UUID, customer_ids: list[str], today: date
-) -> None:
-    """Recomputes ``next_review_at`` of the customers from their daily roll-ups alone (the
-    next midnight a built-in window loses a day), as of ``today``; the classification
-    pipeline then brings it earlier for user-defined windows and rules."""
+) -> dict[str, datetime | None]:
+    """The next midnight at which a built-in window of each customer loses a day, as of
+    ``today``, from the daily roll-ups."""
     params: dict[str, Any] = {"workspace_id": workspace_id, "customer_ids": customer_ids}
     params.update({f"start_{w}": window_start(today, w) for w in WINDOWS})
-    await conn.execute(_SET_NEXT_REVIEW, params)
+    result = await conn.execute(_WINDOW_REVIEWS, params)
+    return {row.customer_id: row.review_at for row in result}
+
+
+_SET_NEXT_REVIEWS = text(
+    """
+    UPDATE customers AS c
+    SET next_review_at = CASE WHEN :only_earlier THEN LEAST(c.next_review_at, r.at) ELSE r.at END
+    FROM unnest(CAST(:ids AS text[]), CAST(:ats AS timestamptz[])) AS r(customer_id, at)
+    WHERE c.workspace_id = :ws AND c.customer_id = r.customer_id
+      AND c.next_review_at IS DISTINCT FROM
+          CASE WHEN :only_earlier THEN LEAST(c.next_review_at, r.at) ELSE r.at END
+    """
+)
+
+
+async def set_next_reviews(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    moments: Mapping[str, datetime | None],
+    *,
+    only_earlier: bool,
+) -> None:
+    """Stores each customer's ``next_review_at`` (or, ``only_earlier``, the earlier of it
+    and the stored one), writing only the rows whose value changes."""
+    if not moments:
+        return
+    ids = sorted(moments)
+    await conn.execute(
+        _SET_NEXT_REVIEWS,
+        {
+            "ws": workspace_id,
+            "ids": ids,
+            "ats": [moments[i] for i in ids],
+            "only_earlier": only_earlier,
+        },
+    )

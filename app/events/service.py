@@ -24,7 +24,7 @@ from app.auth.principal import Workspace
 from app.classification import pipeline, profile
 from app.clock import utc_day
 from app.customers import repository as customers
-from app.customers.service import row_of
+from app.customers.service import row_of, view
 from app.db import Record
 from app.errors import Conflict, InvalidInput, TierlineError, field_errors
 from app.events import repository as events
@@ -142,7 +142,7 @@ async def ingest(
 
     order_amount = amount_base if event.type == "order" and amount_base is not None else ZERO
     refund_amount = amount_base if event.type == "refund" and amount_base is not None else ZERO
-    await customers.upsert_for_event(
+    row = await customers.upsert_for_event(
         conn,
         workspace.id,
         event.customer_id,
@@ -165,7 +165,8 @@ async def ingest(
             refund_amount=refund_amount,
         )
         # The customer's purchase days changed: so do its CLV predictions.
-        await refresh_predictions(conn, workspace.id, [event.customer_id], now)
+        predicted = await refresh_predictions(conn, workspace.id, [event.customer_id], now)
+        row = predicted[0] if predicted else row
     # Only now, under the customer's row lock: a metric defined meanwhile is either seen here
     # or its backfill sees this event (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)
@@ -184,6 +185,8 @@ async def ingest(
             )
         ],
     )
+    # The customer's metrics are final now; the profile and the pipeline share them.
+    facts = await view(conn, workspace.id, row, now, definitions)
     outcome = await pipeline.classify(
         conn,
         workspace.id,
@@ -192,10 +195,12 @@ async def ingest(
         "event",
         {"event_id": event.event_id},
         definitions=definitions,
+        metric_reviews={event.customer_id: facts.next_review_at},
     )
     customer = None
     if describe_customer:
-        customer = await profile.stored(conn, workspace.id, event.customer_id, now, definitions)
+        review = outcome.reviews[event.customer_id]
+        customer = await profile.of(conn, workspace.id, facts, review)
     changes = outcome.tier_changes.get(event.customer_id, [])
     return Outcome("created", event.event_id, customer, changes)
 

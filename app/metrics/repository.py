@@ -376,39 +376,34 @@ async def add_rollups(
             )
 
 
-_EARLIER_REVIEW = text(
+_WINDOW_REVIEWS = text(
     """
-    UPDATE customers AS c
-    SET next_review_at = LEAST(c.next_review_at, r.review_at)
-    FROM (
-        SELECT d.customer_id,
-               MIN(CAST(d.day + w.window_days AS timestamp) AT TIME ZONE 'UTC') AS review_at
-        FROM json_to_recordset(CAST(:windows AS json)) AS w(
-            event_type text, property text, window_days integer, any_event boolean
-        )
-        JOIN customer_source_days AS d
-          ON d.workspace_id = :ws AND d.customer_id = ANY(:ids)
-         AND d.event_type = w.event_type AND d.property = w.property
-         AND d.day >= CAST(:today AS date) - (w.window_days - 1)
-         AND (CASE WHEN w.any_event THEN d.events > 0 ELSE d.n > 0 END)
-        GROUP BY d.customer_id
-    ) AS r
-    WHERE c.workspace_id = :ws AND c.customer_id = r.customer_id
-      AND c.next_review_at IS DISTINCT FROM LEAST(c.next_review_at, r.review_at)
+    SELECT d.customer_id,
+           MIN(CAST(d.day + w.window_days AS timestamp) AT TIME ZONE 'UTC') AS review_at
+    FROM json_to_recordset(CAST(:windows AS json)) AS w(
+        event_type text, property text, window_days integer, any_event boolean
+    )
+    JOIN customer_source_days AS d
+      ON d.workspace_id = :ws AND d.customer_id = ANY(:ids)
+     AND d.event_type = w.event_type AND d.property = w.property
+     AND d.day >= CAST(:today AS date) - (w.window_days - 1)
+     AND (CASE WHEN w.any_event THEN d.events > 0 ELSE d.n > 0 END)
+    GROUP BY d.customer_id
     """
 )
 
 
-async def bring_review_forward(
+async def window_reviews(
     conn: AsyncConnection,
     workspace_id: UUID,
     windows: list[dict[str, Any]],
     customer_ids: list[str],
     today: date,
-) -> None:
-    """Moves ``next_review_at`` earlier where a user-defined window changes sooner."""
-    await conn.execute(
-        _EARLIER_REVIEW,
+) -> dict[str, datetime]:
+    """The next midnight at which a user-defined window of each customer loses a day (only
+    customers with a day in some window)."""
+    result = await conn.execute(
+        _WINDOW_REVIEWS,
         {
             "ws": workspace_id,
             "windows": json.dumps(windows),
@@ -416,3 +411,4 @@ async def bring_review_forward(
             "today": today,
         },
     )
+    return {row.customer_id: row.review_at for row in result}

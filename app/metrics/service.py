@@ -213,15 +213,15 @@ async def add_events(
     )
 
 
-async def bring_reviews_forward(
+async def window_reviews(
     conn: AsyncConnection,
     workspace_id: UUID,
     definitions: list[Definition],
     customer_ids: list[str],
     today: date,
-) -> None:
-    """For many customers at once: ``next_review_at`` moves earlier where a user-defined
-    window changes before the built-in ones do (the same moments as ``values``)."""
+) -> dict[str, datetime]:
+    """For many customers at once: the next midnight a user-defined window changes (the
+    same moments as ``values``), for those with one."""
     windows = [
         {
             "event_type": d.event_type,
@@ -232,8 +232,9 @@ async def bring_reviews_forward(
         for d in definitions
         if d.ready and d.window_days is not None
     ]
-    if windows and customer_ids:
-        await repository.bring_review_forward(conn, workspace_id, windows, customer_ids, today)
+    if not windows or not customer_ids:
+        return {}
+    return await repository.window_reviews(conn, workspace_id, windows, customer_ids, today)
 
 
 async def values(

@@ -11,22 +11,32 @@ as schemes keep their tiers (a null there would read as a drop).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.clock import earliest
-from app.db.statements import execute_template
-from app.db.tables import customers
-from app.rules.compile import Columns, compile_condition, compile_next_flip
+from app.clock import earliest, utc_day
+from app.customers.columns import fenced_columns
+from app.db.statements import compiled_select, execute_template
+from app.metrics.aggregate import Definition
+from app.rules.compile import compile_condition, compile_next_flip
 from app.rules.evaluate import next_flip
 from app.segments.model import Segment
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What ``apply`` did: the entries and exits, by customer, and the next moment a
+    segment's time comparison flips for each customer that has one."""
+
+    changes: list[MembershipChange]
+    flips: dict[str, list[datetime]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,47 +82,54 @@ history AS (
     FROM current c
     WHERE c.inside <> c.was
     ORDER BY c.customer_id
-),
-review AS (
-    UPDATE customers AS u
-    SET next_review_at = c.flip
-    FROM current c
-    WHERE u.workspace_id = {ws} AND u.customer_id = c.customer_id AND c.flip IS NOT NULL
-      AND (u.next_review_at IS NULL OR c.flip < u.next_review_at)
 )
-SELECT customer_id, inside FROM current WHERE inside <> was ORDER BY customer_id
+SELECT customer_id, inside, was, flip FROM current ORDER BY customer_id
 """
+
+
+def _facts(
+    segment: Segment, workspace_id: UUID, definitions: Sequence[Definition], now: datetime
+) -> sa.Select[Any]:
+    """Per customer of the parameter ``ids``: inside the segment now, and the next moment a
+    time comparison flips."""
+    fenced, columns = fenced_columns(
+        workspace_id, definitions, now, segment.reads_metrics, segment.reads_schemes, True
+    )
+    return sa.select(
+        fenced.c.customer_id,
+        compile_condition(segment.condition, columns, now).label("inside"),
+        compile_next_flip(segment.condition, columns, now).label("flip"),
+    )
 
 
 async def apply(
     conn: AsyncConnection,
     workspace_id: UUID,
     segments: Iterable[Segment],
-    columns: Columns,
+    definitions: Sequence[Definition],
     ids: list[str],
     now: datetime,
     reason: str,
     cause: Mapping[str, Any],
     causes: Mapping[str, Mapping[str, Any]],
     pending_metrics: Iterable[str] = (),
-) -> list[MembershipChange]:
+) -> Applied:
     """Re-evaluates the customers ``ids`` (whose rows the caller holds locked) in each
-    segment; returns the entries and exits, by customer, segments in the given order. A
-    customer's history rows carry its entry in ``causes``, else ``cause``."""
+    segment; returns the entries and exits, by customer, segments in the given order, and
+    the segments' review moments. A customer's history rows carry its entry in ``causes``,
+    else ``cause``."""
+    flips: dict[str, list[datetime]] = {}
     if not ids:
-        return []
+        return Applied([], flips)
     waiting = set(pending_metrics)
+    today = utc_day(now)
     changes: list[MembershipChange] = []
     for segment in segments:
         if segment.reads_metrics & waiting:
             continue
-        facts = sa.select(
-            customers.c.customer_id,
-            compile_condition(segment.condition, columns, now).label("inside"),
-            compile_next_flip(segment.condition, columns, now).label("flip"),
-        ).where(
-            customers.c.workspace_id == sa.literal(workspace_id, sa.Uuid()),
-            customers.c.customer_id == sa.any_(sa.literal(ids, ARRAY(sa.Text()))),
+        key = (_APPLY, workspace_id, segment.key, segment.version, today, tuple(definitions))
+        facts = compiled_select(
+            key, partial(_facts, segment, workspace_id, definitions, now), conn.dialect
         )
         own: dict[str, tuple[Any, str]] = {
             "ws": (workspace_id, "uuid"),
@@ -123,12 +140,14 @@ async def apply(
             "cause": (json.dumps(cause), "jsonb"),
             "causes": (json.dumps(causes), "jsonb"),
         }
-        result = await execute_template(conn, _APPLY, "facts", facts, own)
-        changes += [
-            MembershipChange(
-                row.customer_id, segment.key, segment.version, "entered" if row.inside else "exited"
-            )
-            for row in result
-        ]
+        result = await execute_template(conn, _APPLY, "facts", facts, own, {"ids": ids})
+        for row in result:
+            if row.flip is not None:
+                flips.setdefault(row.customer_id, []).append(row.flip)
+            if row.inside != row.was:
+                moved: Literal["entered", "exited"] = "entered" if row.inside else "exited"
+                changes.append(
+                    MembershipChange(row.customer_id, segment.key, segment.version, moved)
+                )
     changes.sort(key=lambda c: c.customer_id)  # stable: segments in order per customer
-    return changes
+    return Applied(changes, flips)

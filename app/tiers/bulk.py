@@ -4,8 +4,9 @@ Per scheme (in dependency order) one statement classifies a set of customers: th
 compiler (``app.rules.compile``) over the metric expressions of ``app.customers.columns``
 gives each customer's qualifying tier, and the same movement rules as ``app.tiers.policy``
 (immediate upgrades, downgrades held back by grace and tenure) decide the new assignment; the
-changed assignments, their history rows and an earlier ``next_review_at`` (a rule's time
-comparison that will flip, a pending downgrade) are written in the same statement.
+changed assignments and their history rows are written in the same statement, which returns
+each customer's decision and its review moment (a rule's time comparison that will flip, a
+pending downgrade, an override's expiry) for the caller to store.
 
 The classification pipeline (``app.classification.pipeline``) is the one caller that writes:
 it holds the customers' row locks, as every other writer does, so an event for a customer is
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -25,13 +27,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.customers.columns import customer_columns, stored_tier
+from app.clock import utc_day
+from app.customers.columns import fenced_columns
 from app.db import Record
-from app.db.statements import execute_template
-from app.db.tables import customers
+from app.db.statements import compiled_select, execute_template
 from app.metrics.aggregate import Definition
-from app.rules.compile import TZ, Columns, compile_condition, compile_next_flip
+from app.rules.compile import TZ, compile_condition, compile_next_flip
 from app.tiers.policy import Reason, Scheme, in_dependency_order
+
+IDS = ARRAY(sa.Text())
 
 Cause = Mapping[str, Any]
 """Why a customer was classified (an event id, a version, a due review...), kept with each
@@ -40,15 +44,23 @@ history row it writes."""
 
 def _facts(
     scheme: Scheme,
-    columns: Columns,
     workspace_id: UUID,
-    ids: list[str] | None,
+    definitions: Iterable[Definition],
     now: datetime,
+    only_ids: bool,
     metrics: Sequence[str],
 ) -> sa.Select[Any]:
-    """Per customer (of ``ids``; None: of the workspace): the tier it qualifies for, the next
-    moment a rule's time comparison flips for it, and the values of ``metrics`` (``m0``,
-    ``m1``...) for its messages."""
+    """Per customer (of the parameter ``ids`` if ``only_ids``, else of the workspace): the
+    tier it qualifies for, the next moment a rule's time comparison flips for it, and the
+    values of ``metrics`` (``m0``, ``m1``...) for its messages."""
+    fenced, columns = fenced_columns(
+        workspace_id,
+        definitions,
+        now,
+        scheme.reads_metrics | set(metrics),
+        scheme.reads_schemes,
+        only_ids,
+    )
     qualified = sa.case(
         *(
             (compile_condition(tier.condition, columns, now), sa.literal(tier.key, sa.Text()))
@@ -58,15 +70,12 @@ def _facts(
     )
     flips = [compile_next_flip(tier.condition, columns, now) for tier in scheme.tiers]
     flip = flips[0] if len(flips) == 1 else sa.func.least(*flips, type_=TZ)
-    select = sa.select(
-        customers.c.customer_id,
+    return sa.select(
+        fenced.c.customer_id,
         qualified.label("qualified"),
         flip.label("flip"),
         *(columns.metric(name).label(f"m{i}") for i, name in enumerate(metrics)),
-    ).where(customers.c.workspace_id == sa.literal(workspace_id, sa.Uuid()))
-    if ids is None:
-        return select
-    return select.where(customers.c.customer_id == sa.any_(sa.literal(ids, ARRAY(sa.Text()))))
+    )
 
 
 # The movement rules of app.tiers.policy.decide, over every customer of the chunk at once:
@@ -173,16 +182,9 @@ history AS (
     FROM next n
     WHERE n.action IN ('assign', 'move')
     ORDER BY n.customer_id
-),
-review AS (
-    UPDATE customers AS c
-    SET next_review_at = LEAST(c.next_review_at, r.at)
-    FROM (SELECT customer_id, LEAST(flip, downgrade_at, override_expires_at) AS at FROM next)
-        AS r
-    WHERE c.workspace_id = {ws} AND c.customer_id = r.customer_id AND r.at IS NOT NULL
-      AND (c.next_review_at IS NULL OR r.at < c.next_review_at)
 )
-SELECT * FROM next WHERE action IN ('assign', 'move') ORDER BY customer_id
+SELECT n.*, LEAST(n.flip, n.downgrade_at, n.override_expires_at) AS review_at
+FROM next n ORDER BY n.customer_id
 """
 )
 
@@ -207,7 +209,7 @@ async def classify_scheme(
     conn: AsyncConnection,
     workspace_id: UUID,
     scheme: Scheme,
-    columns: Columns,
+    definitions: Sequence[Definition],
     ids: list[str],
     now: datetime,
     reason: Reason,
@@ -217,14 +219,19 @@ async def classify_scheme(
     grace: bool = True,
     metrics: Sequence[str] = (),
 ) -> list[Record]:
-    """Classifies the customers ``ids`` in one scheme; returns those that changed tier, by
-    customer id: ``customer_id``, ``held`` (the old tier), ``target`` (the new one),
-    ``change_reason`` and the values of ``metrics`` as ``m0``, ``m1``... A customer's history
-    rows carry its entry in ``causes``, else ``cause``."""
+    """Classifies the customers ``ids`` in one scheme; returns a row per customer, by id:
+    ``customer_id``, ``action`` (``assign`` and ``move`` change the tier), ``held`` (the old
+    tier), ``target`` (the new one), ``change_reason``, ``review_at`` (the next moment the
+    tier may move with no new data) and the values of ``metrics`` as ``m0``, ``m1``... A
+    customer's history rows carry its entry in ``causes``, else ``cause``."""
     own = _decision_values(scheme, workspace_id, now, reason, cause, grace=grace)
     own["causes"] = (json.dumps(causes), "jsonb")
-    facts = _facts(scheme, columns, workspace_id, ids, now, metrics)
-    result = await execute_template(conn, _APPLY, "facts", facts, own)
+    today = utc_day(now)
+    key = (_APPLY, workspace_id, scheme.key, scheme.version, today, tuple(definitions), *metrics)
+
+    build = partial(_facts, scheme, workspace_id, definitions, now, True, metrics)
+    facts = compiled_select(key, build, conn.dialect)
+    result = await execute_template(conn, _APPLY, "facts", facts, own, {"ids": ids})
     return list(result.all())
 
 
@@ -264,12 +271,12 @@ async def preview_scheme(
     """What applying ``scheme`` to every customer would do now, writing nothing: rows of
     ``from_tier``, ``to_tier``, ``held_back`` (a downgrade grace or tenure would hold back),
     ``customers`` and a ``sample`` of their ids."""
-    columns = customer_columns(workspace_id, definitions, now, stored_tier(workspace_id))
     own = _decision_values(scheme, workspace_id, now, "rule_change", {}, grace=grace)
     del own["version"], own["cause"]  # only the writes use them; a statement binds all it gets
     own["samples"] = (samples, "integer")
-    facts = _facts(scheme, columns, workspace_id, None, now, ())
-    result = await execute_template(conn, _PREVIEW, "facts", facts, own)
+    build = partial(_facts, scheme, workspace_id, definitions, now, False, ())
+    compiled = compiled_select(None, build, conn.dialect)
+    result = await execute_template(conn, _PREVIEW, "facts", compiled, own)
     return list(result.all())
 
 
