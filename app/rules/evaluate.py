@@ -1,5 +1,6 @@
-"""The Python engine: a condition against one customer, as ``app.customers.service.view``
-shows it (``metrics``, ``traits``, ``tiers`` as ``{scheme: tier key}``, ``created_at``).
+"""The Python engine: a condition against one customer's facts, a mapping of ``metrics``,
+``traits``, ``tiers`` (``{scheme: tier key}``) and ``created_at`` (the caller builds it:
+``CustomerView.facts`` in ``app.customers.service``).
 
 The rules it follows are in ``app.rules``; ``app.rules.compile`` follows the same ones in SQL,
 and a property test holds the two equal. Both assume the condition passed

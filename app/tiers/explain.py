@@ -1,7 +1,7 @@
 """Why a customer holds its tier in a scheme, and what would move it.
 
 Pure functions over one scheme version, the customer as the rules see it
-(``app.customers.service.view`` with ``tiers`` as ``{scheme: tier key}``), its stored
+(``CustomerView.facts``, with ``tiers`` as ``{scheme: tier key}``), its stored
 assignment and now. Every truth here is ``app.rules.evaluate``'s, so an explanation cannot
 disagree with classification.
 

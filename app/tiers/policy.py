@@ -13,7 +13,7 @@ else the default. The tier a customer *has* follows it:
   Meanwhile the pending downgrade (to the tier the customer qualifies for now, and when) is
   stored with the assignment and shown on the customer.
 
-``app.tiers.reclassify`` follows the same rules in SQL; a test holds the two equal.
+``app.tiers.bulk`` follows the same rules in SQL; a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -279,10 +279,10 @@ def classify(
     *,
     pending_metrics: Iterable[str] = (),
 ) -> Classification:
-    """Every scheme for one customer (``customer`` as ``app.customers.service.view`` shows
-    it), in dependency order, so that a scheme reading ``tiers.<other>`` sees the other's new
-    tier. A scheme that reads a metric still being backfilled keeps its tiers until the
-    backfill ends (a null there would read as a drop)."""
+    """Every scheme for one customer (``customer``: its facts, as ``CustomerView.facts``
+    gives them), in dependency order, so that a scheme reading ``tiers.<other>`` sees the
+    other's new tier. A scheme that reads a metric still being backfilled keeps its tiers
+    until the backfill ends (a null there would read as a drop)."""
     waiting = set(pending_metrics)
     tiers: dict[str, str] = {}
     context = {**customer, "tiers": tiers}
