@@ -53,6 +53,14 @@ other statements of such a transaction are lookups by key. Larger sets keep cust
 _GENERIC_PLANS = text("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
 
 
+async def _use_generic_plans(conn: AsyncConnection) -> None:
+    """Once per transaction (a batch classifies its events one by one in one)."""
+    transaction = conn.sync_connection.get_transaction() if conn.sync_connection else None
+    if transaction is None or conn.info.get(_GENERIC_PLANS) is not transaction:
+        await conn.execute(_GENERIC_PLANS)
+        conn.info[_GENERIC_PLANS] = transaction
+
+
 @dataclass(frozen=True, slots=True)
 class Targets:
     """What a trigger re-evaluates. ``everything``: every active scheme and segment, so a
@@ -130,6 +138,7 @@ async def classify(
     targets: Targets | None = None,
     definitions: list[Definition] | None = None,
     metric_reviews: Mapping[str, datetime | None] | None = None,
+    stored_reviews: Mapping[str, datetime | None] | None = None,
     without_grace: str | None = None,
     notify: bool = True,
 ) -> Outcome:
@@ -139,12 +148,14 @@ async def classify(
     backfilled waits for it. ``without_grace`` names a scheme whose downgrades apply at
     once. Unless ``notify`` is false, each change an endpoint wants gets its message.
     ``metric_reviews``: the next moment each customer's metric windows change, when the
-    caller has computed it already (``CustomerView.next_review_at``)."""
+    caller has computed it already (``CustomerView.next_review_at``); ``stored_reviews``:
+    the customers' stored ``next_review_at``, when the caller has read it (an unchanged
+    moment is then not written)."""
     if not ids:
         return Outcome()
     ordered = sorted(ids)
     if len(ordered) <= FEW:
-        await conn.execute(_GENERIC_PLANS)
+        await _use_generic_plans(conn)
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
     if targets is None:
@@ -205,7 +216,15 @@ async def classify(
         messages.sort(key=lambda m: m.customer_id or "")
         await outbox.enqueue_many(conn, workspace_id, messages, now)
     reviews = await _store_reviews(
-        conn, workspace_id, ordered, now, targets, definitions, metric_reviews, moments
+        conn,
+        workspace_id,
+        ordered,
+        now,
+        targets,
+        definitions,
+        moments,
+        metric_reviews=metric_reviews,
+        stored_reviews=stored_reviews,
     )
     return Outcome(tier_changes, applied.changes, reviews)
 
@@ -217,8 +236,10 @@ async def _store_reviews(
     now: datetime,
     targets: Targets,
     definitions: list[Definition],
-    metric_reviews: Mapping[str, datetime | None] | None,
     moments: Mapping[str, list[datetime]],
+    *,
+    metric_reviews: Mapping[str, datetime | None] | None,
+    stored_reviews: Mapping[str, datetime | None] | None,
 ) -> dict[str, datetime | None]:
     """Each customer's ``next_review_at``, in one statement that writes only the rows whose
     value changes. With everything re-evaluated, it is computed afresh: the metric windows'
@@ -234,7 +255,12 @@ async def _store_reviews(
         user = await user_metrics.window_reviews(conn, workspace_id, definitions, ids, today)
         metric_reviews = {c: earliest(built_in.get(c), user.get(c)) for c in ids}
     reviews = {c: earliest(metric_reviews.get(c), *moments.get(c, ())) for c in ids}
-    await customer_store.set_next_reviews(conn, workspace_id, reviews, only_earlier=False)
+    changed = reviews
+    if stored_reviews is not None:
+        changed = {
+            c: at for c, at in reviews.items() if c not in stored_reviews or stored_reviews[c] != at
+        }
+    await customer_store.set_next_reviews(conn, workspace_id, changed, only_earlier=False)
     return reviews
 
 

@@ -196,6 +196,7 @@ async def ingest(
         {"event_id": event.event_id},
         definitions=definitions,
         metric_reviews={event.customer_id: facts.next_review_at},
+        stored_reviews={event.customer_id: row.next_review_at},
     )
     customer = None
     if describe_customer:
