@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import earliest, utc_day
@@ -43,22 +42,6 @@ from app.tiers.policy import Change, Reason, Scheme, in_dependency_order
 from app.webhooks import TIER_CHANGED, outbox
 
 NO_CAUSES: Mapping[str, Cause] = {}
-
-FEW = 16
-"""Up to this many customers, the rest of the transaction runs on generic plans: for a few
-customers, planning the scheme and segment statements afresh (the custom plans PostgreSQL
-picks for an array of ids) costs more than running them, about 0.6 ms a statement, and the
-other statements of such a transaction are lookups by key. Larger sets keep custom plans."""
-
-_GENERIC_PLANS = text("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)")
-
-
-async def _use_generic_plans(conn: AsyncConnection) -> None:
-    """Once per transaction (a batch classifies its events one by one in one)."""
-    transaction = conn.sync_connection.get_transaction() if conn.sync_connection else None
-    if transaction is None or conn.info.get(_GENERIC_PLANS) is not transaction:
-        await conn.execute(_GENERIC_PLANS)
-        conn.info[_GENERIC_PLANS] = transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +137,6 @@ async def classify(
     if not ids:
         return Outcome()
     ordered = sorted(ids)
-    if len(ordered) <= FEW:
-        await _use_generic_plans(conn)
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
     if targets is None:

@@ -38,20 +38,40 @@ async def get(conn: AsyncConnection, workspace_id: UUID, job_id: UUID) -> Record
     return result.first()
 
 
+CLAIM_CANDIDATES = 32
+
+
 async def claim(conn: AsyncConnection) -> Record | None:
-    """The oldest unfinished job no other worker holds; locked until the caller commits."""
-    result = await conn.execute(
+    """The oldest unfinished job no other worker holds; locked until the caller commits.
+
+    The candidates are read without locks, then each is locked alone, within its own
+    workspace: a distributed PostgreSQL (Citus) runs ``FOR UPDATE`` only within one shard."""
+    candidates = await conn.execute(
         text(
             """
-            SELECT * FROM jobs
+            SELECT workspace_id, id FROM jobs
             WHERE status IN ('queued', 'running')
             ORDER BY created_at, id
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED
+            LIMIT :limit
             """
-        )
+        ),
+        {"limit": CLAIM_CANDIDATES},
     )
-    return result.first()
+    for candidate in candidates.all():
+        result = await conn.execute(
+            text(
+                """
+                SELECT * FROM jobs
+                WHERE workspace_id = :ws AND id = :id AND status IN ('queued', 'running')
+                FOR UPDATE SKIP LOCKED
+                """
+            ),
+            {"ws": candidate.workspace_id, "id": candidate.id},
+        )
+        job = result.first()
+        if job is not None:
+            return job
+    return None
 
 
 async def record_progress(

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import earliest, utc_day
-from app.customers.columns import fenced_columns
+from app.customers.columns import Among, among, fenced_columns, id_parameters
 from app.db.statements import compiled_select, execute_template
 from app.metrics.aggregate import Definition
 from app.rules.compile import compile_condition, compile_next_flip
@@ -88,12 +88,16 @@ SELECT customer_id, inside, was, flip FROM current ORDER BY customer_id
 
 
 def _facts(
-    segment: Segment, workspace_id: UUID, definitions: Sequence[Definition], now: datetime
+    segment: Segment,
+    workspace_id: UUID,
+    definitions: Sequence[Definition],
+    now: datetime,
+    customers_of: Among,
 ) -> sa.Select[Any]:
-    """Per customer of the parameter ``ids``: inside the segment now, and the next moment a
-    time comparison flips."""
+    """Per customer of the parameter ``customers_of`` names: inside the segment now, and
+    the next moment a time comparison flips."""
     fenced, columns = fenced_columns(
-        workspace_id, definitions, now, segment.reads_metrics, segment.reads_schemes, True
+        workspace_id, definitions, now, segment.reads_metrics, segment.reads_schemes, customers_of
     )
     return sa.select(
         fenced.c.customer_id,
@@ -123,14 +127,14 @@ async def apply(
         return Applied([], flips)
     waiting = set(pending_metrics)
     today = utc_day(now)
+    customers_of = among(ids)
     changes: list[MembershipChange] = []
     for segment in segments:
         if segment.reads_metrics & waiting:
             continue
         key = (_APPLY, workspace_id, segment.key, segment.version, today, tuple(definitions))
-        facts = compiled_select(
-            key, partial(_facts, segment, workspace_id, definitions, now), conn.dialect
-        )
+        build = partial(_facts, segment, workspace_id, definitions, now, customers_of)
+        facts = compiled_select((*key, customers_of), build, conn.dialect)
         own: dict[str, tuple[Any, str]] = {
             "ws": (workspace_id, "uuid"),
             "key": (segment.key, "text"),
@@ -140,7 +144,7 @@ async def apply(
             "cause": (json.dumps(cause), "jsonb"),
             "causes": (json.dumps(causes), "jsonb"),
         }
-        result = await execute_template(conn, _APPLY, "facts", facts, own, {"ids": ids})
+        result = await execute_template(conn, _APPLY, "facts", facts, own, id_parameters(ids))
         for row in result:
             if row.flip is not None:
                 flips.setdefault(row.customer_id, []).append(row.flip)

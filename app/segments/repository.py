@@ -65,15 +65,20 @@ async def save(
     saved_by: UUID | None,
     now: datetime,
 ) -> tuple[int, bool]:
-    """Stores the definition as the segment's next version (un-archiving it); returns the
+    """Stores the definition as the segment's next version (un-archiving it; the caller
+    holds the schemes' lock, so the segment read first is the one then saved); returns the
     version and whether the segment is new or was archived."""
+    before = (
+        await conn.execute(
+            text("SELECT archived_at FROM segments WHERE workspace_id = :ws AND key = :key"),
+            {"ws": workspace_id, "key": key},
+        )
+    ).one_or_none()
+    # No subquery in the RETURNING: a distributed PostgreSQL (Citus) refuses one there.
     row = (
         await conn.execute(
             text(
                 """
-                WITH before AS (
-                    SELECT archived_at FROM segments WHERE workspace_id = :ws AND key = :key
-                )
                 INSERT INTO segments AS s (
                     workspace_id, key, version, name, description, condition, saved_by,
                     created_at, updated_at
@@ -85,8 +90,7 @@ async def save(
                     description = EXCLUDED.description, condition = EXCLUDED.condition,
                     saved_by = EXCLUDED.saved_by, updated_at = EXCLUDED.updated_at,
                     job_id = NULL, archived_at = NULL
-                RETURNING version,
-                    (xmax = 0 OR (SELECT archived_at FROM before) IS NOT NULL) AS created
+                RETURNING version
                 """
             ),
             {
@@ -100,7 +104,7 @@ async def save(
             },
         )
     ).one()
-    return int(row.version), bool(row.created)
+    return int(row.version), before is None or before.archived_at is not None
 
 
 async def set_job(conn: AsyncConnection, workspace_id: UUID, key: str, job_id: UUID) -> None:

@@ -24,18 +24,15 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import utc_day
-from app.customers.columns import fenced_columns
+from app.customers.columns import Among, among, fenced_columns, id_parameters
 from app.db import Record
 from app.db.statements import compiled_select, execute_template
 from app.metrics.aggregate import Definition
 from app.rules.compile import TZ, compile_condition, compile_next_flip
 from app.tiers.policy import Reason, Scheme, in_dependency_order
-
-IDS = ARRAY(sa.Text())
 
 Cause = Mapping[str, Any]
 """Why a customer was classified (an event id, a version, a due review...), kept with each
@@ -47,10 +44,10 @@ def _facts(
     workspace_id: UUID,
     definitions: Iterable[Definition],
     now: datetime,
-    only_ids: bool,
+    customers_of: Among,
     metrics: Sequence[str],
 ) -> sa.Select[Any]:
-    """Per customer (of the parameter ``ids`` if ``only_ids``, else of the workspace): the
+    """Per customer (of the workspace, or of the parameter ``customers_of`` names): the
     tier it qualifies for, the next moment a rule's time comparison flips for it, and the
     values of ``metrics`` (``m0``, ``m1``...) for its messages."""
     fenced, columns = fenced_columns(
@@ -59,7 +56,7 @@ def _facts(
         now,
         scheme.reads_metrics | set(metrics),
         scheme.reads_schemes,
-        only_ids,
+        customers_of,
     )
     qualified = sa.case(
         *(
@@ -227,11 +224,12 @@ async def classify_scheme(
     own = _decision_values(scheme, workspace_id, now, reason, cause, grace=grace)
     own["causes"] = (json.dumps(causes), "jsonb")
     today = utc_day(now)
-    key = (_APPLY, workspace_id, scheme.key, scheme.version, today, tuple(definitions), *metrics)
-
-    build = partial(_facts, scheme, workspace_id, definitions, now, True, metrics)
+    customers_of = among(ids)
+    shape = (scheme.key, scheme.version, today, tuple(definitions), customers_of, *metrics)
+    key = (_APPLY, workspace_id, *shape)
+    build = partial(_facts, scheme, workspace_id, definitions, now, customers_of, metrics)
     facts = compiled_select(key, build, conn.dialect)
-    result = await execute_template(conn, _APPLY, "facts", facts, own, {"ids": ids})
+    result = await execute_template(conn, _APPLY, "facts", facts, own, id_parameters(ids))
     return list(result.all())
 
 
@@ -274,7 +272,7 @@ async def preview_scheme(
     own = _decision_values(scheme, workspace_id, now, "rule_change", {}, grace=grace)
     del own["version"], own["cause"]  # only the writes use them; a statement binds all it gets
     own["samples"] = (samples, "integer")
-    build = partial(_facts, scheme, workspace_id, definitions, now, False, ())
+    build = partial(_facts, scheme, workspace_id, definitions, now, "workspace", ())
     compiled = compiled_select(None, build, conn.dialect)
     result = await execute_template(conn, _PREVIEW, "facts", compiled, own)
     return list(result.all())

@@ -100,26 +100,31 @@ async def save_version(
     now: datetime,
 ) -> tuple[int, bool]:
     """Stores a new version and makes it current (un-archiving the scheme); returns the
-    version number and whether the scheme is new or was archived."""
+    version number and whether the scheme is new or was archived. The caller holds the
+    schemes' lock (``lock_schemes``), so the scheme read first is the one then saved."""
+    before = (
+        await conn.execute(
+            text("SELECT archived_at FROM schemes WHERE workspace_id = :ws AND key = :key"),
+            {"ws": workspace_id, "key": key},
+        )
+    ).one_or_none()
+    # No subquery in the RETURNING: a distributed PostgreSQL (Citus) refuses one there.
     row = (
         await conn.execute(
             text(
                 """
-                WITH before AS (
-                    SELECT archived_at FROM schemes WHERE workspace_id = :ws AND key = :key
-                )
                 INSERT INTO schemes AS s (workspace_id, key, version, created_at, updated_at)
                 VALUES (:ws, :key, 1, :now, :now)
                 ON CONFLICT (workspace_id, key) DO UPDATE
                 SET version = s.version + 1, updated_at = EXCLUDED.updated_at,
                     archived_at = NULL
-                RETURNING version,
-                    (xmax = 0 OR (SELECT archived_at FROM before) IS NOT NULL) AS created
+                RETURNING version
                 """
             ),
             {"ws": workspace_id, "key": key, "now": now},
         )
     ).one()
+    created = before is None or before.archived_at is not None
     await conn.execute(
         text(
             """
@@ -137,7 +142,7 @@ async def save_version(
             "now": now,
         },
     )
-    return int(row.version), bool(row.created)
+    return int(row.version), created
 
 
 async def set_version_job(
