@@ -38,7 +38,7 @@ from app.segments.model import Segment
 from app.tiers import bulk
 from app.tiers import repository as tier_store
 from app.tiers.bulk import Cause
-from app.tiers.policy import Change, Reason, Scheme, in_dependency_order
+from app.tiers.policy import Change, Reason, Scheme, affected, in_dependency_order
 from app.webhooks import TIER_CHANGED, outbox
 
 NO_CAUSES: Mapping[str, Cause] = {}
@@ -64,12 +64,6 @@ async def everything(conn: AsyncConnection, workspace_id: UUID) -> Targets:
         await segment_store.active_segments(conn, workspace_id),
         everything=True,
     )
-
-
-def affected(schemes: Sequence[Scheme], changed: Iterable[str]) -> list[Scheme]:
-    """The schemes in ``changed`` and every scheme that reads their tiers, in dependency
-    order."""
-    return bulk.affected(list(schemes), changed)
 
 
 def reading(

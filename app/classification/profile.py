@@ -58,6 +58,5 @@ async def stored(
     """The customer just after the classification pipeline wrote it: its stored tiers and
     the review moment the pipeline stored."""
     row = await row_of(conn, workspace_id, customer_id)
-    current = await tier_store.assignments(conn, workspace_id, customer_id)
     customer = await view(conn, workspace_id, row, now, definitions)
-    return customer.shown(shown(current), row.next_review_at)
+    return await of(conn, workspace_id, customer, row.next_review_at)

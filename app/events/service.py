@@ -136,8 +136,11 @@ async def ingest(
                 event_id=event.event_id,
             )
         customer = None
-        if describe_customer and await customers.get(conn, workspace.id, event.customer_id):
-            customer = await profile.stored(conn, workspace.id, event.customer_id, now)
+        if describe_customer:
+            row = await customers.get(conn, workspace.id, event.customer_id)
+            if row is not None:
+                known = await view(conn, workspace.id, row, now)
+                customer = await profile.of(conn, workspace.id, known, row.next_review_at)
         return Outcome("duplicate", event.event_id, customer)
 
     order_amount = amount_base if event.type == "order" and amount_base is not None else ZERO

@@ -18,7 +18,7 @@ from app.segments import MEMBERSHIP_JOB
 from app.segments import repository as segment_store
 from app.tiers import repository as tier_store
 from app.tiers.bulk import Cause
-from app.tiers.policy import Reason
+from app.tiers.policy import Reason, affected
 
 CHUNK = 1000
 
@@ -36,9 +36,9 @@ async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) ->
     current = next((s for s in schemes if s.key == params["scheme"]), None)
     if current is None or current.version != params["version"]:
         return _finished(job)  # archived, or superseded by a newer version with its own job
-    affected = pipeline.affected(schemes, [current.key])
+    targeted = affected(schemes, [current.key])
     segments = await segment_store.active_segments(conn, job.workspace_id)
-    targets = Targets(affected, pipeline.reading(segments, affected))
+    targets = Targets(targeted, pipeline.reading(segments, targeted))
     without_grace = None if current.grace_on_change else current.key
     return await _next_chunk(
         conn, job, targets, "rule_change", cause, now, without_grace=without_grace

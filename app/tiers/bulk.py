@@ -32,7 +32,7 @@ from app.db import Record
 from app.db.statements import compiled_select, execute_template
 from app.metrics.aggregate import Definition
 from app.rules.compile import TZ, compile_condition, compile_next_flip
-from app.tiers.policy import Reason, Scheme, in_dependency_order
+from app.tiers.policy import Reason, Scheme
 
 Cause = Mapping[str, Any]
 """Why a customer was classified (an event id, a version, a due review...), kept with each
@@ -276,14 +276,3 @@ async def preview_scheme(
     compiled = compiled_select(None, build, conn.dialect)
     result = await execute_template(conn, _PREVIEW, "facts", compiled, own)
     return list(result.all())
-
-
-def affected(schemes: list[Scheme], changed: Iterable[str]) -> list[Scheme]:
-    """The schemes in ``changed`` and every scheme that reads their tiers, in dependency
-    order."""
-    reached = set(changed)
-    ordered = in_dependency_order(schemes)
-    for scheme in ordered:  # a reader comes after what it reads, so one pass suffices
-        if scheme.reads_schemes & reached:
-            reached.add(scheme.key)
-    return [scheme for scheme in ordered if scheme.key in reached]

@@ -262,6 +262,17 @@ def in_dependency_order(schemes: Iterable[Scheme]) -> list[Scheme]:
     ]
 
 
+def affected(schemes: Iterable[Scheme], changed: Iterable[str]) -> list[Scheme]:
+    """The schemes in ``changed`` and every scheme that reads their tiers, in dependency
+    order."""
+    reached = set(changed)
+    ordered = in_dependency_order(schemes)
+    for scheme in ordered:  # a reader comes after what it reads, so one pass suffices
+        if scheme.reads_schemes & reached:
+            reached.add(scheme.key)
+    return [scheme for scheme in ordered if scheme.key in reached]
+
+
 @dataclass(frozen=True, slots=True)
 class Classification:
     assignments: dict[str, Assignment]
