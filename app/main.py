@@ -16,6 +16,7 @@ from app.api import ops, problems
 from app.api.body_guard import BodyGuard
 from app.api.responses import use_problem_json
 from app.auth.router import router as auth_router
+from app.classification.config import ConfigCache
 from app.clock import Clock, SystemClock
 from app.clv import service as clv
 from app.clv.router import router as clv_router
@@ -164,6 +165,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    app.state.configs = ConfigCache()
     app.state.metrics = Metrics()
 
     document_problems_as_problem_json(app)

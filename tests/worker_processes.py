@@ -1,14 +1,18 @@
-"""`tierline worker` processes for tests that scale out, as operators run them."""
+"""`tierline worker` and `tierline serve` processes for tests that scale out, as operators run
+them."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+import httpx
 
 from tests.conftest import ROOT
 
@@ -69,3 +73,60 @@ async def worker_processes(
         workers.exit_codes = [
             await asyncio.to_thread(process.wait, 60) for process in workers.processes
         ]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_ready(http: httpx.AsyncClient, base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
+    while asyncio.get_running_loop().time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            if (await http.get(f"{base}/readyz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError("server did not become ready")
+
+
+@asynccontextmanager
+async def server_processes(
+    database_url: str, settings: Mapping[str, str], count: int = 2
+) -> AsyncIterator[list[str]]:
+    """``count`` `tierline serve` processes on the database, each on a loopback port of its
+    own, ready; yields their base URLs. Stopped with SIGTERM on exit."""
+    env = {
+        **os.environ,
+        "TIERLINE_DATABASE_URL": database_url,
+        "TIERLINE_LOG_LEVEL": "WARNING",
+        "TIERLINE_DB_POOL_SIZE": "4",
+        **settings,
+    }
+    ports = [_free_port() for _ in range(count)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        async with httpx.AsyncClient(timeout=30) as http:
+            for base, process in zip(bases, processes, strict=True):
+                await _wait_ready(http, base, process)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await asyncio.to_thread(process.wait, 30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.auth import service as auth_service
 from app.auth.keys import Scope
 from app.auth.principal import Principal
+from app.classification.config import ConfigCache, WorkspaceConfig
 from app.pagination import MAX_LIMIT
 
 bearer = HTTPBearer(
@@ -54,6 +56,41 @@ def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     _principal.__name__ = f"require_{scope.name.lower()}"
     return _principal
+
+
+@dataclass(frozen=True, slots=True)
+class Ingestion:
+    """What the hot write path starts from: a pooled connection holding no transaction (the
+    path runs its own), the caller's key and cached workspace configuration, and the time."""
+
+    conn: AsyncConnection
+    configs: ConfigCache
+    config: WorkspaceConfig
+    key_hash: bytes
+    now: datetime
+
+
+def ingestion(scope: Scope) -> Callable[..., AsyncIterator[Ingestion]]:
+    """The one dependency of the hot write path: the key is looked up in the process's
+    configuration cache (read from the database only when the process has not seen it), and
+    confirmed current by the path itself, after the customer's row lock."""
+
+    async def _ingestion(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    ) -> AsyncIterator[Ingestion]:
+        configs: ConfigCache = request.app.state.configs
+        key_hash, cached = configs.principal(request.headers.get("authorization"))
+        async with request.app.state.engine.connect() as conn:
+            if cached is None:
+                async with conn.begin():
+                    cached = await configs.load_principal(conn, key_hash)
+            principal, config = cached
+            auth_service.authorize(principal, scope)
+            yield Ingestion(conn, configs, config, key_hash, request.app.state.clock.now())
+
+    _ingestion.__name__ = f"ingest_{scope.name.lower()}"
+    return _ingestion
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 1000.")]

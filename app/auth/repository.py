@@ -13,6 +13,16 @@ from app.db import Record
 from app.db.tables import api_keys, workspaces
 
 
+async def config_changed(conn: AsyncConnection, workspace_id: UUID) -> None:
+    """Bumps the workspace's configuration version, in the transaction of the change: every
+    process drops what it cached of the workspace at its next event (``app.classification.config``)."""
+    await conn.execute(
+        update(workspaces)
+        .where(workspaces.c.id == workspace_id)
+        .values(config_version=workspaces.c.config_version + 1)
+    )
+
+
 async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> Record | None:
     result = await conn.execute(
         select(
@@ -83,7 +93,7 @@ async def update_workspace(
     result = await conn.execute(
         update(workspaces)
         .where(workspaces.c.id == workspace_id, workspaces.c.deleted_at.is_(None))
-        .values(**changes)
+        .values(**changes, config_version=workspaces.c.config_version + 1)
         .returning(*workspaces.c)
     )
     return result.first()
@@ -93,7 +103,7 @@ async def mark_workspace_deleted(conn: AsyncConnection, workspace_id: UUID, at: 
     result = await conn.execute(
         update(workspaces)
         .where(workspaces.c.id == workspace_id, workspaces.c.deleted_at.is_(None))
-        .values(deleted_at=at)
+        .values(deleted_at=at, config_version=workspaces.c.config_version + 1)
         .returning(workspaces.c.id)
     )
     return result.first() is not None
@@ -123,6 +133,7 @@ async def insert_key(
         )
         .returning(*api_keys.c)
     )
+    await config_changed(conn, workspace_id)
     return result.one()
 
 
@@ -139,6 +150,7 @@ async def restore_key(
         .where(api_keys.c.workspace_id == workspace_id, api_keys.c.id == key_id)
         .values(revoked_at=None, scopes=scopes)
     )
+    await config_changed(conn, workspace_id)
 
 
 async def list_keys(
@@ -167,4 +179,5 @@ async def revoke_key(
         .values(revoked_at=func.coalesce(api_keys.c.revoked_at, at))
         .returning(*api_keys.c)
     )
+    await config_changed(conn, workspace_id)
     return result.first()

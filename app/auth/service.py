@@ -36,7 +36,11 @@ class SlugTaken(Conflict):
     slug = "slug-taken"
 
 
-async def authenticate(conn: AsyncConnection, authorization: str | None) -> Principal:
+UNKNOWN_KEY = "The API key is unknown, revoked, or its workspace was deleted."
+
+
+def bearer_key(authorization: str | None) -> str:
+    """The API key of an ``Authorization`` header, or the 401 its absence or form earns."""
     if not authorization:
         raise Unauthorized("Send an API key as 'Authorization: Bearer tl_...'.")
     scheme, _, token = authorization.partition(" ")
@@ -45,9 +49,13 @@ async def authenticate(conn: AsyncConnection, authorization: str | None) -> Prin
         raise Unauthorized("The Authorization header must be 'Bearer <key>'.")
     if not looks_like_key(token):
         raise Unauthorized("The API key is malformed: Tierline keys start with 'tl_'.")
-    row = await repository.find_active_key(conn, hash_key(token))
+    return token
+
+
+async def authenticate(conn: AsyncConnection, authorization: str | None) -> Principal:
+    row = await repository.find_active_key(conn, hash_key(bearer_key(authorization)))
     if row is None:
-        raise Unauthorized("The API key is unknown, revoked, or its workspace was deleted.")
+        raise Unauthorized(UNKNOWN_KEY)
     return Principal(
         workspace_id=row.workspace_id,
         key_id=row.id,

@@ -170,7 +170,7 @@ async def classify(
                     name: metric_value(catalog.metric_kind(name), getattr(row, f"m{i}"))
                     for i, name in enumerate(metrics)
                 }
-                messages.append(_tier_message(scheme, row.customer_id, change, values, routes, now))
+                messages.append(tier_message(scheme, row.customer_id, change, values, routes, now))
     applied = await membership.apply(
         conn,
         workspace_id,
@@ -186,7 +186,7 @@ async def classify(
     for customer_id, flips in applied.flips.items():
         moments.setdefault(customer_id, []).extend(flips)
     if routes:
-        messages += [_segment_message(change, reason, routes, now) for change in applied.changes]
+        messages += [segment_message(change, reason, routes, now) for change in applied.changes]
         # Stable: per customer, tiers in dependency order, then segments, as they changed.
         messages.sort(key=lambda m: m.customer_id or "")
         await outbox.enqueue_many(conn, workspace_id, messages, now)
@@ -239,7 +239,7 @@ async def _store_reviews(
     return reviews
 
 
-def _tier_message(
+def tier_message(
     scheme: Scheme,
     customer_id: str,
     change: Change,
@@ -263,7 +263,7 @@ def _tier_message(
     return outbox.NewMessage(TIER_CHANGED, customer_id, data, endpoints)
 
 
-def _segment_message(
+def segment_message(
     change: MembershipChange, reason: str, routes: outbox.Routes, now: datetime
 ) -> outbox.NewMessage:
     type_ = outbox.segment_type(change.change)

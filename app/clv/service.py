@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.auth.repository import config_changed
 from app.classification import pipeline
 from app.clock import Clock, utc_day
 from app.clv import FIT_JOB, SCORE_JOB
@@ -298,6 +299,7 @@ async def fit_job(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Pro
             "requested": job.created_at,
         },
     )
+    await config_changed(conn, workspace_id)
     await jobs.create(conn, workspace_id, SCORE_JOB, {"reason": "model_refit"}, now)
     return jobs.Progress(cursor=None, done=len(summaries), total=len(summaries), finished=True)
 

@@ -16,16 +16,16 @@ from app.clock import window_start
 from app.customers.metrics import WINDOWS, WindowSums
 from app.db import Record
 
-_UPSERT_FOR_EVENT = text(
-    """
-    INSERT INTO customers AS c (
+_CUSTOMER_COLUMNS = """
         workspace_id, customer_id, traits, order_count, order_total, refund_total,
         first_order_at, last_order_at, last_event_at, event_counts, created_at, updated_at
-    ) VALUES (
+"""
+_CUSTOMER_VALUES = """
         :workspace_id, :customer_id, CAST(:traits_set AS jsonb), :orders, :order_amount,
         :refund_amount, :order_at, :order_at, :occurred_at,
         jsonb_build_object(CAST(:type AS text), 1), :now, :now
-    )
+"""
+_FOLD_EVENT = """
     ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
         traits = (c.traits || CAST(:traits_set AS jsonb)) - CAST(:traits_unset AS text[]),
         order_count = c.order_count + EXCLUDED.order_count,
@@ -38,21 +38,65 @@ _UPSERT_FOR_EVENT = text(
             CAST(:type AS text), COALESCE((c.event_counts ->> CAST(:type AS text))::int, 0) + 1
         ),
         updated_at = EXCLUDED.updated_at
-    RETURNING *
-    """
-)
+"""
 
-_UPSERT_DAY = text(
-    """
+
+def fold_event_sql(after: str | None = None) -> str:
+    """Creates the customer or folds one event into its lifetime totals, under its row lock,
+    returning the row; with ``after``, only if the relation of that name (a CTE) has a row,
+    and once it has run (``app.events.fast_path``). Parameters: ``event_values``."""
+    values = _CUSTOMER_VALUES
+    rows = f"VALUES ({values})" if after is None else f"SELECT {values} FROM {after}"  # noqa: S608
+    return f"INSERT INTO customers AS c ({_CUSTOMER_COLUMNS}) {rows} {_FOLD_EVENT} RETURNING c.*"
+
+
+def add_to_day_sql(after: str | None = None) -> str:
+    """Adds an order or a refund to the customer's day roll-up; ``after`` as in
+    ``fold_event_sql``, whose parameters it shares (with ``:day``)."""
+    values = ":workspace_id, :customer_id, :day, :orders, :order_amount, :refund_amount"
+    rows = f"VALUES ({values})" if after is None else f"SELECT {values} FROM {after}"  # noqa: S608
+    return f"""
     INSERT INTO customer_days AS d
         (workspace_id, customer_id, day, orders, order_amount, refund_amount)
-    VALUES (:workspace_id, :customer_id, :day, :orders, :order_amount, :refund_amount)
+    {rows}
     ON CONFLICT (workspace_id, customer_id, day) DO UPDATE SET
         orders = d.orders + EXCLUDED.orders,
         order_amount = d.order_amount + EXCLUDED.order_amount,
         refund_amount = d.refund_amount + EXCLUDED.refund_amount
     """
-)
+
+
+_UPSERT_FOR_EVENT = text(fold_event_sql())
+_UPSERT_DAY = text(add_to_day_sql())
+
+
+def event_values(
+    workspace_id: UUID,
+    customer_id: str,
+    *,
+    event_type: str,
+    occurred_at: datetime,
+    order_amount: Decimal,
+    refund_amount: Decimal,
+    traits: dict[str, Any] | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The parameters of ``fold_event_sql`` and ``add_to_day_sql`` (but ``:day``)."""
+    traits_set, traits_unset = _traits_change(traits)
+    is_order = event_type == "order"
+    return {
+        "workspace_id": workspace_id,
+        "customer_id": customer_id,
+        "traits_set": traits_set,
+        "traits_unset": traits_unset,
+        "orders": 1 if is_order else 0,
+        "order_amount": order_amount,
+        "refund_amount": refund_amount,
+        "order_at": occurred_at if is_order else None,
+        "occurred_at": occurred_at,
+        "type": event_type,
+        "now": now,
+    }
 
 
 def _window_columns() -> str:
@@ -69,15 +113,14 @@ def _window_columns() -> str:
 
 
 # Reads at most the longest window's days: the cost does not grow with the history.
-_WINDOW_SUMS = text(
-    f"""
+WINDOW_SUMS_SQL = f"""
     SELECT
         {_window_columns()}
     FROM customer_days
     WHERE workspace_id = :workspace_id AND customer_id = :customer_id
       AND day >= :start_{max(WINDOWS)}
-    """  # noqa: S608 - the interpolated text is built from constants only
-)
+"""  # noqa: S608 - the interpolated text is built from constants only
+_WINDOW_SUMS = text(WINDOW_SUMS_SQL)
 
 
 def _traits_change(traits: dict[str, Any] | None) -> tuple[str, list[str]]:
@@ -88,73 +131,36 @@ def _traits_change(traits: dict[str, Any] | None) -> tuple[str, list[str]]:
     return json.dumps(to_set), to_unset
 
 
-async def upsert_for_event(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    customer_id: str,
-    *,
-    event_type: str,
-    occurred_at: datetime,
-    order_amount: Decimal,
-    refund_amount: Decimal,
-    traits: dict[str, Any] | None,
-    now: datetime,
-) -> Record:
-    """Creates the customer or folds one event into its lifetime totals, under its row lock."""
-    traits_set, traits_unset = _traits_change(traits)
-    is_order = event_type == "order"
-    result = await conn.execute(
-        _UPSERT_FOR_EVENT,
-        {
-            "workspace_id": workspace_id,
-            "customer_id": customer_id,
-            "traits_set": traits_set,
-            "traits_unset": traits_unset,
-            "orders": 1 if is_order else 0,
-            "order_amount": order_amount,
-            "refund_amount": refund_amount,
-            "order_at": occurred_at if is_order else None,
-            "occurred_at": occurred_at,
-            "type": event_type,
-            "now": now,
-        },
-    )
-    return result.one()
+async def upsert_for_event(conn: AsyncConnection, values: dict[str, Any]) -> Record:
+    """Creates the customer or folds one event (``event_values``) into its lifetime totals,
+    under its row lock."""
+    return (await conn.execute(_UPSERT_FOR_EVENT, values)).one()
 
 
-async def add_to_day(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    customer_id: str,
-    day: date,
-    *,
-    orders: int,
-    order_amount: Decimal,
-    refund_amount: Decimal,
-) -> None:
-    await conn.execute(
-        _UPSERT_DAY,
-        {
-            "workspace_id": workspace_id,
-            "customer_id": customer_id,
-            "day": day,
-            "orders": orders,
-            "order_amount": order_amount,
-            "refund_amount": refund_amount,
-        },
-    )
+async def add_to_day(conn: AsyncConnection, values: dict[str, Any], day: date) -> None:
+    """Adds an order or a refund (``event_values``) to the customer's roll-up of ``day``."""
+    await conn.execute(_UPSERT_DAY, {**values, "day": day})
 
 
 async def window_sums(
     conn: AsyncConnection, workspace_id: UUID, customer_id: str, today: date
 ) -> WindowSums:
-    params: dict[str, Any] = {"workspace_id": workspace_id, "customer_id": customer_id}
-    params.update({f"start_{w}": window_start(today, w) for w in WINDOWS})
+    params = {"workspace_id": workspace_id, "customer_id": customer_id, **window_starts(today)}
     row = (await conn.execute(_WINDOW_SUMS, params)).one()
+    return sums_of(row._mapping)
+
+
+def window_starts(today: date) -> dict[str, date]:
+    """The ``:start_<days>`` parameters of ``WINDOW_SUMS_SQL``."""
+    return {f"start_{w}": window_start(today, w) for w in WINDOWS}
+
+
+def sums_of(row: Mapping[Any, Any]) -> WindowSums:
+    """The window sums of a row of ``WINDOW_SUMS_SQL``."""
     return WindowSums(
-        spend={w: getattr(row, f"spend_{w}") for w in WINDOWS},
-        orders={w: int(getattr(row, f"orders_{w}")) for w in WINDOWS},
-        earliest_day={w: getattr(row, f"earliest_{w}") for w in WINDOWS},
+        spend={w: row[f"spend_{w}"] for w in WINDOWS},
+        orders={w: int(row[f"orders_{w}"]) for w in WINDOWS},
+        earliest_day={w: row[f"earliest_{w}"] for w in WINDOWS},
     )
 
 
@@ -305,8 +311,7 @@ async def window_reviews(
 ) -> dict[str, datetime | None]:
     """The next midnight at which a built-in window of each customer loses a day, as of
     ``today``, from the daily roll-ups."""
-    params: dict[str, Any] = {"workspace_id": workspace_id, "customer_ids": customer_ids}
-    params.update({f"start_{w}": window_start(today, w) for w in WINDOWS})
+    params = {"workspace_id": workspace_id, "customer_ids": customer_ids, **window_starts(today)}
     result = await conn.execute(_WINDOW_REVIEWS, params)
     return {row.customer_id: row.review_at for row in result}
 

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import earliest, utc_day
 from app.customers import repository
-from app.customers.metrics import CLV_METRICS, RFM_METRICS, Totals, build_metrics, next_review_at
+from app.customers.metrics import (
+    CLV_METRICS,
+    RFM_METRICS,
+    Totals,
+    WindowSums,
+    build_metrics,
+    next_review_at,
+)
 from app.db import Record
 from app.errors import NotFound
 from app.metrics import service as user_metrics
@@ -23,7 +30,7 @@ class CustomerNotFound(NotFound):
     pass
 
 
-def totals_of(row: Record) -> Totals:
+def totals_of(row: Any) -> Totals:
     return Totals(
         order_count=row.order_count,
         order_total=row.order_total,
@@ -88,9 +95,20 @@ async def view(
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
     sums = await repository.window_sums(conn, workspace_id, row.customer_id, today)
-    values, pending, user_review = await user_metrics.values(
-        conn, workspace_id, definitions, row.customer_id, today
-    )
+    user = await user_metrics.values(conn, workspace_id, definitions, row.customer_id, today)
+    return view_of(row, sums, user, now)
+
+
+def view_of(
+    row: Any,
+    sums: WindowSums,
+    user: tuple[Mapping[str, Any], list[str], datetime | None],
+    now: datetime,
+) -> CustomerView:
+    """The customer of ``row`` (columns read as attributes) as of ``now``, from its window
+    sums and its user-defined metrics (values, names still pending, next moment one
+    changes)."""
+    values, pending, user_review = user
     return CustomerView(
         customer_id=row.customer_id,
         traits=row.traits,

@@ -19,7 +19,9 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util import LRUCache
@@ -78,3 +80,37 @@ async def execute_template(
         placeholders[name] = f"CAST(${len(args)} AS {sql_type})"
     statement = template.format(**{compiled_name: select.sql}, **placeholders)
     return await conn.exec_driver_sql(statement, tuple(args))
+
+
+@dataclass(frozen=True, slots=True)
+class Positional:
+    """A statement written with ``:name`` parameters, compiled once to asyncpg's ``$n``, for
+    the raw connection: asyncpg prepares it once per connection and keeps it."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    def args(self, values: Mapping[str, Any]) -> list[Any]:
+        return [values[name] for name in self.names]
+
+
+_ASYNCPG: Dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+
+
+def positional(sql: str) -> Positional:
+    compiled = sa.text(sql).compile(dialect=_ASYNCPG)
+    return Positional(compiled.string, tuple(compiled.positiontup or ()))
+
+
+async def driver(conn: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under ``conn``, inside ``conn``'s transaction.
+
+    SQLAlchemy's asyncpg adapter sends ``BEGIN`` lazily, with the first statement it runs;
+    a statement sent past it would run outside the transaction. So the adapter is told to
+    begin now (its own method, as its first statement would), and then commits or rolls
+    back as usual when ``conn``'s block ends."""
+    adapted: Any = (await conn.get_raw_connection()).dbapi_connection
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    raw: asyncpg.Connection = adapted.driver_connection
+    return raw

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Record
 
-_INSERT = text(
-    """
+INSERT_SQL = """
     INSERT INTO events (
         workspace_id, event_id, customer_id, type, occurred_at, amount, currency,
         amount_base, fx_rate, properties, fingerprint, received_at
@@ -24,8 +23,8 @@ _INSERT = text(
     )
     ON CONFLICT (workspace_id, event_id) DO NOTHING
     RETURNING seq
-    """
-)
+"""
+_INSERT = text(INSERT_SQL)
 
 
 async def insert(

@@ -95,6 +95,24 @@ def check_time(event: EventIn, now: datetime) -> None:
         )
 
 
+def customer_values(
+    workspace_id: UUID, event: EventIn, amount_base: Decimal | None, now: datetime
+) -> dict[str, Any]:
+    """What the event adds to its customer's totals and day, as the customer statements take
+    it (``customers.repository.event_values``)."""
+    amount = ZERO if amount_base is None else amount_base
+    return customers.event_values(
+        workspace_id,
+        event.customer_id,
+        event_type=event.type,
+        occurred_at=event.occurred_at,
+        order_amount=amount if event.type == "order" else ZERO,
+        refund_amount=amount if event.type == "refund" else ZERO,
+        traits=event.traits,
+        now=now,
+    )
+
+
 async def ingest(
     conn: AsyncConnection,
     workspace: Workspace,
@@ -128,45 +146,12 @@ async def ingest(
         received_at=now,
     )
     if not inserted:
-        stored = await events.stored_fingerprint(conn, workspace.id, event.event_id)
-        if stored is not None and stored != digest:
-            raise EventIdConflict(
-                f"Event '{event.event_id}' is already stored with a different body; "
-                "use a new event_id for a new event.",
-                event_id=event.event_id,
-            )
-        customer = None
-        if describe_customer:
-            row = await customers.get(conn, workspace.id, event.customer_id)
-            if row is not None:
-                known = await view(conn, workspace.id, row, now)
-                customer = await profile.of(conn, workspace.id, known, row.next_review_at)
-        return Outcome("duplicate", event.event_id, customer)
+        return await replayed(conn, workspace.id, event, digest, now, describe_customer)
 
-    order_amount = amount_base if event.type == "order" and amount_base is not None else ZERO
-    refund_amount = amount_base if event.type == "refund" and amount_base is not None else ZERO
-    row = await customers.upsert_for_event(
-        conn,
-        workspace.id,
-        event.customer_id,
-        event_type=event.type,
-        occurred_at=event.occurred_at,
-        order_amount=order_amount,
-        refund_amount=refund_amount,
-        traits=event.traits,
-        now=now,
-    )
-    day = utc_day(event.occurred_at)
+    values = customer_values(workspace.id, event, amount_base, now)
+    row = await customers.upsert_for_event(conn, values)
     if event.type in ("order", "refund"):
-        await customers.add_to_day(
-            conn,
-            workspace.id,
-            event.customer_id,
-            day,
-            orders=1 if event.type == "order" else 0,
-            order_amount=order_amount,
-            refund_amount=refund_amount,
-        )
+        await customers.add_to_day(conn, values, utc_day(event.occurred_at))
         # The customer's purchase days changed: so do its CLV predictions.
         predicted = await refresh_predictions(conn, workspace.id, [event.customer_id], now)
         row = predicted[0] if predicted else row
@@ -207,6 +192,32 @@ async def ingest(
         customer = await profile.of(conn, workspace.id, facts, review)
     changes = outcome.tier_changes.get(event.customer_id, [])
     return Outcome("created", event.event_id, customer, changes)
+
+
+async def replayed(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    event: EventIn,
+    digest: bytes,
+    now: datetime,
+    describe_customer: bool,
+) -> Outcome:
+    """The answer to an event whose id is already stored: a faithful replay changes nothing
+    (and shows the customer as it is), another body under that id is a conflict."""
+    stored = await events.stored_fingerprint(conn, workspace_id, event.event_id)
+    if stored is not None and stored != digest:
+        raise EventIdConflict(
+            f"Event '{event.event_id}' is already stored with a different body; "
+            "use a new event_id for a new event.",
+            event_id=event.event_id,
+        )
+    customer = None
+    if describe_customer:
+        row = await customers.get(conn, workspace_id, event.customer_id)
+        if row is not None:
+            known = await view(conn, workspace_id, row, now)
+            customer = await profile.of(conn, workspace_id, known, row.next_review_at)
+    return Outcome("duplicate", event.event_id, customer)
 
 
 async def ingest_batch(

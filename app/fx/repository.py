@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth.repository import config_changed
 from app.db import Record
 
 
@@ -35,6 +36,7 @@ async def all_rates(conn: AsyncConnection, workspace_id: UUID) -> list[Record]:
 async def replace_all(
     conn: AsyncConnection, workspace_id: UUID, rates: dict[str, Decimal], now: datetime
 ) -> None:
+    await config_changed(conn, workspace_id)
     await conn.execute(text("DELETE FROM fx_rates WHERE workspace_id = :ws"), {"ws": workspace_id})
     if rates:
         await conn.execute(

@@ -49,14 +49,18 @@ async def rate_to_base(
         return Decimal(1)
     value = await repository.rate(conn, workspace_id, currency)
     if value is None:
-        raise MissingRate(
-            f"currency: no rate from {currency} to {base_currency}; set one with PUT /v1/fx-rates",
-            errors=[
-                {
-                    "field": "currency",
-                    "message": f"no FX rate set for {currency}",
-                    "code": "missing_fx_rate",
-                }
-            ],
-        )
+        raise missing_rate(base_currency, currency)
     return value
+
+
+def missing_rate(base_currency: str, currency: str) -> MissingRate:
+    return MissingRate(
+        f"currency: no rate from {currency} to {base_currency}; set one with PUT /v1/fx-rates",
+        errors=[
+            {
+                "field": "currency",
+                "message": f"no FX rate set for {currency}",
+                "code": "missing_fx_rate",
+            }
+        ],
+    )

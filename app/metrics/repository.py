@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth.repository import config_changed
 from app.db import Record
 from app.metrics.aggregate import Definition, Rollup, WindowFold
 
@@ -102,6 +104,7 @@ async def save_source(
         ),
         {"ws": workspace_id, "type": event_type, "prop": prop, "job": job_id},
     )
+    await config_changed(conn, workspace_id)
 
 
 async def mark_source_ready(
@@ -115,6 +118,7 @@ async def mark_source_ready(
         ),
         {"ws": workspace_id, "type": event_type, "prop": prop, "job": job_id},
     )
+    await config_changed(conn, workspace_id)
 
 
 async def upsert_definition(
@@ -145,6 +149,7 @@ async def upsert_definition(
             "now": now,
         },
     )
+    await config_changed(conn, workspace_id)
     return bool(result.scalar_one())
 
 
@@ -155,6 +160,7 @@ async def delete_definition(conn: AsyncConnection, workspace_id: UUID, name: str
         ),
         {"ws": workspace_id, "name": name},
     )
+    await config_changed(conn, workspace_id)
     return result.first() is not None
 
 
@@ -192,8 +198,22 @@ _LATEST = 'ORDER BY {t}last_at DESC, {t}last_event_id COLLATE "C" DESC'
 
 # Per windowed definition: its days folded in SQL (one row per definition, not per day), and
 # the earliest day that moves it; then the lifetime roll-ups of the lifetime definitions.
-_READ = text(
-    f"""
+READ_ROLLUPS_COLUMNS = (
+    "name",
+    "event_type",
+    "property",
+    "events",
+    "n",
+    "total",
+    "low",
+    "high",
+    "last_at",
+    "last_event_id",
+    "last_value",
+    "first_event_day",
+    "first_value_day",
+)
+READ_ROLLUPS_SQL = f"""
     SELECT w.name, NULL AS event_type, NULL AS property,
         SUM(d.events) AS events, SUM(d.n) AS n, SUM(d.total) AS total,
         MIN(d.low) AS low, MAX(d.high) AS high,
@@ -218,8 +238,8 @@ _READ = text(
     WHERE workspace_id = :ws AND customer_id = :cid
       AND (event_type, property) IN (
           SELECT * FROM unnest(CAST(:life_types AS text[]), CAST(:life_props AS text[])))
-    """  # noqa: S608 - built from constants only
-)
+"""  # noqa: S608 - built from constants only
+_READ = text(READ_ROLLUPS_SQL)
 
 
 async def rollups(
@@ -234,31 +254,45 @@ async def rollups(
     lifetime roll-ups of the given sources."""
     result = await conn.execute(
         _READ,
-        {
-            "ws": workspace_id,
-            "cid": customer_id,
-            "windows": json.dumps(windows, default=str),
-            "life_types": [t for t, _ in lifetime_sources],
-            "life_props": [p for _, p in lifetime_sources],
-        },
+        {"ws": workspace_id, "cid": customer_id, **read_rollup_values(windows, lifetime_sources)},
     )
+    return rollups_of(row._mapping for row in result)
+
+
+def read_rollup_values(
+    windows: list[dict[str, Any]], lifetime_sources: set[tuple[str, str]]
+) -> dict[str, Any]:
+    """The parameters of ``READ_ROLLUPS_SQL`` but the workspace and customer."""
+    return {
+        "windows": json.dumps(windows, default=str),
+        "life_types": [t for t, _ in lifetime_sources],
+        "life_props": [p for _, p in lifetime_sources],
+    }
+
+
+def rollups_of(
+    rows: Iterable[Mapping[Any, Any]],
+) -> tuple[dict[str, WindowFold], dict[tuple[str, str], Rollup]]:
+    """The windows folded and the lifetime roll-ups, from the rows of ``READ_ROLLUPS_SQL``."""
     windowed: dict[str, WindowFold] = {}
     lifetime: dict[tuple[str, str], Rollup] = {}
-    for row in result:
+    for row in rows:
         rollup = Rollup(
-            events=int(row.events),
-            n=int(row.n),
-            total=row.total,
-            low=row.low,
-            high=row.high,
-            last_at=row.last_at,
-            last_event_id=row.last_event_id,
-            last_value=row.last_value,
+            events=int(row["events"]),
+            n=int(row["n"]),
+            total=row["total"],
+            low=row["low"],
+            high=row["high"],
+            last_at=row["last_at"],
+            last_event_id=row["last_event_id"],
+            last_value=row["last_value"],
         )
-        if row.name is None:
-            lifetime[(row.event_type, row.property)] = rollup
+        if row["name"] is None:
+            lifetime[(row["event_type"], row["property"])] = rollup
         else:
-            windowed[row.name] = WindowFold(rollup, row.first_event_day, row.first_value_day)
+            windowed[row["name"]] = WindowFold(
+                rollup, row["first_event_day"], row["first_value_day"]
+            )
     return windowed, lifetime
 
 
@@ -321,8 +355,13 @@ async def recompute_source(
         await conn.execute(text(_recompute_sql(prop, table, table.endswith("days"))), params)
 
 
-def _bulk_rollup_upsert(table: str, day: bool) -> str:
-    """Many customers' pre-folded contributions at once, folded into existing roll-ups."""
+def bulk_rollup_upsert(
+    table: str, *, day: bool, rows: str = ":rows", after: str | None = None
+) -> str:
+    """Many customers' pre-folded contributions (the JSON parameter ``rows``) at once,
+    folded into existing roll-ups; with ``after``, only once the relation of that name (a
+    CTE) has run, and only if it has a row (``app.events.fast_path``)."""
+    guard = "" if after is None else f"WHERE EXISTS (SELECT FROM {after})"
     keys = "day, " if day else ""
     day_column = "s.day, " if day else ""
     day_type = "day date, " if day else ""
@@ -338,11 +377,12 @@ def _bulk_rollup_upsert(table: str, day: bool) -> str:
     )
     SELECT CAST(:ws AS uuid), s.customer_id, s.event_type, s.property, {day_column}
         s.events, s.n, s.total, s.low, s.high, s.last_at, s.last_event_id, s.last_value
-    FROM json_to_recordset(CAST(:rows AS json)) AS s(
+    FROM json_to_recordset(CAST({rows} AS json)) AS s(
         customer_id text, event_type text, property text, {day_type}
         events bigint, n bigint, total numeric, low numeric, high numeric,
         last_at timestamptz, last_event_id text, last_value numeric
     )
+    {guard}
     ORDER BY s.customer_id COLLATE "C", s.event_type, s.property
     ON CONFLICT (workspace_id, customer_id, event_type, property {", day" if day else ""})
     DO UPDATE SET
@@ -357,8 +397,8 @@ def _bulk_rollup_upsert(table: str, day: bool) -> str:
     """  # noqa: S608 - built from constants only
 
 
-_ADD_MANY_TO_DAYS = text(_bulk_rollup_upsert("customer_source_days", day=True))
-_ADD_MANY_TO_TOTALS = text(_bulk_rollup_upsert("customer_source_totals", day=False))
+_ADD_MANY_TO_DAYS = text(bulk_rollup_upsert("customer_source_days", day=True))
+_ADD_MANY_TO_TOTALS = text(bulk_rollup_upsert("customer_source_totals", day=False))
 
 
 async def add_rollups(

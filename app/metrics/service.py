@@ -178,14 +178,17 @@ def _row(keys: dict[str, Any], rollup: Rollup) -> dict[str, Any]:
     }
 
 
-async def add_events(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    definitions: list[Definition],
-    events: list[NewEvent],
-) -> None:
-    """Folds new events into the day and lifetime roll-ups of every source they feed, in two
-    statements whatever their number."""
+@dataclass(frozen=True, slots=True)
+class RollupRows:
+    """New events' contributions, folded per source and day and per source, as the JSON
+    rows the roll-up upserts take (``repository.bulk_rollup_upsert``)."""
+
+    days: list[dict[str, Any]]
+    totals: list[dict[str, Any]]
+
+
+def rollup_rows(definitions: list[Definition], events: list[NewEvent]) -> RollupRows:
+    """What ``events`` add to the roll-ups of the sources of ``definitions``."""
     props_by_type: dict[str, set[str]] = {}
     for definition in definitions:
         props_by_type.setdefault(definition.event_type, set()).add(definition.prop)
@@ -197,11 +200,7 @@ async def add_events(
             source = (event.customer_id, event.event_type, prop)
             days.setdefault((*source, utc_day(event.occurred_at)), []).append(contribution)
             totals.setdefault(source, []).append(contribution)
-    if not totals:
-        return
-    await repository.add_rollups(
-        conn,
-        workspace_id,
+    return RollupRows(
         [
             _row({"customer_id": c, "event_type": t, "property": p, "day": d}, fold(parts))
             for (c, t, p, d), parts in sorted(days.items())
@@ -211,6 +210,19 @@ async def add_events(
             for (c, t, p), parts in sorted(totals.items())
         ],
     )
+
+
+async def add_events(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    definitions: list[Definition],
+    events: list[NewEvent],
+) -> None:
+    """Folds new events into the day and lifetime roll-ups of every source they feed, in two
+    statements whatever their number."""
+    rows = rollup_rows(definitions, events)
+    if rows.totals:
+        await repository.add_rollups(conn, workspace_id, rows.days, rows.totals)
 
 
 async def window_reviews(
@@ -246,14 +258,21 @@ async def values(
 ) -> tuple[dict[str, int | str | None], list[str], datetime | None]:
     """Every user-defined metric of one customer as of ``today``, in one query that folds
     at most each window's days, whatever the history."""
+    reading = rollups_read(definitions, today)
+    if reading is None:
+        return evaluate(definitions, {}, {})
+    windowed, lifetime = await repository.rollups(conn, workspace_id, customer_id, **reading)
+    return evaluate(definitions, windowed, lifetime)
+
+
+def rollups_read(definitions: list[Definition], today: date) -> dict[str, Any] | None:
+    """What ``repository.rollups`` (``READ_ROLLUPS_SQL``) reads of a customer for the ready
+    definitions as of ``today``; None when none is ready."""
     ready = [d for d in definitions if d.ready]
     if not ready:
-        return evaluate(definitions, {}, {})
-    windowed, lifetime = await repository.rollups(
-        conn,
-        workspace_id,
-        customer_id,
-        windows=[
+        return None
+    return {
+        "windows": [
             {
                 "name": d.name,
                 "event_type": d.event_type,
@@ -263,9 +282,8 @@ async def values(
             for d in ready
             if d.window_days is not None
         ],
-        lifetime_sources={d.source for d in ready if d.window_days is None},
-    )
-    return evaluate(definitions, windowed, lifetime)
+        "lifetime_sources": {d.source for d in ready if d.window_days is None},
+    }
 
 
 @jobs.handler(BACKFILL_JOB)

@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth.repository import config_changed
 from app.db import Record
 from app.segments.model import Segment, segment_from_condition
 
@@ -104,6 +105,7 @@ async def save(
             },
         )
     ).one()
+    await config_changed(conn, workspace_id)
     return int(row.version), before is None or before.archived_at is not None
 
 
@@ -127,6 +129,7 @@ async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: date
         text("DELETE FROM segment_members WHERE workspace_id = :ws AND segment_key = :key"),
         {"ws": workspace_id, "key": key},
     )
+    await config_changed(conn, workspace_id)
 
 
 async def members_page(

@@ -141,6 +141,17 @@ next AS (
 )
 """
 
+ASSIGNMENT_REPLACED = """
+    ON CONFLICT (workspace_id, customer_id, scheme_key) DO UPDATE SET
+        tier = EXCLUDED.tier, version = EXCLUDED.version, since = EXCLUDED.since,
+        downgrade_to = EXCLUDED.downgrade_to, downgrade_since = EXCLUDED.downgrade_since,
+        downgrade_at = EXCLUDED.downgrade_at, override_tier = EXCLUDED.override_tier,
+        override_reason = EXCLUDED.override_reason,
+        override_set_at = EXCLUDED.override_set_at,
+        override_expires_at = EXCLUDED.override_expires_at
+"""
+"""A customer's assignment in a scheme, written over the one it had."""
+
 _APPLY = (
     "WITH "  # noqa: S608 (constant SQL text joined; values are bound parameters)
     + _DECIDE
@@ -161,13 +172,9 @@ saved AS (
           (n.tier, {version}, n.since, n.downgrade_to, n.downgrade_since, n.downgrade_at,
            n.override_tier)
     ORDER BY n.customer_id
-    ON CONFLICT (workspace_id, customer_id, scheme_key) DO UPDATE SET
-        tier = EXCLUDED.tier, version = EXCLUDED.version, since = EXCLUDED.since,
-        downgrade_to = EXCLUDED.downgrade_to, downgrade_since = EXCLUDED.downgrade_since,
-        downgrade_at = EXCLUDED.downgrade_at, override_tier = EXCLUDED.override_tier,
-        override_reason = EXCLUDED.override_reason,
-        override_set_at = EXCLUDED.override_set_at,
-        override_expires_at = EXCLUDED.override_expires_at
+    """
+    + ASSIGNMENT_REPLACED
+    + """
 ),
 history AS (
     INSERT INTO tier_history (

@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth.repository import config_changed
 from app.db import Record
 from app.tiers.policy import Assignment, Override, Scheme, parse_stored
 
@@ -142,6 +143,7 @@ async def save_version(
             "now": now,
         },
     )
+    await config_changed(conn, workspace_id)
     return int(row.version), created
 
 
@@ -172,10 +174,28 @@ async def archive(conn: AsyncConnection, workspace_id: UUID, key: str, now: date
         text("DELETE FROM customer_tiers WHERE workspace_id = :ws AND scheme_key = :key"),
         {"ws": workspace_id, "key": key},
     )
+    await config_changed(conn, workspace_id)
     return True
 
 
-def _assignment(row: Record) -> Assignment:
+ASSIGNMENT_COLUMNS = (
+    "scheme_key",
+    "tier",
+    "version",
+    "since",
+    "downgrade_to",
+    "downgrade_since",
+    "downgrade_at",
+    "override_tier",
+    "override_reason",
+    "override_set_at",
+    "override_expires_at",
+)
+"""The columns of ``customer_tiers`` an ``Assignment`` is read from, in this order."""
+
+
+def assignment_of(row: Any) -> Assignment:
+    """The assignment of a ``customer_tiers`` row (columns read as attributes)."""
     return Assignment(
         tier=row.tier,
         version=row.version,
@@ -204,7 +224,7 @@ async def assignments(
         ),
         {"ws": workspace_id, "cid": customer_id},
     )
-    return {row.scheme_key: _assignment(row) for row in result}
+    return {row.scheme_key: assignment_of(row) for row in result}
 
 
 async def history_page(

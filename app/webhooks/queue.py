@@ -26,6 +26,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.auth.repository import config_changed
 from app.clock import Clock
 from app.settings import Settings
 from app.webhooks.attempt import Claim, Outcome
@@ -356,6 +357,7 @@ class DeliveryQueue:
         else:
             return
         await conn.execute(_DISABLE_ENDPOINT, {**keys, "now": now, "reason": reason})
+        await config_changed(conn, claim.workspace_id)
         logger.warning("webhook endpoint disabled", extra={**claim.ids(), "reason": reason})
 
 

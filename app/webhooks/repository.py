@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import Update, and_, delete, exists, func, insert, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth.repository import config_changed
 from app.db import Record
 from app.db.tables import (
     schemes,
@@ -75,6 +76,7 @@ async def insert_endpoint(
         )
         .returning(*webhook_endpoints.c)
     )
+    await config_changed(conn, workspace_id)
     return result.one()
 
 
@@ -116,6 +118,7 @@ async def update_endpoint(
         .values(**values)
         .returning(*webhook_endpoints.c)
     )
+    await config_changed(conn, workspace_id)
     return result.one()
 
 
@@ -126,6 +129,7 @@ async def delete_endpoint(conn: AsyncConnection, workspace_id: UUID, endpoint_id
         .where(endpoint.workspace_id == workspace_id, endpoint.id == endpoint_id)
         .returning(endpoint.id)
     )
+    await config_changed(conn, workspace_id)
     return result.first() is not None
 
 

@@ -4,11 +4,7 @@ several connection pools (as several server processes would be) and from real se
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import socket
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -20,8 +16,9 @@ import pytest
 from app.clock import FrozenClock
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import ROOT, bearer
+from tests.conftest import bearer
 from tests.events.test_ingest import count_rows, event
+from tests.worker_processes import server_processes
 
 
 @pytest.fixture
@@ -100,65 +97,22 @@ async def test_concurrent_events_for_one_customer_lose_no_update(
     assert customer["traits"] == {"industry": "machinery"} | {f"t{i}": i for i in range(40)}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _wait_ready(http: httpx.AsyncClient, base: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}")
-        try:
-            if (await http.get(f"{base}/readyz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError("server did not become ready")
-
-
 async def test_replays_across_two_server_processes_store_the_event_once(
     app: Any, database_url: str
 ) -> None:
     key = "tl_" + secrets.token_urlsafe(32)
-    env = {
-        **os.environ,
-        "TIERLINE_DATABASE_URL": database_url,
-        "TIERLINE_BOOTSTRAP_KEY": key,
-        "TIERLINE_LOG_LEVEL": "WARNING",
-        "TIERLINE_DB_POOL_SIZE": "4",
-    }
-    ports = [_free_port(), _free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    try:
-        async with httpx.AsyncClient(timeout=30) as http:
-            bases = [f"http://127.0.0.1:{port}" for port in ports]
-            for base, process in zip(bases, processes, strict=True):
-                await _wait_ready(http, base, process)
-            # Real time: the servers use the system clock, so send an event from the past.
-            body = event(occurred_at="2026-01-05T10:00:00Z")
-            responses = await asyncio.gather(
-                *(
-                    http.post(f"{bases[i % 2]}/v1/events", json=body, headers=bearer(key))
-                    for i in range(16)
-                )
+    async with (
+        server_processes(database_url, {"TIERLINE_BOOTSTRAP_KEY": key}) as bases,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        # Real time: the servers use the system clock, so send an event from the past.
+        body = event(occurred_at="2026-01-05T10:00:00Z")
+        responses = await asyncio.gather(
+            *(
+                http.post(f"{bases[i % 2]}/v1/events", json=body, headers=bearer(key))
+                for i in range(16)
             )
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+        )
     assert Counter(r.status_code for r in responses) == {201: 1, 200: 15}
     assert await count_rows(app, "events") == 1
     assert await count_rows(app, "workspaces") == 1

@@ -62,6 +62,8 @@ async def subscribe(
                 "now": T0,
             },
         )
+        # As the API does: processes drop their cached routes at their next event.
+        await conn.execute(text("UPDATE workspaces SET config_version = config_version + 1"))
     return endpoint_id
 
 

@@ -1,0 +1,117 @@
+"""What one event costs in round trips to PostgreSQL, counted at the wire (``tests/wire.py``):
+``BEGIN``, write, read, apply, ``COMMIT`` (``app.events.fast_path``), with two schemes, a
+segment, two user-defined metrics and a subscribed endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.auth import service as auth_service
+from app.clock import FrozenClock
+from app.jobs.service import run_until_idle
+from app.main import create_app
+from app.settings import Settings
+from tests.classification.test_triggers import BIG, PERKS, order, put, value_scheme
+from tests.conftest import bearer
+from tests.webhooks.test_outbox import messages, subscribe
+from tests.wire import Proxy
+
+POOL = 4
+SURVEY = {
+    "event_type": "survey",
+    "aggregation": "avg",
+    "property": "properties.score",
+    "window_days": 180,
+}
+TICKETS = {"event_type": "support_ticket", "aggregation": "count", "window_days": 90}
+
+
+@dataclass
+class Counted:
+    app: Any
+    client: httpx.AsyncClient
+    key: str
+    proxy: Proxy
+
+    async def round_trips(
+        self, event_id: str, customer_id: str, amount: str, status: int = 201
+    ) -> list[str]:
+        """The statements one order sends, as the wire saw them."""
+        self.proxy.wire.reset()
+        body = {
+            "event_id": event_id,
+            "customer_id": customer_id,
+            "type": "order",
+            "amount": amount,
+            "occurred_at": self.app.state.clock.now().isoformat(),
+        }
+        response = await self.client.post("/v1/events", json=body, headers=bearer(self.key))
+        assert response.status_code == status, response.text
+        return list(self.proxy.wire.statements)
+
+
+@pytest.fixture
+async def counted(database_url: str, clock: FrozenClock) -> AsyncIterator[Counted]:
+    """The app on a pool whose connections go through the counting proxy, with the setting
+    above saved and every pooled connection warmed up by an event (statements prepared)."""
+    url = make_url(database_url)
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    port = await proxy.start()
+    proxied = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    settings = Settings(database_url=proxied, db_pool_size=POOL, background_workers=False)
+    app = create_app(settings, clock=clock)
+    try:
+        async with app.router.lifespan_context(app):
+            async with app.state.engine.begin() as conn:
+                key = await auth_service.bootstrap(conn, clock.now(), None)
+            assert key is not None
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+                await put(http, key, "/v1/schemes/value", value_scheme())
+                await put(http, key, "/v1/schemes/perks", PERKS)
+                await put(http, key, "/v1/segments/big", BIG)
+                await put(http, key, "/v1/metrics/satisfaction", SURVEY)
+                await put(http, key, "/v1/metrics/tickets", TICKETS)
+                await run_until_idle(app.state.engine, clock)
+                await subscribe(app)
+                for n in range(POOL * 2):
+                    await order(http, key, f"warm-{n}", f"w{n}", "20.00", clock.now())
+                yield Counted(app, http, key, proxy)
+    finally:
+        await proxy.close()
+
+
+async def test_an_event_that_moves_a_tier_and_a_segment_costs_five_round_trips(
+    counted: Counted,
+) -> None:
+    statements = await counted.round_trips("big", "c1", "900.00")
+    assert len(statements) == 5, "\n".join(statements)
+    assert statements[0] == "BEGIN;" and statements[-1] == "COMMIT;"
+    # It did move both schemes and the segment, and queued their messages.
+    queued = [m for m in await messages(counted.app) if m.customer_id == "c1"]
+    assert [m.type for m in queued] == [
+        "customer.tier_changed",
+        "customer.tier_changed",
+        "customer.segment_entered",
+    ]
+
+
+async def test_an_event_that_moves_nothing_costs_four(counted: Counted) -> None:
+    await counted.round_trips("first", "c1", "20.00")
+    statements = await counted.round_trips("second", "c1", "20.00")
+    assert len(statements) == 4, "\n".join(statements)
+
+
+async def test_a_replay_costs_no_classification(counted: Counted) -> None:
+    await counted.round_trips("once", "c1", "20.00")
+    statements = await counted.round_trips("once", "c1", "20.00", status=200)
+    # The insert finds the id taken; the version check, the stored fingerprint, and the
+    # customer as it stands.
+    assert statements[0] == "BEGIN;" and statements[-1] == "COMMIT;"
+    assert not any("customer_tiers AS t" in s for s in statements), "\n".join(statements)

@@ -1,0 +1,107 @@
+"""A loopback proxy in front of PostgreSQL that counts round trips at the wire.
+
+A round trip is a message after which the client waits for the server: ``Sync`` ends an
+extended-protocol exchange (a prepared statement's bind and execute, or a prepare), and
+``Query`` is a simple-protocol statement (asyncpg sends ``BEGIN`` and ``COMMIT`` so). The
+proxy records the statement texts it sees too, to say what came back when a count fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from dataclasses import dataclass, field
+
+SSL_REQUEST = 80877103
+
+
+@dataclass
+class Wire:
+    """Counts, over every connection through the proxy, the round trips clients start."""
+
+    round_trips: int = 0
+    statements: list[str] = field(default_factory=list)
+    _pending: list[str] = field(default_factory=list)
+    _prepared: dict[bytes, str] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.round_trips = 0
+        self.statements.clear()
+
+    def _message(self, kind: bytes, payload: bytes) -> None:
+        if kind == b"Q":
+            self.round_trips += 1
+            self.statements.append(payload.rstrip(b"\0").decode(errors="replace"))
+        elif kind == b"P":
+            # Parse: the statement's name, then its text.
+            name, _, rest = payload.partition(b"\0")
+            query = rest.partition(b"\0")[0].decode(errors="replace")
+            self._prepared[name] = query
+            self._pending.append("prepare: " + query)
+        elif kind == b"B":
+            # Bind: the portal's name, then the statement's.
+            statement = payload.split(b"\0", 2)[1]
+            self._pending.append("execute: " + self._prepared.get(statement, "?"))
+        elif kind == b"S":
+            self.round_trips += 1
+            self.statements.append(" | ".join(self._pending) or "sync")
+            self._pending.clear()
+
+
+class Proxy:
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.wire = Wire()
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection(*self.target)
+        upstream = asyncio.create_task(self._client_to_server(client_r, server_w, client_w))
+        downstream = asyncio.create_task(_pipe(server_r, client_w))
+        await asyncio.wait([upstream, downstream], return_when=asyncio.FIRST_COMPLETED)
+        for task in (upstream, downstream):
+            task.cancel()
+        client_w.close()
+        server_w.close()
+
+    async def _client_to_server(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        client: asyncio.StreamWriter,
+    ) -> None:
+        # Untyped start-up messages first. An SSL request is refused here, whatever the
+        # server would say, so that the rest stays readable.
+        while True:
+            header = await reader.readexactly(8)
+            length, code = struct.unpack("!ii", header)
+            body = await reader.readexactly(length - 8)
+            if code == SSL_REQUEST:
+                client.write(b"N")
+                await client.drain()
+                continue
+            writer.write(header + body)
+            await writer.drain()
+            break
+        while True:
+            kind = await reader.readexactly(1)
+            (length,) = struct.unpack("!i", await reader.readexactly(4))
+            payload = await reader.readexactly(length - 4)
+            self.wire._message(kind, payload)
+            writer.write(kind + struct.pack("!i", length) + payload)
+            await writer.drain()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
