@@ -15,7 +15,8 @@ from app.db.tables import api_keys, workspaces
 
 async def config_changed(conn: AsyncConnection, workspace_id: UUID) -> None:
     """Bumps the workspace's configuration version, in the transaction of the change: every
-    process drops what it cached of the workspace at its next event (``app.classification.config``)."""
+    process drops what it cached of the workspace at its next event
+    (``app.classification.config``)."""
     await conn.execute(
         update(workspaces)
         .where(workspaces.c.id == workspace_id)

@@ -56,7 +56,8 @@ workspaces = Table(
     # days between scheduled refits of an active model (0: refit only on request).
     Column("clv_discount_rate", Numeric, nullable=False, server_default="0"),
     Column("clv_refit_days", Integer, nullable=False, server_default="7"),
-    # Bumped with every change to what a process caches of the workspace (app.classification.config).
+    # Bumped with every change to what a process caches of the workspace
+    # (app.classification.config).
     Column("config_version", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("clv_discount_rate >= 0 AND clv_discount_rate < 1", name="clv_discount_rate"),
     CheckConstraint("clv_refit_days >= 0", name="clv_refit_days"),

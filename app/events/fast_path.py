@@ -23,7 +23,8 @@ prepared once per connection by asyncpg:
    memberships, outbox messages with their deliveries, ``next_review_at``, and the NOTIFY
    that wakes the delivery workers, in one statement.
 
-A workspace with a CLV model pays two more (``refresh_predictions``) for an order or refund.
+For an order or a refund in a workspace with a CLV model, the read statement also reads the
+customer's purchase summary, and one more statement writes the predictions made of it.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ from app.metrics import repository as metric_store
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import evaluate as evaluate_metrics
 from app.money import convert
-from app.predictions.service import refresh_predictions
+from app.predictions import repository as prediction_store
+from app.predictions.service import write_predictions
 from app.rules.evaluate import evaluate
 from app.segments import membership
 from app.segments.membership import MembershipChange
@@ -108,7 +110,7 @@ _OF_CUSTOMER = "WHERE workspace_id = :workspace_id AND customer_id = :customer_i
 
 
 @cache
-def _read(rollups: bool) -> Positional:
+def _read(rollups: bool, summaries: bool) -> Positional:
     assignment = ", ".join(tier_store.ASSIGNMENT_COLUMNS)
     # Built from constants only.
     columns = [
@@ -120,6 +122,9 @@ def _read(rollups: bool) -> Positional:
     if rollups:
         read = metric_store.READ_ROLLUPS_SQL
         columns.append(f"(SELECT array_agg(ROW(r.*)) FROM ({read}) AS r) AS rollups")  # noqa: S608
+    if summaries:
+        found = prediction_store.FOR_CUSTOMERS_SQL
+        columns.append(f"(SELECT array_agg(ROW(s.*)) FROM ({found}) AS s) AS summaries")  # noqa: S608
     return positional(
         f"SELECT {', '.join(columns)} FROM ({customer_store.WINDOW_SUMS_SQL}) AS sums"  # noqa: S608
     )
@@ -276,20 +281,27 @@ async def _attempt(
         _check(config, version)
         return await replayed(conn, workspace_id, event, digest, now, describe_customer=True)
     row: Any = _row(written)
-    if has_day and config.clv_model is not None:
-        # The customer's purchase days changed: so do its CLV predictions.
-        predicted = await refresh_predictions(conn, workspace_id, [event.customer_id], now)
-        row = predicted[0] if predicted else row
 
-    reading = user_metrics.rollups_read(config.definitions, utc_day(now))
-    read = _read(reading is not None)
-    values |= customer_store.window_starts(utc_day(now))
-    values |= {"cid": event.customer_id}
+    today = utc_day(now)
+    reading = user_metrics.rollups_read(config.definitions, today)
+    # The customer's purchase days changed: so do its CLV predictions.
+    predicting = has_day and config.clv_model is not None
+    read = _read(reading is not None, predicting)
+    values |= customer_store.window_starts(today)
+    values |= {"cid": event.customer_id, "ids": [event.customer_id], "end": today}
     if reading is not None:
         values |= metric_store.read_rollup_values(**reading)
     facts = await raw.fetchrow(read.sql, *read.args(values))
     assert facts is not None
     _check(config, facts["config_version"])
+    if predicting:
+        assert config.clv_model is not None
+        predicted_ids, summaries = prediction_store.summaries_of(facts["summaries"] or [])
+        ids = [event.customer_id]
+        predicted = await write_predictions(
+            conn, workspace_id, config.clv_model, ids, predicted_ids, summaries
+        )
+        row = predicted[0] if predicted else row
 
     customer = _customer(config, row, facts, now)
     decided = _classify(config, customer, facts, now)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import numpy as np
@@ -44,14 +45,13 @@ SUMMARY_COLUMNS = f"""
 # ``GREATEST`` only matters for the live predictions: an event may be dated a few minutes
 # into tomorrow (UTC), and the age must not be shorter than the recency.
 
-_FOR_CUSTOMERS = text(
-    f"""
+FOR_CUSTOMERS_SQL = f"""
     SELECT customer_id, {SUMMARY_COLUMNS}
     FROM customer_days
     WHERE workspace_id = :ws AND customer_id = ANY(CAST(:ids AS text[])) AND orders > 0
     GROUP BY customer_id
-    """  # noqa: S608 - built from constants only
-)
+"""  # noqa: S608 - built from constants only
+_FOR_CUSTOMERS = text(FOR_CUSTOMERS_SQL)
 
 _ACTIVE = text(
     """
@@ -108,8 +108,13 @@ async def for_customers(
     rows = (
         await conn.execute(_FOR_CUSTOMERS, {"ws": workspace_id, "ids": list(ids), "end": end})
     ).all()
-    return [row.customer_id for row in rows], Summaries.from_columns(
-        summary_table([tuple(row)[1:] for row in rows]).T.copy()
+    return summaries_of([tuple(row) for row in rows])
+
+
+def summaries_of(rows: Sequence[Sequence[Any]]) -> tuple[list[str], Summaries]:
+    """The ids and summaries of rows of ``FOR_CUSTOMERS_SQL``."""
+    return [row[0] for row in rows], Summaries.from_columns(
+        summary_table([row[1:] for row in rows]).T.copy()
     )
 
 

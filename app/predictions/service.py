@@ -82,7 +82,20 @@ async def refresh_predictions(
     if row is None:
         return []
     predicted_ids, summaries = await repository.for_customers(conn, workspace_id, ids, utc_day(now))
-    values = _predictor(row).predict(summaries)
+    return await write_predictions(conn, workspace_id, row, ids, predicted_ids, summaries)
+
+
+async def write_predictions(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    model: Record,
+    ids: list[str],
+    predicted_ids: list[str],
+    summaries: Summaries,
+) -> list[Record]:
+    """Stores what ``model`` predicts from the summaries of ``predicted_ids`` (those of
+    ``ids`` with a purchase); returns the rows whose predictions changed, as written."""
+    values = _predictor(model).predict(summaries)
     # Customers without a purchase get no prediction (NULL), e.g. after their only order
     # was erased.
     seen = set(predicted_ids)

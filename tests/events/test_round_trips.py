@@ -18,6 +18,8 @@ from app.jobs.service import run_until_idle
 from app.main import create_app
 from app.settings import Settings
 from tests.classification.test_triggers import BIG, PERKS, order, put, value_scheme
+from tests.clv.test_api import fit, population
+from tests.clv.test_summaries import post
 from tests.conftest import bearer
 from tests.webhooks.test_outbox import messages, subscribe
 from tests.wire import Proxy
@@ -54,6 +56,13 @@ class Counted:
         response = await self.client.post("/v1/events", json=body, headers=bearer(self.key))
         assert response.status_code == status, response.text
         return list(self.proxy.wire.statements)
+
+    async def customer(self, customer_id: str) -> dict[str, Any]:
+        """The customer as stored."""
+        response = await self.client.get(f"/v1/customers/{customer_id}", headers=bearer(self.key))
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
 
 
 @pytest.fixture
@@ -115,3 +124,13 @@ async def test_a_replay_costs_no_classification(counted: Counted) -> None:
     # customer as it stands.
     assert statements[0] == "BEGIN;" and statements[-1] == "COMMIT;"
     assert not any("customer_tiers AS t" in s for s in statements), "\n".join(statements)
+
+
+async def test_with_a_clv_model_an_order_costs_one_more(counted: Counted) -> None:
+    await post(counted.client, counted.key, population())
+    await fit(counted.app, counted.client, counted.key, counted.app.state.clock)
+    for n in range(POOL * 2):  # the fit changed the configuration: warm up again
+        await counted.round_trips(f"rewarm-{n}", f"c{n:03}", "20.00")
+    statements = await counted.round_trips("big", "whale", "900.00")
+    assert len(statements) == 6, "\n".join(statements)
+    assert (await counted.customer("whale"))["metrics"]["p_alive"] is not None
