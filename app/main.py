@@ -21,7 +21,7 @@ from app.clock import Clock, SystemClock
 from app.clv import service as clv
 from app.clv.router import router as clv_router
 from app.customers.router import router as customers_router
-from app.db.engine import create_engine
+from app.db.engine import create_engine, create_raw_pool
 from app.events.router import router as events_router
 from app.fx.router import router as fx_router
 from app.jobs import runner as job_runner
@@ -139,6 +139,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(database_url, settings.db_pool_size)
+        app.state.raw_pool = await create_raw_pool(database_url, settings.db_pool_size)
         stop = asyncio.Event()
         workers = []
         if settings.background_workers:
@@ -153,6 +154,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         finally:
             stop.set()
             await asyncio.gather(*workers)
+            await app.state.raw_pool.close()
             await app.state.engine.dispose()
 
     app = FastAPIOffline(

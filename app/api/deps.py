@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth import service as auth_service
 from app.auth.keys import Scope
@@ -60,10 +61,12 @@ def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 @dataclass(frozen=True, slots=True)
 class Ingestion:
-    """What the hot write path starts from: a pooled connection holding no transaction (the
-    path runs its own), the caller's key and cached workspace configuration, and the time."""
+    """What the hot write path starts from: a raw pooled connection (the path runs its own
+    transactions), the engine for its rare other statements, the caller's key and cached
+    workspace configuration, and the time."""
 
-    conn: AsyncConnection
+    raw: asyncpg.Connection
+    engine: AsyncEngine
     configs: ConfigCache
     config: WorkspaceConfig
     key_hash: bytes
@@ -79,15 +82,16 @@ def ingestion(scope: Scope) -> Callable[..., AsyncIterator[Ingestion]]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     ) -> AsyncIterator[Ingestion]:
-        configs: ConfigCache = request.app.state.configs
+        state = request.app.state
+        configs: ConfigCache = state.configs
         key_hash, cached = configs.principal(request.headers.get("authorization"))
-        async with request.app.state.engine.connect() as conn:
-            if cached is None:
-                async with conn.begin():
-                    cached = await configs.load_principal(conn, key_hash)
-            principal, config = cached
-            auth_service.authorize(principal, scope)
-            yield Ingestion(conn, configs, config, key_hash, request.app.state.clock.now())
+        if cached is None:
+            async with state.engine.begin() as conn:
+                cached = await configs.load_principal(conn, key_hash)
+        principal, config = cached
+        auth_service.authorize(principal, scope)
+        async with state.raw_pool.acquire() as raw:
+            yield Ingestion(raw, state.engine, configs, config, key_hash, state.clock.now())
 
     _ingestion.__name__ = f"ingest_{scope.name.lower()}"
     return _ingestion

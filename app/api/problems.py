@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
@@ -149,6 +150,24 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, error: DBAPIError) -> JSONResponse:
         sqlstate = getattr(error.orig, "sqlstate", None)
+        if error.connection_invalidated:
+            return _database_unavailable(request)
+        return await _raw_database(request, sqlstate, error)
+
+    @app.exception_handler(asyncpg.PostgresError)
+    async def _asyncpg(request: Request, error: asyncpg.PostgresError) -> JSONResponse:
+        """From the raw connections of the hot write path (``app.db.engine``)."""
+        return await _raw_database(request, getattr(error, "sqlstate", None), error)
+
+    @app.exception_handler(asyncpg.InterfaceError)
+    async def _asyncpg_connection(request: Request, error: asyncpg.InterfaceError) -> JSONResponse:
+        if isinstance(error, asyncpg.ConnectionDoesNotExistError):
+            return _database_unavailable(request)
+        return await _unexpected(request, error)
+
+    async def _raw_database(
+        request: Request, sqlstate: str | None, error: Exception
+    ) -> JSONResponse:
         if sqlstate in RETRYABLE_SQLSTATES:
             # Nothing was committed; events are idempotent, so a retry is always safe.
             return problem_response(
@@ -159,7 +178,9 @@ def install(app: FastAPI) -> None:
                 request.url.path,
                 headers={"Retry-After": "1"},
             )
-        if error.connection_invalidated or sqlstate is None:
+        # No SQLSTATE: the connection failed; class 08 (connection exception) and 57
+        # (operator intervention: shutting down, cannot connect now) are the server's.
+        if sqlstate is None or sqlstate[:2] in ("08", "57"):
             return _database_unavailable(request)
         return await _unexpected(request, error)
 

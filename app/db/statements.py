@@ -19,7 +19,6 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import CursorResult, Dialect
@@ -100,17 +99,3 @@ _ASYNCPG: Dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 def positional(sql: str) -> Positional:
     compiled = sa.text(sql).compile(dialect=_ASYNCPG)
     return Positional(compiled.string, tuple(compiled.positiontup or ()))
-
-
-async def driver(conn: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection under ``conn``, inside ``conn``'s transaction.
-
-    SQLAlchemy's asyncpg adapter sends ``BEGIN`` lazily, with the first statement it runs;
-    a statement sent past it would run outside the transaction. So the adapter is told to
-    begin now (its own method, as its first statement would), and then commits or rolls
-    back as usual when ``conn``'s block ends."""
-    adapted: Any = (await conn.get_raw_connection()).dbapi_connection
-    if adapted._transaction is None:
-        await adapted._start_transaction()
-    raw: asyncpg.Connection = adapted.driver_connection
-    return raw

@@ -1,8 +1,8 @@
 """One event, at most five round trips: ``BEGIN``, write, read, apply, ``COMMIT``.
 
 The same work as ``service.ingest`` followed by the classification pipeline, shaped for one
-customer on the raw asyncpg connection, with statements compiled once (``positional``) and
-prepared once per connection by asyncpg:
+customer on a raw asyncpg connection (``app.db.engine.create_raw_pool``), with statements
+compiled once (``positional``) and prepared once per connection by asyncpg:
 
 1. **write**: the event is inserted (its id is the idempotency key); only if it is new, the
    customer's lifetime totals take it under the customer's row lock, then the day's roll-up
@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 import asyncpg
 from pydantic_core import to_jsonable_python
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.service import UNKNOWN_KEY
 from app.classification import pipeline
@@ -48,18 +48,18 @@ from app.classification.config import ConfigCache, WorkspaceConfig
 from app.clock import earliest, utc_day
 from app.customers import repository as customer_store
 from app.customers.service import CustomerView, view_of
-from app.db.statements import Positional, driver, positional
+from app.db.statements import Positional, positional
 from app.errors import TierlineError, Unauthorized
 from app.events import repository as event_store
 from app.events.schemas import EventIn
 from app.events.service import Outcome, check_time, customer_values, fingerprint, replayed
-from app.fx.service import rate_to_base
+from app.fx.service import missing_rate
 from app.metrics import repository as metric_store
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import evaluate as evaluate_metrics
 from app.money import convert
 from app.predictions import repository as prediction_store
-from app.predictions.service import write_predictions
+from app.predictions.service import predictions
 from app.rules.evaluate import evaluate
 from app.segments import membership
 from app.segments.membership import MembershipChange
@@ -77,6 +77,10 @@ happen in practice."""
 
 class ConfigurationChanging(TierlineError):
     status, slug, title = 503, "configuration-changing", "The configuration kept changing"
+
+
+class _Replay(Exception):
+    """The event's id is taken: it is answered as a replay."""
 
 
 class _Stale(Exception):
@@ -107,6 +111,9 @@ def _write(day: bool, rollups: bool) -> Positional:
 
 
 _OF_CUSTOMER = "WHERE workspace_id = :workspace_id AND customer_id = :customer_id"
+_VERSION = "SELECT config_version FROM workspaces WHERE id = $1"
+_RATE = "SELECT rate FROM fx_rates WHERE workspace_id = $1 AND currency = $2"
+_PREDICT = positional(prediction_store.WRITE_SQL)
 
 
 @cache
@@ -210,7 +217,8 @@ SELECT pg_notify(:channel, CAST(:workspace_id AS text)) WHERE :notify
 
 
 async def ingest(
-    conn: AsyncConnection,
+    raw: asyncpg.Connection,
+    engine: AsyncEngine,
     configs: ConfigCache,
     config: WorkspaceConfig,
     key_hash: bytes,
@@ -218,28 +226,35 @@ async def ingest(
     now: datetime,
 ) -> Outcome:
     """Stores the event and classifies its customer, each attempt in a transaction of its
-    own on ``conn`` (which holds none), committed before this returns."""
+    own on ``raw`` (which holds none), committed before this returns. The rare rest (a
+    configuration reload, a replay's answer) goes through ``engine``."""
     check_time(event, now)
+    digest = fingerprint(event)
     for _ in range(ATTEMPTS):
         try:
-            async with conn.begin():
-                return await _attempt(conn, config, key_hash, event, now)
+            async with raw.transaction():
+                return await _attempt(raw, config, event, digest, now)
         except _Stale as stale:
-            async with conn.begin():
+            async with engine.begin() as conn:
                 fresh = await configs.confirm(conn, key_hash, config.workspace_id, stale.version)
             if fresh is None:
                 raise Unauthorized(UNKNOWN_KEY) from None
             config = fresh
+        except _Replay:
+            async with engine.begin() as conn:
+                return await replayed(
+                    conn, config.workspace_id, event, digest, now, describe_customer=True
+                )
     raise ConfigurationChanging(
         "The workspace's configuration changed under every attempt; send the event again."
     )
 
 
 async def _attempt(
-    conn: AsyncConnection,
+    raw: asyncpg.Connection,
     config: WorkspaceConfig,
-    key_hash: bytes,
     event: EventIn,
+    digest: bytes,
     now: datetime,
 ) -> Outcome:
     workspace_id = config.workspace_id
@@ -247,14 +262,13 @@ async def _attempt(
     amount_base = None
     if event.amount is not None:
         currency = currency or config.base_currency
-        rate = await _rate(conn, config, currency)
+        rate = await _rate(raw, config, currency)
         amount_base = event.amount if rate == 1 else convert(event.amount, rate)
     new_event = user_metrics.NewEvent(
         event.customer_id, event.type, event.event_id, event.occurred_at, amount_base,
         event.properties,
     )  # fmt: skip
     rollups = user_metrics.rollup_rows(config.definitions, [new_event])
-    digest = fingerprint(event)
     values: dict[str, Any] = {
         **customer_values(workspace_id, event, amount_base, now),
         "ws": workspace_id,
@@ -270,16 +284,14 @@ async def _attempt(
         "rollup_days": _json(rollups.days),
         "rollup_totals": _json(rollups.totals),
     }
-    raw = await driver(conn)
     has_day = event.type in ("order", "refund")
     write = _write(has_day, bool(rollups.totals))
     written = await raw.fetchrow(write.sql, *write.args(values))
     if written is None:
-        version = await raw.fetchval(
-            "SELECT config_version FROM workspaces WHERE id = $1", workspace_id
-        )
-        _check(config, version)
-        return await replayed(conn, workspace_id, event, digest, now, describe_customer=True)
+        # The id is taken: check the configuration is current (the key may be revoked),
+        # then answer as a replay, outside this transaction, which wrote nothing.
+        _check(config, await raw.fetchval(_VERSION, workspace_id))
+        raise _Replay
     row: Any = _row(written)
 
     today = utc_day(now)
@@ -297,11 +309,10 @@ async def _attempt(
     if predicting:
         assert config.clv_model is not None
         predicted_ids, summaries = prediction_store.summaries_of(facts["summaries"] or [])
-        ids = [event.customer_id]
-        predicted = await write_predictions(
-            conn, workspace_id, config.clv_model, ids, predicted_ids, summaries
-        )
-        row = predicted[0] if predicted else row
+        ids, columns = predictions(config.clv_model, [event.customer_id], predicted_ids, summaries)
+        values |= {"ids": ids, **columns}
+        predicted = await raw.fetchrow(_PREDICT.sql, *_PREDICT.args(values))
+        row = row if predicted is None else _row(predicted)
 
     customer = _customer(config, row, facts, now)
     decided = _classify(config, customer, facts, now)
@@ -310,15 +321,17 @@ async def _attempt(
     return Outcome("created", event.event_id, shown, decided.tiers.changes)
 
 
-async def _rate(conn: AsyncConnection, config: WorkspaceConfig, currency: str) -> Decimal:
+async def _rate(raw: asyncpg.Connection, config: WorkspaceConfig, currency: str) -> Decimal:
     if currency == config.base_currency:
         return Decimal(1)
     rate = config.rates.get(currency)
-    if rate is not None:
-        return rate
-    # Perhaps set since the configuration was cached (the version check then starts over):
-    # the table says.
-    return await rate_to_base(conn, config.workspace_id, config.base_currency, currency)
+    if rate is None:
+        # Perhaps set since the configuration was cached (the version check then starts
+        # over): the table says.
+        rate = await raw.fetchval(_RATE, config.workspace_id, currency)
+    if rate is None:
+        raise missing_rate(config.base_currency, currency)
+    return Decimal(rate)
 
 
 def _check(config: WorkspaceConfig, version: int | None) -> None:

@@ -53,7 +53,13 @@ def item_result(result: service.ItemResult) -> dict[str, Any]:
 )
 async def send_event(body: EventIn, context: Ingest) -> Response:
     outcome = await fast_path.ingest(
-        context.conn, context.configs, context.config, context.key_hash, body, context.now
+        context.raw,
+        context.engine,
+        context.configs,
+        context.config,
+        context.key_hash,
+        body,
+        context.now,
     )
     created = EventCreated.model_validate(
         {

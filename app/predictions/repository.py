@@ -64,8 +64,7 @@ _ACTIVE = text(
 
 # Rounded in SQL so that both engines compare the very numbers stored; only rows whose
 # predictions change are written (and returned, for re-classification).
-_WRITE = text(
-    """
+WRITE_SQL = """
     UPDATE customers AS c
     SET p_alive = v.p_alive, expected_orders_90d = v.expected_orders_90d,
         expected_orders_365d = v.expected_orders_365d,
@@ -91,8 +90,8 @@ _WRITE = text(
           IS DISTINCT FROM (v.p_alive, v.expected_orders_90d, v.expected_orders_365d,
                             v.expected_order_value, v.predicted_clv_365d)
     RETURNING c.*
-    """
-)
+"""
+_WRITE = text(WRITE_SQL)
 
 
 def summary_table(rows: Sequence[Sequence[float | None]]) -> NDArray[np.float64]:
@@ -131,7 +130,7 @@ async def write(
     ids: list[str],
     predictions: Mapping[str, list[float | None]],
 ) -> list[Record]:
-    """Stores ``predictions`` (one list per column, aligned with ``ids``); returns the rows
-    whose predictions changed, as written."""
+    """Stores ``predictions`` (one list per column, aligned with ``ids``: ``WRITE_SQL``'s
+    parameters); returns the rows whose predictions changed, as written."""
     params = {"ws": workspace_id, "ids": ids, **predictions}
     return list((await conn.execute(_WRITE, params)).all())

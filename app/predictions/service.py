@@ -95,10 +95,20 @@ async def write_predictions(
 ) -> list[Record]:
     """Stores what ``model`` predicts from the summaries of ``predicted_ids`` (those of
     ``ids`` with a purchase); returns the rows whose predictions changed, as written."""
+    ordered, columns = predictions(model, ids, predicted_ids, summaries)
+    return await repository.write(conn, workspace_id, ordered, columns)
+
+
+def predictions(
+    model: Record, ids: list[str], predicted_ids: list[str], summaries: Summaries
+) -> tuple[list[str], dict[str, list[float | None]]]:
+    """What ``model`` predicts from the summaries of ``predicted_ids`` (those of ``ids`` with
+    a purchase): the ids, and a column per prediction aligned with them, as
+    ``repository.WRITE_SQL`` takes them."""
     values = _predictor(model).predict(summaries)
     # Customers without a purchase get no prediction (NULL), e.g. after their only order
     # was erased.
     seen = set(predicted_ids)
     missing = [i for i in ids if i not in seen]
     columns = {name: _column(v) + [None] * len(missing) for name, v in values.items()}
-    return await repository.write(conn, workspace_id, predicted_ids + missing, columns)
+    return predicted_ids + missing, columns

@@ -9,14 +9,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import Request
 from sqlalchemy import text
 
-from app.api.deps import Transaction
 from app.clock import FrozenClock
 from app.main import create_app
 from app.observability import request_id_var
 from app.settings import Settings
-from tests.conftest import bearer
+from tests.conftest import T0, bearer
 
 PROBLEM = "application/problem+json"
 ONE_MIB = 1024 * 1024
@@ -260,19 +261,33 @@ async def test_unexpected_exception_is_a_500_problem_without_internals(
     assert after.status_code == 200
 
 
+@pytest.mark.parametrize("connection", ["engine", "raw"])
 async def test_a_deadlock_rolls_back_one_side_with_a_503_to_retry(
-    settings: Settings, clock: FrozenClock
+    settings: Settings, clock: FrozenClock, connection: str
 ) -> None:
     """Two requests lock two things in opposite orders; PostgreSQL breaks the deadlock by
-    failing one, which the client is told to retry (nothing of it was committed)."""
+    failing one, which the client is told to retry (nothing of it was committed). Through
+    the engine, and on the raw connections of the hot write path (asyncpg's own errors)."""
     application = create_app(settings, clock=clock)
     both_hold_their_first = asyncio.Barrier(2)
 
+    async def through_engine(request: Request, first: int, second: int) -> None:
+        async with request.app.state.engine.begin() as conn:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": first})
+            await both_hold_their_first.wait()
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": second})
+
+    async def raw(request: Request, first: int, second: int) -> None:
+        async with request.app.state.raw_pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", first)
+            await both_hold_their_first.wait()
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", second)
+
+    take = {"engine": through_engine, "raw": raw}[connection]
+
     @application.post("/v1/lock/{first}/{second}")
-    async def lock(first: int, second: int, conn: Transaction) -> dict[str, str]:
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": first})
-        await both_hold_their_first.wait()
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": second})
+    async def lock(first: int, second: int, request: Request) -> dict[str, str]:
+        await take(request, first, second)
         return {"status": "locked"}
 
     async with application.router.lifespan_context(application):
@@ -304,3 +319,20 @@ async def test_an_unreachable_database_is_a_503_problem(clock: FrozenClock) -> N
     _assert_problem(response, 503, "database-unavailable")
     assert response.headers["retry-after"] == "5"
     assert ready.status_code == 503
+
+
+async def test_an_event_with_the_database_unreachable_is_a_503_problem(
+    clock: FrozenClock,
+) -> None:
+    unreachable = Settings(
+        database_url="postgresql://postgres@127.0.0.1:1/tierline", background_workers=False
+    )
+    application = create_app(unreachable, clock=clock)
+    event = {"event_id": "e1", "customer_id": "c1", "type": "visit", "occurred_at": T0.isoformat()}
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.post(
+                "/v1/events", json=event, headers={"Authorization": "Bearer tl_" + "A" * 43}
+            )
+    _assert_problem(response, 503, "database-unavailable")
