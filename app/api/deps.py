@@ -61,11 +61,11 @@ def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 @dataclass(frozen=True, slots=True)
 class Ingestion:
-    """What the hot write path starts from: a raw pooled connection (the path runs its own
+    """What the hot write path starts from: its pool of raw connections (it runs its own
     transactions), the engine for its rare other statements, the caller's key and cached
     workspace configuration, and the time."""
 
-    raw: asyncpg.Connection
+    pool: asyncpg.Pool
     engine: AsyncEngine
     configs: ConfigCache
     config: WorkspaceConfig
@@ -73,7 +73,7 @@ class Ingestion:
     now: datetime
 
 
-def ingestion(scope: Scope) -> Callable[..., AsyncIterator[Ingestion]]:
+def ingestion(scope: Scope) -> Callable[..., Coroutine[Any, Any, Ingestion]]:
     """The one dependency of the hot write path: the key is looked up in the process's
     configuration cache (read from the database only when the process has not seen it), and
     confirmed current by the path itself, after the customer's row lock."""
@@ -81,7 +81,7 @@ def ingestion(scope: Scope) -> Callable[..., AsyncIterator[Ingestion]]:
     async def _ingestion(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-    ) -> AsyncIterator[Ingestion]:
+    ) -> Ingestion:
         state = request.app.state
         configs: ConfigCache = state.configs
         key_hash, cached = configs.principal(request.headers.get("authorization"))
@@ -90,8 +90,7 @@ def ingestion(scope: Scope) -> Callable[..., AsyncIterator[Ingestion]]:
                 cached = await configs.load_principal(conn, key_hash)
         principal, config = cached
         auth_service.authorize(principal, scope)
-        async with state.raw_pool.acquire() as raw:
-            yield Ingestion(raw, state.engine, configs, config, key_hash, state.clock.now())
+        return Ingestion(state.raw_pool, state.engine, configs, config, key_hash, state.clock.now())
 
     _ingestion.__name__ = f"ingest_{scope.name.lower()}"
     return _ingestion

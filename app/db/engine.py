@@ -17,6 +17,9 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 SERVER_SETTINGS = {"application_name": "tierline", "timezone": "UTC"}
 
+RawConnection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+"""A connection of ``create_raw_pool``, as ``acquire`` hands it out."""
+
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(

@@ -39,7 +39,7 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 import asyncpg
-from pydantic_core import to_jsonable_python
+from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.service import UNKNOWN_KEY
@@ -48,6 +48,7 @@ from app.classification.config import ConfigCache, WorkspaceConfig
 from app.clock import earliest, utc_day
 from app.customers import repository as customer_store
 from app.customers.service import CustomerView, view_of
+from app.db.engine import RawConnection
 from app.db.statements import Positional, positional
 from app.errors import TierlineError, Unauthorized
 from app.events import repository as event_store
@@ -217,7 +218,7 @@ SELECT pg_notify(:channel, CAST(:workspace_id AS text)) WHERE :notify
 
 
 async def ingest(
-    raw: asyncpg.Connection,
+    raw: RawConnection,
     engine: AsyncEngine,
     configs: ConfigCache,
     config: WorkspaceConfig,
@@ -251,7 +252,7 @@ async def ingest(
 
 
 async def _attempt(
-    raw: asyncpg.Connection,
+    raw: RawConnection,
     config: WorkspaceConfig,
     event: EventIn,
     digest: bytes,
@@ -321,7 +322,7 @@ async def _attempt(
     return Outcome("created", event.event_id, shown, decided.tiers.changes)
 
 
-async def _rate(raw: asyncpg.Connection, config: WorkspaceConfig, currency: str) -> Decimal:
+async def _rate(raw: RawConnection, config: WorkspaceConfig, currency: str) -> Decimal:
     if currency == config.base_currency:
         return Decimal(1)
     rate = config.rates.get(currency)
@@ -342,7 +343,7 @@ def _check(config: WorkspaceConfig, version: int | None) -> None:
 
 
 def _json(rows: Sequence[Mapping[str, Any]]) -> str:
-    return json.dumps(to_jsonable_python(rows), separators=(",", ":"))
+    return to_json(rows).decode()
 
 
 def _row(record: asyncpg.Record) -> SimpleNamespace:
@@ -406,7 +407,7 @@ def _classify(
 
 
 async def _apply(
-    raw: asyncpg.Connection,
+    raw: RawConnection,
     config: WorkspaceConfig,
     event: EventIn,
     customer: CustomerView,

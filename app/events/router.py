@@ -18,7 +18,7 @@ from app.events.schemas import BatchIn, BatchResult, EventCreated, EventIn
 router = APIRouter(prefix="/v1/events", tags=["Events"], responses=problems(401, 403, 413, 415))
 
 Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
-Ingest = Annotated[Ingestion, Depends(ingestion(Scope.EVENTS_WRITE), scope="function")]
+Ingest = Annotated[Ingestion, Depends(ingestion(Scope.EVENTS_WRITE))]
 
 
 def item_result(result: service.ItemResult) -> dict[str, Any]:
@@ -52,15 +52,16 @@ def item_result(result: service.ItemResult) -> dict[str, Any]:
     },
 )
 async def send_event(body: EventIn, context: Ingest) -> Response:
-    outcome = await fast_path.ingest(
-        context.raw,
-        context.engine,
-        context.configs,
-        context.config,
-        context.key_hash,
-        body,
-        context.now,
-    )
+    async with context.pool.acquire() as raw:
+        outcome = await fast_path.ingest(
+            raw,
+            context.engine,
+            context.configs,
+            context.config,
+            context.key_hash,
+            body,
+            context.now,
+        )
     created = EventCreated.model_validate(
         {
             "status": outcome.status,

@@ -9,7 +9,7 @@ and a property test holds the two equal. Both assume the condition passed
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
@@ -224,10 +224,28 @@ def next_flip(condition: Node, customer: Mapping[str, Any], now: datetime) -> da
     (events may be a few minutes early) it waits a day, so the moment is then a day early:
     an extra review that changes nothing, never a late one.
     """
+    return next_flip_among(time_comparisons(condition), customer, now)
+
+
+def time_comparisons(condition: Node) -> tuple[Comparison, ...]:
+    """The comparisons of the condition that time alone can flip (see ``next_flip``): found
+    once per parsed condition by those that keep it (a scheme or segment version)."""
+    return tuple(
+        comparison
+        for _, comparison in walk(condition)
+        if isinstance(comparison, AgeComparison)
+        or (comparison.ref.namespace == "metrics" and comparison.ref.name in AGING_METRICS)
+    )
+
+
+def next_flip_among(
+    comparisons: Iterable[Comparison], customer: Mapping[str, Any], now: datetime
+) -> datetime | None:
+    """``next_flip`` of a condition whose ``time_comparisons`` these are."""
     today = utc_day(now)
     moments = [
         moment
-        for _, comparison in walk(condition)
+        for comparison in comparisons
         if (moment := _flip(comparison, customer, today)) is not None
     ]
     return min(moments, default=None)

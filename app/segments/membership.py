@@ -26,7 +26,7 @@ from app.customers.columns import Among, among, fenced_columns, id_parameters
 from app.db.statements import compiled_select, execute_template
 from app.metrics.aggregate import Definition
 from app.rules.compile import compile_condition, compile_next_flip
-from app.rules.evaluate import next_flip
+from app.rules.evaluate import next_flip_among
 from app.segments.model import Segment
 
 
@@ -50,7 +50,7 @@ class MembershipChange:
 def next_review(
     segments: Iterable[Segment], customer: Mapping[str, Any], now: datetime
 ) -> datetime | None:
-    return earliest(*(next_flip(s.condition, customer, now) for s in segments))
+    return earliest(*(next_flip_among(s.timed, customer, now) for s in segments))
 
 
 # One segment over a set of customers: who is inside now, against who was.

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.rules.evaluate import time_comparisons
 from app.rules.fields import referenced_metrics, referenced_schemes
-from app.rules.schema import Node, parse_condition
+from app.rules.schema import Comparison, Node, parse_condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,8 @@ class Segment:
     condition: Node
     reads_schemes: frozenset[str]
     reads_metrics: frozenset[str]
+    timed: tuple[Comparison, ...]
+    """The comparisons of its condition that time alone can flip (``next_flip``)."""
 
 
 def segment_from_condition(key: str, version: int, condition: Mapping[str, Any]) -> Segment:
@@ -27,4 +30,5 @@ def segment_from_condition(key: str, version: int, condition: Mapping[str, Any])
         condition=node,
         reads_schemes=frozenset(referenced_schemes(node)),
         reads_metrics=frozenset(referenced_metrics(node)),
+        timed=time_comparisons(node),
     )

@@ -26,9 +26,9 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from app.clock import earliest, midnight, utc_day
-from app.rules.evaluate import evaluate, next_flip
+from app.rules.evaluate import evaluate, next_flip_among, time_comparisons
 from app.rules.fields import referenced_metrics, referenced_schemes
-from app.rules.schema import Node, parse_condition
+from app.rules.schema import Comparison, Node, parse_condition
 
 Reason = Literal[
     "event",
@@ -67,6 +67,8 @@ class Scheme:
     grace_on_change: bool
     reads_schemes: frozenset[str]
     reads_metrics: frozenset[str]
+    timed: tuple[Comparison, ...]
+    """The comparisons of its tiers that time alone can flip (``next_flip``)."""
 
     @property
     def tier_keys(self) -> list[str]:
@@ -94,7 +96,7 @@ class Scheme:
         return self.default_tier
 
     def next_flip(self, customer: Mapping[str, Any], now: datetime) -> datetime | None:
-        return earliest(*(next_flip(tier.condition, customer, now) for tier in self.tiers))
+        return next_flip_among(self.timed, customer, now)
 
 
 def scheme_from_definition(key: str, version: int, definition: Mapping[str, Any]) -> Scheme:
@@ -112,6 +114,7 @@ def scheme_from_definition(key: str, version: int, definition: Mapping[str, Any]
         grace_on_change=definition["grace_on_change"],
         reads_schemes=frozenset().union(*(referenced_schemes(t.condition) for t in tiers)),
         reads_metrics=frozenset().union(*(referenced_metrics(t.condition) for t in tiers)),
+        timed=tuple(c for t in tiers for c in time_comparisons(t.condition)),
     )
 
 
@@ -257,9 +260,13 @@ def dependency_order(schemes: Mapping[str, Iterable[str]]) -> list[str]:
 def in_dependency_order(schemes: Iterable[Scheme]) -> list[Scheme]:
     """The schemes, each after every scheme whose tiers it reads (``SchemeCycle`` if none)."""
     by_key = {scheme.key: scheme for scheme in schemes}
-    return [
-        by_key[key] for key in dependency_order({k: s.reads_schemes for k, s in by_key.items()})
-    ]
+    return [by_key[key] for key in _order(tuple((k, s.reads_schemes) for k, s in by_key.items()))]
+
+
+@lru_cache(maxsize=1024)
+def _order(reads: tuple[tuple[str, frozenset[str]], ...]) -> tuple[str, ...]:
+    # Every event classifies with the same few schemes: their order is worked out once.
+    return tuple(dependency_order(dict(reads)))
 
 
 def affected(schemes: Iterable[Scheme], changed: Iterable[str]) -> list[Scheme]:
