@@ -22,6 +22,7 @@ from app.clv import service as clv
 from app.clv.router import router as clv_router
 from app.customers.router import router as customers_router
 from app.db.engine import create_engine, create_raw_pool
+from app.events import fast_path
 from app.events.router import router as events_router
 from app.fx.router import router as fx_router
 from app.jobs import runner as job_runner
@@ -139,7 +140,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(database_url, settings.db_pool_size)
-        app.state.raw_pool = await create_raw_pool(database_url, settings.db_pool_size)
+        app.state.raw_pool = await create_raw_pool(
+            database_url, settings.db_pool_size, fast_path.PREPARED
+        )
         stop = asyncio.Event()
         workers = []
         if settings.background_workers:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from app.db.statements import Positional
 from app.db.url import async_url, asyncpg_dsn
 
 # Deadlock detected, serialization failure: the transaction was rolled back and may be retried.
@@ -31,17 +32,21 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-async def create_raw_pool(url: str, size: int) -> asyncpg.Pool:
+async def create_raw_pool(url: str, size: int, prepared: Iterable[Positional] = ()) -> asyncpg.Pool:
     """A pool of raw asyncpg connections for the hot write path (``app.events.fast_path``),
     beside the engine's: SQLAlchemy's checkout, transaction and check-in cost about as much
-    server CPU as the event's own statements. Connections open on demand; JSON comes back
-    decoded and goes in as text, as through the engine."""
+    server CPU as the event's own statements. Connections open on demand, with the
+    statements of ``prepared`` prepared by SQL (``Positional.prepare``) and
+    ``standard_conforming_strings`` on, which their literal arguments rely on; JSON comes
+    back decoded and goes in as text, as through the engine."""
 
     async def setup(conn: asyncpg.Connection) -> None:
         for type_name in ("json", "jsonb"):
             await conn.set_type_codec(
                 type_name, encoder=str, decoder=json.loads, schema="pg_catalog", format="text"
             )
+        for statement in prepared:
+            await conn.execute(statement.prepare)
 
     async def keep(conn: asyncpg.Connection) -> None:
         """The path's transactions are context-managed, so a released connection holds
@@ -53,7 +58,7 @@ async def create_raw_pool(url: str, size: int) -> asyncpg.Pool:
         max_size=size,
         init=setup,
         reset=keep,
-        server_settings=SERVER_SETTINGS,
+        server_settings={**SERVER_SETTINGS, "standard_conforming_strings": "on"},
     )
     assert pool is not None
     return pool

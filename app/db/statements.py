@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
@@ -84,18 +87,69 @@ async def execute_template(
 @dataclass(frozen=True, slots=True)
 class Positional:
     """A statement written with ``:name`` parameters, compiled once to asyncpg's ``$n``, for
-    the raw connection: asyncpg prepares it once per connection and keeps it."""
+    the raw connection: asyncpg prepares it once per connection and keeps it.
+
+    A statement that must share a round trip with ``BEGIN`` or ``COMMIT`` (which only the
+    simple protocol allows, and it takes no parameters) is prepared under ``name`` by SQL
+    instead (``prepare``), when the connection opens, and run by ``execute``: the plan is
+    prepared and cached all the same, and only the arguments travel as literals."""
 
     sql: str
     names: tuple[str, ...]
+    name: str | None = None
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         return [values[name] for name in self.names]
+
+    @property
+    def prepare(self) -> str:
+        assert self.name is not None
+        return f"PREPARE {self.name} AS {self.sql}"
+
+    def execute(self, values: Mapping[str, Any]) -> str:
+        """``EXECUTE`` of the statement ``prepare`` made, with ``values`` as literals."""
+        assert self.name is not None
+        return f"EXECUTE {self.name}({', '.join(literal(values[n]) for n in self.names)})"
+
+
+def literal(value: Any) -> str:
+    """A value as an SQL literal of unknown type (which the prepared statement's parameter
+    types then read), for the raw pool's connections only: they run with
+    ``standard_conforming_strings`` on (``app.db.engine``), so a quote doubled is the one
+    character that needs escaping."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes):
+        return _quoted("\\x" + value.hex())
+    if isinstance(value, list):
+        return _quoted("{" + ",".join(_array_element(item) for item in value) + "}")
+    if isinstance(value, datetime | date):
+        return _quoted(value.isoformat())
+    if isinstance(value, str | int | Decimal | UUID) and not isinstance(value, bool):
+        return _quoted(str(value))
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def _quoted(text: str) -> str:
+    if "\0" in text:
+        raise ValueError("PostgreSQL text cannot hold a NUL character")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _array_element(item: Any) -> str:
+    """An element of an array's text form: quoted, with its quotes and backslashes escaped."""
+    if item is None:
+        return "NULL"
+    text = item.isoformat() if isinstance(item, datetime | date) else str(item)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _ASYNCPG: Dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
 
-def positional(sql: str) -> Positional:
+def positional(sql: str, name: str | None = None) -> Positional:
+    """``sql`` compiled; with ``name``, also to be prepared by SQL under that name."""
     compiled = sa.text(sql).compile(dialect=_ASYNCPG)
-    return Positional(compiled.string, tuple(compiled.positiontup or ()))
+    return Positional(compiled.string, tuple(compiled.positiontup or ()), name)

@@ -30,7 +30,8 @@ customer's purchase summary, and one more statement writes the predictions made 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -50,6 +51,7 @@ from app.customers import repository as customer_store
 from app.customers.service import CustomerView, view_of
 from app.db.engine import RawConnection
 from app.db.statements import Positional, positional
+from app.db.tables import customers
 from app.errors import TierlineError, Unauthorized
 from app.events import repository as event_store
 from app.events.schemas import EventIn
@@ -91,7 +93,6 @@ class _Stale(Exception):
         self.version = version
 
 
-@cache
 def _write(day: bool, rollups: bool) -> Positional:
     parts = [
         f"ev AS ({event_store.INSERT_SQL})",
@@ -108,10 +109,18 @@ def _write(day: bool, rollups: bool) -> Positional:
                 table, day=per_day, rows=f":{name}", after="customer"
             )
             parts.append(f"{name} AS ({upsert})")
-    return positional("WITH " + ",\n".join(parts) + "\nSELECT * FROM customer")
+    # The command tag tells whether the event was new: SELECT 1, or SELECT 0 for a replay.
+    statement = "WITH " + ",\n".join(parts) + "\nSELECT 1 FROM ev"
+    return positional(statement, f"tierline_event_{int(day)}{int(rollups)}")
+
+
+_WRITES = {
+    (day, rollups): _write(day, rollups) for day in (False, True) for rollups in (False, True)
+}
 
 
 _OF_CUSTOMER = "WHERE workspace_id = :workspace_id AND customer_id = :customer_id"
+_CUSTOMER_COLUMNS = tuple(column.name for column in customers.c)
 _VERSION = "SELECT config_version FROM workspaces WHERE id = $1"
 _RATE = "SELECT rate FROM fx_rates WHERE workspace_id = $1 AND currency = $2"
 _PREDICT = positional(prediction_store.WRITE_SQL)
@@ -123,6 +132,7 @@ def _read(rollups: bool, summaries: bool) -> Positional:
     # Built from constants only.
     columns = [
         "(SELECT config_version FROM workspaces WHERE id = :workspace_id) AS config_version",
+        "c.*",
         "sums.*",
         f"(SELECT array_agg(ROW({assignment})) FROM customer_tiers {_OF_CUSTOMER}) AS tiers",  # noqa: S608
         f"(SELECT array_agg(segment_key) FROM segment_members {_OF_CUSTOMER}) AS members",  # noqa: S608
@@ -133,8 +143,10 @@ def _read(rollups: bool, summaries: bool) -> Positional:
     if summaries:
         found = prediction_store.FOR_CUSTOMERS_SQL
         columns.append(f"(SELECT array_agg(ROW(s.*)) FROM ({found}) AS s) AS summaries")  # noqa: S608
+    sums = customer_store.WINDOW_SUMS_SQL
     return positional(
-        f"SELECT {', '.join(columns)} FROM ({customer_store.WINDOW_SUMS_SQL}) AS sums"  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM customers AS c, ({sums}) AS sums "  # noqa: S608
+        "WHERE c.workspace_id = :workspace_id AND c.customer_id = :customer_id"
     )
 
 
@@ -213,8 +225,12 @@ review AS (
     WHERE :review_changed AND workspace_id = :workspace_id AND customer_id = :customer_id
 )
 SELECT pg_notify(:channel, CAST(:workspace_id AS text)) WHERE :notify
-"""
+""",
+    "tierline_event_apply",
 )
+
+PREPARED = (*_WRITES.values(), _APPLY)
+"""Prepared by SQL on each of the raw pool's connections as it opens (``create_raw_pool``)."""
 
 
 async def ingest(
@@ -233,7 +249,7 @@ async def ingest(
     digest = fingerprint(event)
     for _ in range(ATTEMPTS):
         try:
-            async with raw.transaction():
+            async with _rolled_back_unless_committed(raw):
                 return await _attempt(raw, config, event, digest, now)
         except _Stale as stale:
             async with engine.begin() as conn:
@@ -249,6 +265,17 @@ async def ingest(
     raise ConfigurationChanging(
         "The workspace's configuration changed under every attempt; send the event again."
     )
+
+
+@asynccontextmanager
+async def _rolled_back_unless_committed(raw: RawConnection) -> AsyncIterator[None]:
+    """The attempt's statements begin and commit its transaction themselves, each sharing a
+    round trip with ``BEGIN`` or ``COMMIT``; what an error leaves open is rolled back."""
+    try:
+        yield
+    finally:
+        if raw.is_in_transaction():
+            await raw.execute("ROLLBACK")
 
 
 async def _attempt(
@@ -286,14 +313,12 @@ async def _attempt(
         "rollup_totals": _json(rollups.totals),
     }
     has_day = event.type in ("order", "refund")
-    write = _write(has_day, bool(rollups.totals))
-    written = await raw.fetchrow(write.sql, *write.args(values))
-    if written is None:
+    written = await raw.execute("BEGIN;\n" + _WRITES[has_day, bool(rollups.totals)].execute(values))
+    if written == "SELECT 0":
         # The id is taken: check the configuration is current (the key may be revoked),
         # then answer as a replay, outside this transaction, which wrote nothing.
         _check(config, await raw.fetchval(_VERSION, workspace_id))
         raise _Replay
-    row: Any = _row(written)
 
     today = utc_day(now)
     reading = user_metrics.rollups_read(config.definitions, today)
@@ -307,6 +332,7 @@ async def _attempt(
     facts = await raw.fetchrow(read.sql, *read.args(values))
     assert facts is not None
     _check(config, facts["config_version"])
+    row: Any = SimpleNamespace(**{c: facts[c] for c in _CUSTOMER_COLUMNS})
     if predicting:
         assert config.clv_model is not None
         predicted_ids, summaries = prediction_store.summaries_of(facts["summaries"] or [])
@@ -347,7 +373,7 @@ def _json(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _row(record: asyncpg.Record) -> SimpleNamespace:
-    """The customer's row as the services read it: columns as attributes. (The engine's
+    """The customer's row as the services read it: columns as attributes. (The raw pool's
     connections decode JSON into Python values, as SQLAlchemy does.)"""
     return SimpleNamespace(**record)
 
@@ -418,6 +444,7 @@ async def _apply(
     changed = decided.tiers.changed
     review_changed = decided.review != row.next_review_at
     if not (changed or decided.segment_changes or review_changed):
+        await raw.execute("COMMIT")
         return
     messages = _messages(config, customer, decided, now) if config.routes else []
     values = {
@@ -459,7 +486,7 @@ async def _apply(
         "channel": CHANNEL,
         "notify": bool(messages),
     }
-    await raw.execute(_APPLY.sql, *_APPLY.args(values))
+    await raw.execute(_APPLY.execute(values) + ";\nCOMMIT")
 
 
 def _assignment_row(scheme_key: str, a: Assignment) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """What one event costs in round trips to PostgreSQL, counted at the wire (``tests/wire.py``):
-``BEGIN``, write, read, apply, ``COMMIT`` (``app.events.fast_path``), with two schemes, a
-segment, two user-defined metrics and a subscribed endpoint."""
+``BEGIN`` with the write, the read, the apply with ``COMMIT`` (``app.events.fast_path``), with
+two schemes, a segment, two user-defined metrics and a subscribed endpoint."""
 
 from __future__ import annotations
 
@@ -96,12 +96,14 @@ async def counted(database_url: str, clock: FrozenClock) -> AsyncIterator[Counte
         await proxy.close()
 
 
-async def test_an_event_that_moves_a_tier_and_a_segment_costs_five_round_trips(
+async def test_an_event_that_moves_a_tier_and_a_segment_costs_three_round_trips(
     counted: Counted,
 ) -> None:
     statements = await counted.round_trips("big", "c1", "900.00")
-    assert len(statements) == 5, "\n".join(statements)
-    assert statements[0] == "BEGIN;" and statements[-1] == "COMMIT;"
+    assert len(statements) == 3, "\n".join(statements)
+    assert statements[0].startswith("BEGIN;\nEXECUTE tierline_event_")
+    assert statements[-1].startswith("EXECUTE tierline_event_apply(")
+    assert statements[-1].endswith("COMMIT")
     # It did move both schemes and the segment, and queued their messages.
     queued = [m for m in await messages(counted.app) if m.customer_id == "c1"]
     assert [m.type for m in queued] == [
@@ -111,19 +113,20 @@ async def test_an_event_that_moves_a_tier_and_a_segment_costs_five_round_trips(
     ]
 
 
-async def test_an_event_that_moves_nothing_costs_four(counted: Counted) -> None:
+async def test_an_event_that_moves_nothing_costs_three(counted: Counted) -> None:
     await counted.round_trips("first", "c1", "20.00")
     statements = await counted.round_trips("second", "c1", "20.00")
-    assert len(statements) == 4, "\n".join(statements)
+    assert len(statements) == 3, "\n".join(statements)
+    assert statements[-1] == "COMMIT"
 
 
 async def test_a_replay_costs_no_classification(counted: Counted) -> None:
     await counted.round_trips("once", "c1", "20.00")
     statements = await counted.round_trips("once", "c1", "20.00", status=200)
-    # The insert finds the id taken; the version check, the stored fingerprint, and the
-    # customer as it stands.
-    assert statements[0] == "BEGIN;" and statements[-1] == "COMMIT;"
-    assert not any("customer_tiers AS t" in s for s in statements), "\n".join(statements)
+    # The insert finds the id taken: the version check, a rollback, then the stored
+    # fingerprint and the customer as it stands, read in a transaction of their own.
+    assert statements[2] == "ROLLBACK", "\n".join(statements)
+    assert not any("tierline_event_apply" in s for s in statements), "\n".join(statements)
 
 
 async def test_with_a_clv_model_an_order_costs_one_more(counted: Counted) -> None:
@@ -132,5 +135,5 @@ async def test_with_a_clv_model_an_order_costs_one_more(counted: Counted) -> Non
     for n in range(POOL * 2):  # the fit changed the configuration: warm up again
         await counted.round_trips(f"rewarm-{n}", f"c{n:03}", "20.00")
     statements = await counted.round_trips("big", "whale", "900.00")
-    assert len(statements) == 6, "\n".join(statements)
+    assert len(statements) == 4, "\n".join(statements)
     assert (await counted.customer("whale"))["metrics"]["p_alive"] is not None
