@@ -1,16 +1,16 @@
-"""One event, at most five round trips: ``BEGIN``, write, read, apply, ``COMMIT``.
+"""One event, three round trips: ``BEGIN`` with the write, the read, the apply with ``COMMIT``.
 
 The same work as ``service.ingest`` followed by the classification pipeline, shaped for one
 customer on a raw asyncpg connection (``app.db.engine.create_raw_pool``), with statements
-compiled once (``positional``) and prepared once per connection by asyncpg:
+compiled once (``positional``) and prepared once per connection:
 
-1. **write**: the event is inserted (its id is the idempotency key); only if it is new, the
-   customer's lifetime totals take it under the customer's row lock, then the day's roll-up
-   and the roll-ups of the user-defined metrics it feeds (in that order, the order every
-   writer locks them in).
+1. **write**, sent with ``BEGIN``: the event is inserted (its id is the idempotency key);
+   only if it is new, the customer's lifetime totals take it under the customer's row lock,
+   then the day's roll-up and the roll-ups of the user-defined metrics it feeds (in that
+   order, the order every writer locks them in). Its command tag tells a replay.
 2. **read**, a statement of its own so that its snapshot is taken after the row lock: the
-   workspace's configuration version, the customer's window sums, user-defined roll-ups,
-   tiers and segment memberships.
+   workspace's configuration version, the customer's row, window sums, user-defined
+   roll-ups, tiers and segment memberships.
 3. The configuration is the process's cached one (``app.classification.config``). If the
    version read in 2 is not the cached one, something the event depends on changed (an FX
    rate, a metric definition, a scheme, a key): the transaction is rolled back and the event
@@ -19,12 +19,15 @@ compiled once (``positional``) and prepared once per connection by asyncpg:
 4. The Python engine classifies the customer (``policy.classify`` and the segments'
    ``evaluate``, held equal to the SQL engine by ``tests/tiers/test_bulk_equals_single.py``
    and ``tests/classification/test_triggers.py``).
-5. **apply**, skipped when nothing changed: assignments, tier and segment history,
-   memberships, outbox messages with their deliveries, ``next_review_at``, and the NOTIFY
-   that wakes the delivery workers, in one statement.
+5. **apply**, sent with ``COMMIT`` (alone when nothing changed): assignments, tier and
+   segment history, memberships, outbox messages with their deliveries, ``next_review_at``,
+   and the NOTIFY that wakes the delivery workers, in one statement.
 
-For an order or a refund in a workspace with a CLV model, the read statement also reads the
-customer's purchase summary, and one more statement writes the predictions made of it.
+Only the simple protocol lets ``BEGIN`` and ``COMMIT`` share a round trip, and it takes no
+parameters: the write and apply statements are prepared by SQL when a connection opens and
+run by ``EXECUTE`` with literal arguments (``Positional.execute``). For an order or a refund
+in a workspace with a CLV model, the read also brings the customer's purchase summary, and
+one more statement writes the predictions made of it.
 """
 
 from __future__ import annotations
