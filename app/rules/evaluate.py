@@ -10,6 +10,7 @@ and a property test holds the two equal. Both assume the condition passed
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
@@ -194,21 +195,27 @@ def aging_thresholds(comparison: Comparison) -> list[tuple[int, bool]]:
     ]
 
 
-def _flip(comparison: Comparison, customer: Mapping[str, Any], today: date) -> datetime | None:
-    ref = comparison.ref
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """A comparison that time alone can flip, with its aging thresholds (``aging_thresholds``,
+    for a comparison on an aging metric) worked out once."""
+
+    comparison: Comparison
+    thresholds: tuple[tuple[int, bool], ...] = ()
+
+
+def _flip(timed: Timed, customer: Mapping[str, Any], today: date) -> datetime | None:
+    comparison = timed.comparison
+    value = read(comparison, customer)
     if isinstance(comparison, AgeComparison):
-        value = read(comparison, customer)
         if not isinstance(value, datetime):
             return None
         boundary = utc_day(value) + timedelta(days=comparison.value)
         return midnight(boundary) if boundary > today else None
-    if ref.namespace != "metrics" or ref.name not in AGING_METRICS:
-        return None
-    value = read(comparison, customer)
     if not isinstance(value, Decimal) or value != value.to_integral_value():
         return None
     current = holds(comparison, value, today)
-    for candidate, truth in aging_thresholds(comparison):
+    for candidate, truth in timed.thresholds:
         if candidate > value and truth != current:
             return midnight(today + timedelta(days=candidate - int(value)))
     return None
@@ -227,25 +234,22 @@ def next_flip(condition: Node, customer: Mapping[str, Any], now: datetime) -> da
     return next_flip_among(time_comparisons(condition), customer, now)
 
 
-def time_comparisons(condition: Node) -> tuple[Comparison, ...]:
+def time_comparisons(condition: Node) -> tuple[Timed, ...]:
     """The comparisons of the condition that time alone can flip (see ``next_flip``): found
     once per parsed condition by those that keep it (a scheme or segment version)."""
-    return tuple(
-        comparison
-        for _, comparison in walk(condition)
-        if isinstance(comparison, AgeComparison)
-        or (comparison.ref.namespace == "metrics" and comparison.ref.name in AGING_METRICS)
-    )
+    found: list[Timed] = []
+    for _, comparison in walk(condition):
+        if isinstance(comparison, AgeComparison):
+            found.append(Timed(comparison))
+        elif comparison.ref.namespace == "metrics" and comparison.ref.name in AGING_METRICS:
+            found.append(Timed(comparison, tuple(aging_thresholds(comparison))))
+    return tuple(found)
 
 
 def next_flip_among(
-    comparisons: Iterable[Comparison], customer: Mapping[str, Any], now: datetime
+    timed: Iterable[Timed], customer: Mapping[str, Any], now: datetime
 ) -> datetime | None:
     """``next_flip`` of a condition whose ``time_comparisons`` these are."""
     today = utc_day(now)
-    moments = [
-        moment
-        for comparison in comparisons
-        if (moment := _flip(comparison, customer, today)) is not None
-    ]
+    moments = [moment for each in timed if (moment := _flip(each, customer, today)) is not None]
     return min(moments, default=None)

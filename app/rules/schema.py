@@ -273,7 +273,14 @@ class _Comparison(BaseModel):
 
     @property
     def ref(self) -> FieldRef:
-        return self._ref
+        return self._private("_ref")  # type: ignore[no-any-return]
+
+    def _private(self, name: str) -> Any:
+        # Read straight from pydantic's store: ``self._ref`` goes through
+        # ``BaseModel.__getattr__``, a few microseconds a time, and the classification of
+        # every event reads these many times.
+        assert self.__pydantic_private__ is not None
+        return self.__pydantic_private__[name]
 
     def _resolve(self, ref: FieldRef) -> None:
         raise NotImplementedError
@@ -325,7 +332,7 @@ class EqualityComparison(_Comparison):
 
     @property
     def operand(self) -> Operand:
-        return self._operand
+        return self._private("_operand")  # type: ignore[no-any-return]
 
 
 class OrderComparison(_Comparison):
@@ -350,7 +357,7 @@ class OrderComparison(_Comparison):
 
     @property
     def operand(self) -> Operand:
-        return self._operand
+        return self._private("_operand")  # type: ignore[no-any-return]
 
 
 class BetweenComparison(_Comparison):
@@ -377,11 +384,11 @@ class BetweenComparison(_Comparison):
 
     @property
     def low(self) -> Operand:
-        return self._bounds[0]
+        return self._private("_bounds")[0]  # type: ignore[no-any-return]
 
     @property
     def high(self) -> Operand:
-        return self._bounds[1]
+        return self._private("_bounds")[1]  # type: ignore[no-any-return]
 
 
 class MembershipComparison(_Comparison):
@@ -415,7 +422,7 @@ class MembershipComparison(_Comparison):
 
     @property
     def operands(self) -> tuple[Operand, ...]:
-        return self._operands
+        return self._private("_operands")  # type: ignore[no-any-return]
 
 
 class ContainsComparison(_Comparison):
@@ -443,7 +450,7 @@ class ContainsComparison(_Comparison):
 
     @property
     def operand(self) -> Operand:
-        return self._operand
+        return self._private("_operand")  # type: ignore[no-any-return]
 
 
 class ExistsComparison(_Comparison):

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.rules.evaluate import time_comparisons
+from app.rules.evaluate import Timed, time_comparisons
 from app.rules.fields import referenced_metrics, referenced_schemes
-from app.rules.schema import Comparison, Node, parse_condition
+from app.rules.schema import Node, parse_condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class Segment:
     condition: Node
     reads_schemes: frozenset[str]
     reads_metrics: frozenset[str]
-    timed: tuple[Comparison, ...]
+    timed: tuple[Timed, ...]
     """The comparisons of its condition that time alone can flip (``next_flip``)."""
 
 

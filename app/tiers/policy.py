@@ -26,9 +26,9 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from app.clock import earliest, midnight, utc_day
-from app.rules.evaluate import evaluate, next_flip_among, time_comparisons
+from app.rules.evaluate import Timed, evaluate, next_flip_among, time_comparisons
 from app.rules.fields import referenced_metrics, referenced_schemes
-from app.rules.schema import Comparison, Node, parse_condition
+from app.rules.schema import Node, parse_condition
 
 Reason = Literal[
     "event",
@@ -67,7 +67,7 @@ class Scheme:
     grace_on_change: bool
     reads_schemes: frozenset[str]
     reads_metrics: frozenset[str]
-    timed: tuple[Comparison, ...]
+    timed: tuple[Timed, ...]
     """The comparisons of its tiers that time alone can flip (``next_flip``)."""
 
     @property
