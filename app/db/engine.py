@@ -48,16 +48,19 @@ async def create_raw_pool(url: str, size: int, prepared: Iterable[Positional] = 
         for statement in prepared:
             await conn.execute(statement.prepare)
 
-    async def keep(conn: asyncpg.Connection) -> None:
-        """The path's transactions are context-managed, so a released connection holds
-        none and no session state: asyncpg's reset query would be a round trip for nothing."""
+    async def reset(conn: asyncpg.Connection) -> None:
+        """Only a transaction left open (its request cancelled midway) is undone: the path
+        sets no session state, so asyncpg's full reset query would be a round trip for
+        nothing on every release."""
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
 
     pool = await asyncpg.create_pool(
         asyncpg_dsn(url),
         min_size=0,
         max_size=size,
         init=setup,
-        reset=keep,
+        reset=reset,
         server_settings={**SERVER_SETTINGS, "standard_conforming_strings": "on"},
     )
     assert pool is not None
