@@ -14,6 +14,7 @@ from app.db.migrate import head_revision
 from app.db.url import with_database
 from app.main import create_app
 from app.settings import Settings
+from tests.conftest import T0, bearer
 
 
 async def test_healthz_answers_ok_without_a_key(client: httpx.AsyncClient) -> None:
@@ -88,6 +89,9 @@ async def test_metrics_count_requests_by_route_template_not_by_raw_path(
     key_id = uuid.uuid4()
     await client.delete(f"/v1/api-keys/{key_id}", headers={"Authorization": f"Bearer {admin_key}"})
     await client.get("/no/such/route")
+    event = {"event_id": "e1", "customer_id": "c1", "type": "visit", "occurred_at": T0.isoformat()}
+    sent = await client.post("/v1/events", json=event, headers=bearer(admin_key))
+    assert sent.status_code == 201, sent.text
 
     response = await client.get("/metrics")
     assert response.status_code == 200
@@ -115,6 +119,13 @@ async def test_metrics_count_requests_by_route_template_not_by_raw_path(
     assert _sample(body, "tierline_http_requests_total", route="unmatched", status="404") == 1.0
     assert (
         _sample(body, "tierline_http_request_duration_seconds_count", route="/v1/api-keys") == 2.0
+    )
+    # The event route's lean handler (app.api.deps.LeanRoute) is counted like any other.
+    assert (
+        _sample(
+            body, "tierline_http_requests_total", method="POST", route="/v1/events", status="201"
+        )
+        == 1.0
     )
 
 

@@ -105,6 +105,7 @@ RAW_BAD_BODIES: list[tuple[str, bytes, str, int, str]] = [
         "unsupported-media-type",
     ),
     ("JSON but not an object", b"[1, 2]", "application/json", 422, "validation-error"),
+    ("no body", b"", "application/json", 422, "validation-error"),
     (
         "NaN inside properties",
         json.dumps(EVENT).replace('"store"', "NaN").encode(),
