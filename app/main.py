@@ -21,7 +21,7 @@ from app.clock import Clock, SystemClock
 from app.clv import service as clv
 from app.clv.router import router as clv_router
 from app.customers.router import router as customers_router
-from app.db.engine import create_engine, create_raw_pool
+from app.db.engine import create_engine, create_query_engine, create_raw_pool
 from app.events import fast_path
 from app.events.router import router as events_router
 from app.fx.router import router as fx_router
@@ -143,6 +143,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.state.raw_pool = await create_raw_pool(
             database_url, settings.db_pool_size, fast_path.PREPARED
         )
+        app.state.query_engine = create_query_engine(database_url, settings.db_query_pool_size)
         stop = asyncio.Event()
         workers = []
         if settings.background_workers:
@@ -158,6 +159,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             stop.set()
             await asyncio.gather(*workers)
             await app.state.raw_pool.close()
+            await app.state.query_engine.dispose()
             await app.state.engine.dispose()
 
     app = FastAPIOffline(

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     db_pool_size: int = 10
+    db_query_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="Connections per process for customer counts and searches, besides "
+        "DB_POOL_SIZE: their sessions plan each statement for its values.",
+    )
     background_workers: bool = Field(
         default=True,
         description="Run background jobs (metric backfills, reclassification), the review "

@@ -4,13 +4,25 @@ A round trip is a message after which the client waits for the server: ``Sync`` 
 extended-protocol exchange (a prepared statement's bind and execute, or a prepare), and
 ``Query`` is a simple-protocol statement (asyncpg sends ``BEGIN`` and ``COMMIT`` so). The
 proxy records the statement texts it sees too, to say what came back when a count fails.
+``proxied_app`` runs the app with every pooled connection through such a proxy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from app.auth import service as auth_service
+from app.clock import Clock
+from app.main import create_app
+from app.settings import Settings
 
 SSL_REQUEST = 80877103
 
@@ -105,3 +117,37 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     while data := await reader.read(65536):
         writer.write(data)
         await writer.drain()
+
+
+@dataclass
+class Proxied:
+    """The app on pools whose connections go through ``proxy``, a client for it, and the
+    default workspace's admin key."""
+
+    app: Any
+    client: httpx.AsyncClient
+    key: str
+    proxy: Proxy
+
+
+@asynccontextmanager
+async def proxied_app(database_url: str, clock: Clock, **settings: Any) -> AsyncIterator[Proxied]:
+    """The app, started, its database reached through a counting proxy; ``settings`` are
+    ``Settings`` fields (background workers are off)."""
+    url = make_url(database_url)
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    port = await proxy.start()
+    proxied = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    app = create_app(
+        Settings(database_url=proxied, background_workers=False, **settings), clock=clock
+    )
+    try:
+        async with app.router.lifespan_context(app):
+            async with app.state.engine.begin() as conn:
+                key = await auth_service.bootstrap(conn, clock.now(), None)
+            assert key is not None
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+                yield Proxied(app, http, key, proxy)
+    finally:
+        await proxy.close()

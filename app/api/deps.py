@@ -154,6 +154,38 @@ def validated_body(model: type[BaseModel], raw: bytes) -> BaseModel:
         ) from None
 
 
+@dataclass(frozen=True, slots=True)
+class Configured:
+    """What a read answered by one statement starts from: a connection of the query engine
+    (``app.db.engine.create_query_engine``: no transaction, each statement planned for its
+    values), the caller and its cached workspace configuration (confirmed current by the
+    route's own statement: ``ConfigCache.confirmed``), and the time."""
+
+    conn: AsyncConnection
+    configs: ConfigCache
+    config: WorkspaceConfig
+    key_hash: bytes
+    now: datetime
+
+
+def configured(scope: Scope) -> Callable[..., AsyncIterator[Configured]]:
+    """The caller from the process's configuration cache (no key query when it is warm)."""
+
+    async def _configured(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    ) -> AsyncIterator[Configured]:
+        configs: ConfigCache = request.app.state.configs
+        async with request.app.state.query_engine.connect() as conn:
+            key_hash, _, config = await configs.caller(
+                conn, request.headers.get("authorization"), scope
+            )
+            yield Configured(conn, configs, config, key_hash, request.app.state.clock.now())
+
+    _configured.__name__ = f"configured_{scope.name.lower()}"
+    return _configured
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 1000.")]
 Cursor = Annotated[
     str | None,

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ScalarSelect, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import Record
 from app.db.tables import api_keys, workspaces
@@ -21,6 +22,16 @@ async def config_changed(conn: AsyncConnection, workspace_id: UUID) -> None:
         update(workspaces)
         .where(workspaces.c.id == workspace_id)
         .values(config_version=workspaces.c.config_version + 1)
+    )
+
+
+def config_version(workspace_id: UUID | ColumnElement[UUID]) -> ScalarSelect[int]:
+    """The workspace's configuration version, to read as a column of another statement (in
+    its snapshot); NULL once the workspace is deleted."""
+    return (
+        select(workspaces.c.config_version)
+        .where(workspaces.c.id == workspace_id, workspaces.c.deleted_at.is_(None))
+        .scalar_subquery()
     )
 
 

@@ -9,23 +9,29 @@ workspace with the version it was read at, and an event checks that version in a
 committed before that moment is seen there, and the configuration is reloaded before the event
 goes on; a change committed later is serialised after the event. Correctness therefore never
 depends on a notification reaching the process.
+
+A read answered by one statement (a customer count or search) checks the same way, with the
+version read as a column of that statement (``ConfigCache.confirmed``): its answer is the one
+the configuration current in the statement's snapshot gives, at no extra round trip when the
+cached configuration is current.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.auth.keys import hash_key
+from app.auth.keys import Scope, grants, hash_key
 from app.auth.principal import Principal
-from app.auth.service import UNKNOWN_KEY, bearer_key
+from app.auth.service import UNKNOWN_KEY, authorize, bearer_key
 from app.db import Record
-from app.errors import Unauthorized
+from app.errors import TierlineError, Unauthorized
 from app.fx import repository as fx_store
 from app.metrics import repository as metric_store
 from app.metrics.aggregate import Definition
@@ -35,6 +41,17 @@ from app.segments.model import Segment
 from app.tiers import repository as tier_store
 from app.tiers.policy import Scheme, in_dependency_order
 from app.webhooks import outbox
+
+T = TypeVar("T")
+
+ATTEMPTS = 5
+"""A read whose configuration changes under every attempt is refused with a 503 after this
+many; each change is a deliberate act of an administrator, so it does not happen in
+practice."""
+
+
+class ConfigurationChanging(TierlineError):
+    status, slug, title = 503, "configuration-changing", "The configuration kept changing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +152,79 @@ class ConfigCache:
         return principal, config
 
     async def confirm(
-        self, conn: AsyncConnection, key_hash: bytes, workspace_id: UUID, version: int
+        self, conn: AsyncConnection, key_hash: bytes, workspace_id: UUID, version: int | None
     ) -> WorkspaceConfig | None:
         """After the version check: the configuration as of ``version`` (reloaded when the
         cached one is older) if the key is still active; None when the key was revoked or
-        the workspace deleted meanwhile."""
+        the workspace deleted meanwhile (``version`` None: the workspace is gone)."""
         config = self._workspaces.get(workspace_id)
         if config is None or config.version != version:
             config = await self.reload(conn, workspace_id)
         if config is None or key_hash not in config.principals:
             return None
         return config
+
+    async def current(
+        self, conn: AsyncConnection, key_hash: bytes, workspace_id: UUID
+    ) -> WorkspaceConfig | None:
+        """The configuration as it stands now, if the key is still active: one statement when
+        the cached one is current."""
+        version = (await conn.execute(_WORKSPACE, {"ws": workspace_id})).scalar()
+        return await self.confirm(conn, key_hash, workspace_id, version)
+
+    async def caller(
+        self, conn: AsyncConnection, authorization: str | None, scope: Scope
+    ) -> tuple[bytes, Principal, WorkspaceConfig]:
+        """The key's hash, principal and workspace configuration, from the cache (read from
+        the database when this process has not seen the key), the key holding ``scope``. The
+        configuration is not confirmed current (``confirmed`` does that), but a refusal is:
+        a key the cache says lacks the scope may have been given it since."""
+        key_hash, cached = self.principal(authorization)
+        if cached is None:
+            principal, config = await self.load_principal(conn, key_hash)
+        else:
+            principal, config = cached
+            if not grants(principal.scopes, scope):
+                fresh = await self.current(conn, key_hash, config.workspace_id)
+                if fresh is None:
+                    raise Unauthorized(UNKNOWN_KEY)
+                principal, config = fresh.principals[key_hash], fresh
+        authorize(principal, scope)
+        return key_hash, principal, config
+
+    async def confirmed(
+        self,
+        conn: AsyncConnection,
+        key_hash: bytes,
+        config: WorkspaceConfig,
+        attempt: Callable[[WorkspaceConfig], Awaitable[tuple[T, int | None]]],
+    ) -> T:
+        """What ``attempt`` answers with the configuration current when its statement ran.
+
+        ``attempt`` builds its statement from the configuration it is given and runs it,
+        reading the workspace's ``config_version`` in that statement
+        (``app.auth.repository.config_version``), and returns its answer with the version
+        read. When that version is not the configuration's, the configuration is reloaded
+        and ``attempt`` runs again; 401 if the key was revoked or the workspace deleted
+        meanwhile. A refusal ``attempt`` raises (e.g. a condition naming a scheme the cached
+        configuration lacks) is sent only once the configuration is confirmed current.
+        """
+        for _ in range(ATTEMPTS):
+            try:
+                answer, version = await attempt(config)
+            except TierlineError:
+                fresh = await self.current(conn, key_hash, config.workspace_id)
+                if fresh is None:
+                    raise Unauthorized(UNKNOWN_KEY) from None
+                if fresh.version == config.version:
+                    raise
+            else:
+                if version == config.version:
+                    return answer
+                fresh = await self.confirm(conn, key_hash, config.workspace_id, version)
+                if fresh is None:
+                    raise Unauthorized(UNKNOWN_KEY)
+            config = fresh
+        raise ConfigurationChanging(
+            "The workspace's configuration changed under every attempt; send the request again."
+        )

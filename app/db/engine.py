@@ -32,6 +32,32 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     )
 
 
+def create_query_engine(url: str, pool_size: int) -> AsyncEngine:
+    """The engine of customer queries (count, search): each statement its own transaction, and
+    every statement planned for its own values.
+
+    No transaction is opened around a statement (``AUTOCOMMIT``: no ``BEGIN`` or ``COMMIT``),
+    so a query answered by one statement costs one round trip. And the sessions plan every
+    execution of a prepared statement for its values (``plan_cache_mode =
+    force_custom_plan``): asyncpg prepares and keeps each statement per connection, and after
+    five runs PostgreSQL may switch to a generic plan that guesses how many customers a trait
+    or tier matches; a guess of 5,000 for 120,000 costs a parallel scan. Planning a customer
+    query takes well under a millisecond, its execution from one to hundreds. The engine's
+    per-customer statements want the opposite (generic plans, ``bench/README.md``), so this
+    is a pool of its own.
+    """
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=False,
+        isolation_level="AUTOCOMMIT",
+        connect_args={
+            "server_settings": {**SERVER_SETTINGS, "plan_cache_mode": "force_custom_plan"}
+        },
+    )
+
+
 async def create_raw_pool(url: str, size: int, prepared: Iterable[Positional] = ()) -> asyncpg.Pool:
     """A pool of raw asyncpg connections for the hot write path (``app.events.fast_path``),
     beside the engine's: SQLAlchemy's checkout, transaction and check-in cost about as much

@@ -37,13 +37,20 @@ class CompiledSelect:
     late: Mapping[str, int]
     """The named parameters bound by ``execute_template``, by their index in ``args``."""
 
+    def bound(self, late: Mapping[str, Any] | None = None) -> list[Any]:
+        """The values of ``$1..$n``, the named parameters taken from ``late``."""
+        args = list(self.args)
+        for name, index in self.late.items():
+            args[index] = (late or {})[name]
+        return args
+
 
 # A few per scheme version and segment version in use, per workspace, per day.
 _COMPILED: LRUCache[Hashable, CompiledSelect] = LRUCache(2000)
 
 
 def compiled_select(
-    key: Hashable | None, build: Callable[[], sa.Select[Any]], dialect: Dialect
+    key: Hashable | None, build: Callable[[], sa.Select[*tuple[Any, ...]]], dialect: Dialect
 ) -> CompiledSelect:
     """The SELECT that ``build`` makes, compiled once per ``key`` (None: not kept). The
     key must hold everything the SELECT depends on but its named ``sa.bindparam``s."""
@@ -73,9 +80,7 @@ async def execute_template(
     """Runs ``template`` with ``{compiled_name}`` replaced by ``select`` (its named
     parameters bound to ``late``) and each ``{name}`` of ``own`` (``name: (value, sql
     type)``) by a bound parameter."""
-    args = list(select.args)
-    for name, index in select.late.items():
-        args[index] = (late or {})[name]
+    args = select.bound(late)
     placeholders = {}
     for name, (value, sql_type) in own.items():
         args.append(value)

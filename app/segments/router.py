@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from app.api.deps import Cursor, Limit, Now, Transaction, require
+from app.api.deps import Configured, Cursor, Limit, Now, Transaction, configured, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
+from app.classification.config import WorkspaceConfig
 from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
+from app.rules.schema import Node
 from app.segments import export, query, service
 from app.segments.schemas import (
     CountIn,
@@ -24,13 +27,17 @@ from app.segments.schemas import (
     SegmentChange,
     SegmentIn,
     SegmentMember,
+    SortKey,
 )
 from app.validation import KEY_PATTERN
+
+T = TypeVar("T")
 
 router = APIRouter(tags=["Segments"], responses=problems(401, 403))
 
 Reader = Annotated[Principal, Depends(require(Scope.SEGMENTS_READ))]
 Writer = Annotated[Principal, Depends(require(Scope.SEGMENTS_WRITE))]
+ConfiguredReader = Annotated[Configured, Depends(configured(Scope.SEGMENTS_READ), scope="function")]
 CustomerReader = Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))]
 SegmentKey = Annotated[
     str, Path(pattern=KEY_PATTERN, description="The segment's key, e.g. `vip-machinery`.")
@@ -60,6 +67,32 @@ def _segment(row: Any) -> Segment:
     return Segment.model_validate(row, from_attributes=True)
 
 
+async def _answer(
+    context: Configured,
+    run: Callable[[query.Query], Awaitable[tuple[T, int | None]]],
+    condition: Node | None,
+    sort: list[SortKey] | None = None,
+    fields: list[str] | None = None,
+) -> T:
+    """What ``run`` answers (with the configuration version its statement read) for the
+    query checked against the caller's cached workspace configuration, once that is
+    confirmed current (``ConfigCache.confirmed``: reloaded and run again if not)."""
+
+    async def attempt(config: WorkspaceConfig) -> tuple[T, int | None]:
+        built = service.query_of(
+            config.workspace_id,
+            context.now,
+            config.definitions,
+            config.schemes,
+            condition,
+            sort,
+            fields,
+        )
+        return await run(built)
+
+    return await context.configs.confirmed(context.conn, context.key_hash, context.config, attempt)
+
+
 def _export(
     request: Request, built: query.Query, fmt: Format, filename: str
 ) -> export.ExportResponse:
@@ -76,13 +109,11 @@ def _export(
     "the same condition and sort and the `next_cursor` of the previous page.",
     responses=problems(400, 422),
 )
-async def search(
-    body: SearchIn, conn: Transaction, now: Now, principal: Reader
-) -> Page[SearchItem]:
-    built = await service.build_query(
-        conn, principal.workspace_id, now, body.condition, body.sort, body.fields
-    )
-    items, cursor = await query.search(conn, built, body.cursor, body.limit)
+async def search(body: SearchIn, context: ConfiguredReader) -> Page[SearchItem]:
+    async def run(built: query.Query) -> tuple[query.Page, int | None]:
+        return await query.search(context.conn, built, body.cursor, body.limit)
+
+    items, cursor = await _answer(context, run, body.condition, body.sort, body.fields)
     return Page[SearchItem](
         items=[SearchItem.model_validate(item) for item in items], next_cursor=cursor
     )
@@ -93,9 +124,11 @@ async def search(
     summary="Count the customers a condition holds for",
     responses=problems(422),
 )
-async def count(body: CountIn, conn: Transaction, now: Now, principal: Reader) -> CountOut:
-    built = await service.build_query(conn, principal.workspace_id, now, body.condition)
-    return CountOut(count=await query.count(conn, built))
+async def count(body: CountIn, context: ConfiguredReader) -> CountOut:
+    async def run(built: query.Query) -> tuple[int, int | None]:
+        return await query.count(context.conn, built)
+
+    return CountOut(count=await _answer(context, run, body.condition))
 
 
 @router.post(

@@ -7,13 +7,13 @@ under the customers' row locks, as a new scheme version is applied.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.customers import repository as customer_store
-from app.customers.catalog import field_catalog
 from app.customers.service import CustomerNotFound
 from app.db import Record
 from app.errors import InvalidInput, NotFound
@@ -36,6 +36,8 @@ from app.segments.query import (
 from app.segments.schemas import SegmentIn
 from app.segments.schemas import SortKey as SortKeyIn
 from app.tiers import repository as schemes
+from app.tiers.policy import Scheme
+from app.tiers.service import catalog_of
 from app.validation import KEY_PATTERN
 
 
@@ -43,13 +45,9 @@ class SegmentNotFound(NotFound):
     pass
 
 
-async def catalog(
-    conn: AsyncConnection, workspace_id: UUID, definitions: list[Definition] | None = None
-) -> FieldCatalog:
-    if definitions is None:
-        definitions = await user_metrics.definitions(conn, workspace_id)
-    active = await schemes.active_schemes(conn, workspace_id)
-    return field_catalog(definitions, {s.key: s.tier_keys for s in active})
+async def catalog(conn: AsyncConnection, workspace_id: UUID) -> FieldCatalog:
+    definitions = await user_metrics.definitions(conn, workspace_id)
+    return catalog_of(definitions, await schemes.active_schemes(conn, workspace_id))
 
 
 async def build_query(
@@ -61,9 +59,25 @@ async def build_query(
     fields: list[str] | None = None,
     segment: str | None = None,
 ) -> Query:
-    """The query, checked against the workspace: every problem is reported in one 422."""
+    """The query, checked against the workspace's metrics and schemes as stored now."""
     definitions = await user_metrics.definitions(conn, workspace_id)
-    known = await catalog(conn, workspace_id, definitions)
+    active = await schemes.active_schemes(conn, workspace_id)
+    return query_of(workspace_id, now, definitions, active, condition, sort, fields, segment)
+
+
+def query_of(
+    workspace_id: UUID,
+    now: datetime,
+    definitions: Sequence[Definition],
+    active: Iterable[Scheme],
+    condition: Node | None,
+    sort: list[SortKeyIn] | None = None,
+    fields: list[str] | None = None,
+    segment: str | None = None,
+) -> Query:
+    """The query, checked against these metric definitions and active schemes (as stored,
+    or a cached configuration's): every problem is reported in one 422."""
+    known = catalog_of(definitions, active)
     errors: list[dict[str, str]] = []
     try:
         check_condition(condition, known)

@@ -6,7 +6,7 @@ What reads a scheme's tiers from outside tiers (segments) is handed in as plain 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -70,7 +70,8 @@ class OverrideNotFound(NotFound):
     pass
 
 
-def _catalog(definitions: list[Definition], schemes: list[Scheme]) -> FieldCatalog:
+def catalog_of(definitions: Iterable[Definition], schemes: Iterable[Scheme]) -> FieldCatalog:
+    """What a condition may read, given these metric definitions and schemes."""
     return field_catalog(definitions, {s.key: s.tier_keys for s in schemes})
 
 
@@ -106,7 +107,7 @@ async def check_proposal(
     others = [
         s for s in await repository.active_schemes(conn, workspace_id) if s.key != proposed.key
     ]
-    catalog = _catalog(await user_metrics.definitions(conn, workspace_id), [*others, proposed])
+    catalog = catalog_of(await user_metrics.definitions(conn, workspace_id), [*others, proposed])
     errors = [e.field_error("") for e in _condition_errors(proposed, catalog)]
     for other in others:
         if proposed.key in other.reads_schemes:

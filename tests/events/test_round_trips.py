@@ -5,24 +5,18 @@ two schemes, a segment, two user-defined metrics and a subscribed endpoint."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from app.auth import service as auth_service
 from app.clock import FrozenClock
 from app.jobs.service import run_until_idle
-from app.main import create_app
-from app.settings import Settings
 from tests.classification.test_triggers import BIG, PERKS, order, put, value_scheme
 from tests.clv.test_api import fit, population
 from tests.clv.test_summaries import post
 from tests.conftest import bearer
 from tests.webhooks.test_outbox import messages, subscribe
-from tests.wire import Proxy
+from tests.wire import Proxied, proxied_app
 
 POOL = 4
 SURVEY = {
@@ -34,13 +28,7 @@ SURVEY = {
 TICKETS = {"event_type": "support_ticket", "aggregation": "count", "window_days": 90}
 
 
-@dataclass
-class Counted:
-    app: Any
-    client: httpx.AsyncClient
-    key: str
-    proxy: Proxy
-
+class Counted(Proxied):
     async def round_trips(
         self, event_id: str, customer_id: str, amount: str, status: int = 201
     ) -> list[str]:
@@ -69,31 +57,18 @@ class Counted:
 async def counted(database_url: str, clock: FrozenClock) -> AsyncIterator[Counted]:
     """The app on a pool whose connections go through the counting proxy, with the setting
     above saved and every pooled connection warmed up by an event (statements prepared)."""
-    url = make_url(database_url)
-    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
-    port = await proxy.start()
-    proxied = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
-    settings = Settings(database_url=proxied, db_pool_size=POOL, background_workers=False)
-    app = create_app(settings, clock=clock)
-    try:
-        async with app.router.lifespan_context(app):
-            async with app.state.engine.begin() as conn:
-                key = await auth_service.bootstrap(conn, clock.now(), None)
-            assert key is not None
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-                await put(http, key, "/v1/schemes/value", value_scheme())
-                await put(http, key, "/v1/schemes/perks", PERKS)
-                await put(http, key, "/v1/segments/big", BIG)
-                await put(http, key, "/v1/metrics/satisfaction", SURVEY)
-                await put(http, key, "/v1/metrics/tickets", TICKETS)
-                await run_until_idle(app.state.engine, clock)
-                await subscribe(app)
-                for n in range(POOL * 2):
-                    await order(http, key, f"warm-{n}", f"w{n}", "20.00", clock.now())
-                yield Counted(app, http, key, proxy)
-    finally:
-        await proxy.close()
+    async with proxied_app(database_url, clock, db_pool_size=POOL) as proxied:
+        http, key = proxied.client, proxied.key
+        await put(http, key, "/v1/schemes/value", value_scheme())
+        await put(http, key, "/v1/schemes/perks", PERKS)
+        await put(http, key, "/v1/segments/big", BIG)
+        await put(http, key, "/v1/metrics/satisfaction", SURVEY)
+        await put(http, key, "/v1/metrics/tickets", TICKETS)
+        await run_until_idle(proxied.app.state.engine, clock)
+        await subscribe(proxied.app)
+        for n in range(POOL * 2):
+            await order(http, key, f"warm-{n}", f"w{n}", "20.00", clock.now())
+        yield Counted(proxied.app, http, key, proxied.proxy)
 
 
 async def test_an_event_that_moves_a_tier_and_a_segment_costs_three_round_trips(
