@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth import service as auth_service
-from app.auth.keys import Scope
+from app.auth.keys import Scope, grants
 from app.auth.principal import Principal
 from app.classification.config import ConfigCache, WorkspaceConfig
 from app.pagination import MAX_LIMIT
@@ -88,12 +88,14 @@ def ingestion(scope: Scope) -> Callable[..., Coroutine[Any, Any, Ingestion]]:
     ) -> Ingestion:
         state = request.app.state
         configs: ConfigCache = state.configs
-        key_hash, cached = configs.principal(request.headers.get("authorization"))
-        if cached is None:
+        authorization = request.headers.get("authorization")
+        key_hash, cached = configs.principal(authorization)
+        if cached is None or not grants(cached[0].scopes, scope):
+            # Not cached, or a refusal to confirm: the key may have been given the scope since.
             async with state.engine.begin() as conn:
-                cached = await configs.load_principal(conn, key_hash)
-        principal, config = cached
-        auth_service.authorize(principal, scope)
+                key_hash, _, config = await configs.caller(conn, authorization, scope)
+        else:
+            config = cached[1]
         return Ingestion(state.raw_pool, state.engine, configs, config, key_hash, state.clock.now())
 
     _ingestion.__name__ = f"ingest_{scope.name.lower()}"

@@ -45,8 +45,8 @@ from app.webhooks import outbox
 T = TypeVar("T")
 
 ATTEMPTS = 5
-"""A read whose configuration changes under every attempt is refused with a 503 after this
-many; each change is a deliberate act of an administrator, so it does not happen in
+"""A request whose configuration changes under every attempt is refused with a 503 after
+this many; each change is a deliberate act of an administrator, so it does not happen in
 practice."""
 
 

@@ -48,14 +48,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.service import UNKNOWN_KEY
 from app.classification import pipeline
-from app.classification.config import ConfigCache, WorkspaceConfig
+from app.classification.config import (
+    ATTEMPTS,
+    ConfigCache,
+    ConfigurationChanging,
+    WorkspaceConfig,
+)
 from app.clock import earliest, utc_day
 from app.customers import repository as customer_store
 from app.customers.service import CustomerView, view_of
 from app.db.engine import RawConnection
 from app.db.statements import Positional, positional
 from app.db.tables import customers
-from app.errors import TierlineError, Unauthorized
+from app.errors import Unauthorized
 from app.events import repository as event_store
 from app.events.schemas import EventIn
 from app.events.service import Outcome, check_time, customer_values, fingerprint, replayed
@@ -74,15 +79,6 @@ from app.tiers import repository as tier_store
 from app.tiers.bulk import ASSIGNMENT_REPLACED
 from app.tiers.policy import Assignment, Classification
 from app.webhooks import CHANNEL, outbox
-
-ATTEMPTS = 5
-"""A configuration that changes under every attempt of an event is refused with a 503
-after this many; each change is a deliberate act of an administrator, so it does not
-happen in practice."""
-
-
-class ConfigurationChanging(TierlineError):
-    status, slug, title = 503, "configuration-changing", "The configuration kept changing"
 
 
 class _Replay(Exception):
