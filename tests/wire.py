@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from app.auth import service as auth_service
 from app.clock import Clock
@@ -61,10 +61,26 @@ class Wire:
 
 
 class Proxy:
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
+    """Listens on a loopback port and forwards to the server of ``url``: over TCP, or over
+    its Unix socket when the URL names a socket directory (``?host=/dir``, as the embedded
+    PostgreSQL's does)."""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
         self.wire = Wire()
         self._server: asyncio.Server | None = None
+
+    async def _upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        port = self.url.port or 5432
+        socket_dir = self.url.query.get("host")
+        if isinstance(socket_dir, str) and socket_dir.startswith("/"):
+            return await asyncio.open_unix_connection(f"{socket_dir}/.s.PGSQL.{port}")
+        return await asyncio.open_connection(self.url.host or "127.0.0.1", port)
+
+    def proxied(self, port: int) -> str:
+        """The URL that reaches the server through this proxy, listening on ``port``."""
+        through = self.url.difference_update_query(["host"]).set(host="127.0.0.1", port=port)
+        return through.render_as_string(hide_password=False)
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -76,7 +92,7 @@ class Proxy:
             self._server.close()
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        server_r, server_w = await asyncio.open_connection(*self.target)
+        server_r, server_w = await self._upstream()
         upstream = asyncio.create_task(self._client_to_server(client_r, server_w, client_w))
         downstream = asyncio.create_task(_pipe(server_r, client_w))
         await asyncio.wait([upstream, downstream], return_when=asyncio.FIRST_COMPLETED)
@@ -134,10 +150,8 @@ class Proxied:
 async def proxied_app(database_url: str, clock: Clock, **settings: Any) -> AsyncIterator[Proxied]:
     """The app, started, its database reached through a counting proxy; ``settings`` are
     ``Settings`` fields (background workers are off)."""
-    url = make_url(database_url)
-    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
-    port = await proxy.start()
-    proxied = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    proxy = Proxy(make_url(database_url))
+    proxied = proxy.proxied(await proxy.start())
     app = create_app(
         Settings(database_url=proxied, background_workers=False, **settings), clock=clock
     )
