@@ -116,9 +116,6 @@ class ConfigCache:
         self._workspaces: dict[UUID, WorkspaceConfig] = {}
         self._key_workspace: dict[bytes, UUID] = {}
 
-    def cached(self, workspace_id: UUID) -> WorkspaceConfig | None:
-        return self._workspaces.get(workspace_id)
-
     async def reload(self, conn: AsyncConnection, workspace_id: UUID) -> WorkspaceConfig | None:
         config = await read(conn, workspace_id)
         if config is None:

@@ -392,7 +392,6 @@ def _customer(
 @dataclass(frozen=True, slots=True)
 class _Decided:
     tiers: Classification
-    held: Mapping[str, Assignment]
     segment_changes: list[MembershipChange]
     review: datetime | None
 
@@ -428,7 +427,7 @@ def _classify(
     review = earliest(
         customer.next_review_at, tiers.next_review_at, membership.next_review(ready, facts_now, now)
     )
-    return _Decided(tiers, held, changes, review)
+    return _Decided(tiers, changes, review)
 
 
 async def _apply(
