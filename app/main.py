@@ -22,7 +22,8 @@ from app.clv import service as clv
 from app.clv.router import router as clv_router
 from app.customers.router import router as customers_router
 from app.db.engine import create_engine, create_query_engine, create_raw_pool
-from app.events import fast_path
+from app.events import flush
+from app.events.batcher import EventBatcher
 from app.events.router import router as events_router
 from app.fx.router import router as fx_router
 from app.jobs import runner as job_runner
@@ -141,7 +142,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(database_url, settings.db_pool_size)
         app.state.raw_pool = await create_raw_pool(
-            database_url, settings.db_pool_size, fast_path.PREPARED
+            database_url, settings.db_pool_size, flush.PREPARED
+        )
+        app.state.batcher = EventBatcher(
+            app.state.raw_pool,
+            app.state.engine,
+            app.state.configs,
+            app.state.clock,
+            app.state.metrics,
+            max_events=settings.event_flush_max,
+            wait_ms=settings.event_flush_wait_ms,
         )
         app.state.query_engine = create_query_engine(database_url, settings.db_query_pool_size)
         stop = asyncio.Event()
@@ -158,6 +168,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         finally:
             stop.set()
             await asyncio.gather(*workers)
+            await app.state.batcher.close()
             await app.state.raw_pool.close()
             await app.state.query_engine.dispose()
             await app.state.engine.dispose()

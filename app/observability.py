@@ -78,6 +78,24 @@ class Metrics:
             registry=self.registry,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
+        self.event_flush_size = Histogram(
+            "tierline_event_flush_size",
+            "Events per flush: single events of one workspace committed in one transaction.",
+            registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+        )
+        self.event_flush_wait = Histogram(
+            "tierline_event_flush_wait_seconds",
+            "How long the first event of a flush waited in its queue before the flush began.",
+            registry=self.registry,
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+        )
+        self.event_flush_seconds = Histogram(
+            "tierline_event_flush_seconds",
+            "How long a flush took, from its start to its events' answers.",
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
         self.webhook_queue_depth = Gauge(
             "tierline_webhook_queue_depth",
             "Pending webhook deliveries that are due, as a delivery worker last counted them.",

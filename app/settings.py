@@ -34,6 +34,18 @@ class Settings(BaseSettings):
         description="Connections per process for customer counts and searches, besides "
         "DB_POOL_SIZE: their sessions plan each statement for its values.",
     )
+    event_flush_max: int = Field(
+        default=256,
+        ge=1,
+        description="Most single events (POST /v1/events) of one workspace that share a "
+        "transaction (a flush).",
+    )
+    event_flush_wait_ms: float = Field(
+        default=2.0,
+        ge=0,
+        description="Longest a flush waits for company when recent flushes held more events "
+        "than it has; 0 turns batching off (each event its own transaction).",
+    )
     background_workers: bool = Field(
         default=True,
         description="Run background jobs (metric backfills, reclassification), the review "

@@ -20,6 +20,7 @@ from app.auth import service as auth_service
 from app.auth.keys import Scope, grants
 from app.auth.principal import Principal
 from app.classification.config import ConfigCache, WorkspaceConfig
+from app.events.batcher import EventBatcher
 from app.pagination import MAX_LIMIT
 
 bearer = HTTPBearer(
@@ -65,10 +66,12 @@ def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 @dataclass(frozen=True, slots=True)
 class Ingestion:
-    """What the hot write path starts from: its pool of raw connections (it runs its own
-    transactions), the engine for its rare other statements, the caller's key and cached
-    workspace configuration, and the time."""
+    """What the hot write path starts from: the process's group commit of single events,
+    the pool of raw connections batch requests run their own transactions on, the engine for
+    the rare other statements, the caller's key and cached workspace configuration, and the
+    time."""
 
+    batcher: EventBatcher
     pool: asyncpg.Pool
     engine: AsyncEngine
     configs: ConfigCache
@@ -96,7 +99,15 @@ def ingestion(scope: Scope) -> Callable[..., Coroutine[Any, Any, Ingestion]]:
                 key_hash, _, config = await configs.caller(conn, authorization, scope)
         else:
             config = cached[1]
-        return Ingestion(state.raw_pool, state.engine, configs, config, key_hash, state.clock.now())
+        return Ingestion(
+            state.batcher,
+            state.raw_pool,
+            state.engine,
+            configs,
+            config,
+            key_hash,
+            state.clock.now(),
+        )
 
     _ingestion.__name__ = f"ingest_{scope.name.lower()}"
     return _ingestion

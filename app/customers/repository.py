@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.clock import window_start
+from app.clock import utc_day, window_start
 from app.customers.metrics import WINDOWS, WindowSums
 from app.db import Record
 
@@ -20,82 +20,91 @@ _CUSTOMER_COLUMNS = """
         workspace_id, customer_id, traits, order_count, order_total, refund_total,
         first_order_at, last_order_at, last_event_at, event_counts, created_at, updated_at
 """
-_CUSTOMER_VALUES = """
-        :workspace_id, :customer_id, CAST(:traits_set AS jsonb), :orders, :order_amount,
-        :refund_amount, :order_at, :order_at, :occurred_at,
-        jsonb_build_object(CAST(:type AS text), 1), :now, :now
+EVENT_ROW_COLUMNS = """
+        customer_id text, type text, occurred_at timestamptz, traits_set jsonb,
+        traits_unset text[], orders integer, order_amount numeric, refund_amount numeric,
+        order_at timestamptz, day date
 """
-_FOLD_EVENT = """
+"""What ``fold_events_sql`` and ``add_to_days_sql`` read of each row of their source: one
+event's contribution (``event_row``), as ``json_to_recordset`` declares them."""
+
+
+def fold_events_sql(source: str, *, unset: bool) -> str:
+    """Creates the customers or folds one event each into their lifetime totals, locking them
+    in id order (byte order, as every writer locks them), returning their ids. ``source`` is a
+    relation of ``EVENT_ROW_COLUMNS``, at most one row per customer (``app.events.flush``);
+    with ``unset``, the trait names some rows remove (``traits_unset``) are looked up in it per
+    customer, an extra cost only flushes that remove a trait pay."""
+    removed = (
+        " - COALESCE((SELECT u.traits_unset FROM {source} AS u "
+        "WHERE u.customer_id = EXCLUDED.customer_id), '{{}}')"
+        if unset
+        else ""
+    ).format(source=source)
+    return f"""
+    INSERT INTO customers AS c ({_CUSTOMER_COLUMNS})
+    SELECT CAST(:ws AS uuid), e.customer_id, e.traits_set, e.orders, e.order_amount,
+           e.refund_amount, e.order_at, e.order_at, e.occurred_at,
+           jsonb_build_object(e.type, 1), CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+    FROM {source} AS e
+    ORDER BY e.customer_id COLLATE "C"
     ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
-        traits = (c.traits || CAST(:traits_set AS jsonb)) - CAST(:traits_unset AS text[]),
+        traits = (c.traits || EXCLUDED.traits){removed},
         order_count = c.order_count + EXCLUDED.order_count,
         order_total = c.order_total + EXCLUDED.order_total,
         refund_total = c.refund_total + EXCLUDED.refund_total,
         first_order_at = LEAST(c.first_order_at, EXCLUDED.first_order_at),
         last_order_at = GREATEST(c.last_order_at, EXCLUDED.last_order_at),
         last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at),
-        event_counts = c.event_counts || jsonb_build_object(
-            CAST(:type AS text), COALESCE((c.event_counts ->> CAST(:type AS text))::int, 0) + 1
+        event_counts = c.event_counts || (
+            SELECT jsonb_object_agg(added, COALESCE((c.event_counts ->> added)::integer, 0) + 1)
+            FROM jsonb_object_keys(EXCLUDED.event_counts) AS added
         ),
         updated_at = EXCLUDED.updated_at
-"""
+    RETURNING c.customer_id
+    """  # noqa: S608 - built from constants only
 
 
-def fold_event_sql(after: str | None = None) -> str:
-    """Creates the customer or folds one event into its lifetime totals, under its row lock,
-    returning the row; with ``after``, only if the relation of that name (a CTE) has a row,
-    and once it has run (``app.events.fast_path``). Parameters: ``event_values``."""
-    values = _CUSTOMER_VALUES
-    rows = f"VALUES ({values})" if after is None else f"SELECT {values} FROM {after}"  # noqa: S608
-    return f"INSERT INTO customers AS c ({_CUSTOMER_COLUMNS}) {rows} {_FOLD_EVENT} RETURNING c.*"
-
-
-def add_to_day_sql(after: str | None = None) -> str:
-    """Adds an order or a refund to the customer's day roll-up; ``after`` as in
-    ``fold_event_sql``, whose parameters it shares (with ``:day``)."""
-    values = ":workspace_id, :customer_id, :day, :orders, :order_amount, :refund_amount"
-    rows = f"VALUES ({values})" if after is None else f"SELECT {values} FROM {after}"  # noqa: S608
+def add_to_days_sql(source: str) -> str:
+    """Adds the orders and refunds of ``source`` (as in ``fold_events_sql``; rows without a
+    ``day`` are other events) to their customers' day roll-ups, in customer order."""
     return f"""
     INSERT INTO customer_days AS d
         (workspace_id, customer_id, day, orders, order_amount, refund_amount)
-    {rows}
+    SELECT CAST(:ws AS uuid), e.customer_id, e.day, e.orders, e.order_amount, e.refund_amount
+    FROM {source} AS e
+    WHERE e.day IS NOT NULL
+    ORDER BY e.customer_id COLLATE "C"
     ON CONFLICT (workspace_id, customer_id, day) DO UPDATE SET
         orders = d.orders + EXCLUDED.orders,
         order_amount = d.order_amount + EXCLUDED.order_amount,
         refund_amount = d.refund_amount + EXCLUDED.refund_amount
-    """
+    """  # noqa: S608 - built from constants only
 
 
-_UPSERT_FOR_EVENT = text(fold_event_sql())
-_UPSERT_DAY = text(add_to_day_sql())
-
-
-def event_values(
-    workspace_id: UUID,
+def event_row(
     customer_id: str,
-    *,
     event_type: str,
     occurred_at: datetime,
-    order_amount: Decimal,
-    refund_amount: Decimal,
+    amount: Decimal,
     traits: dict[str, Any] | None,
-    now: datetime,
 ) -> dict[str, Any]:
-    """The parameters of ``fold_event_sql`` and ``add_to_day_sql`` (but ``:day``)."""
-    traits_set, traits_unset = _traits_change(traits)
+    """One event's contribution to its customer, a row of ``EVENT_ROW_COLUMNS``: ``amount``
+    (in the base currency) counts for an order or a refund."""
+    traits = traits or {}
     is_order = event_type == "order"
+    is_purchase = is_order or event_type == "refund"
     return {
-        "workspace_id": workspace_id,
         "customer_id": customer_id,
-        "traits_set": traits_set,
-        "traits_unset": traits_unset,
-        "orders": 1 if is_order else 0,
-        "order_amount": order_amount,
-        "refund_amount": refund_amount,
-        "order_at": occurred_at if is_order else None,
-        "occurred_at": occurred_at,
         "type": event_type,
-        "now": now,
+        "occurred_at": occurred_at,
+        "traits_set": {key: value for key, value in traits.items() if value is not None},
+        "traits_unset": [key for key, value in traits.items() if value is None],
+        "orders": 1 if is_order else 0,
+        "order_amount": amount if is_order else 0,
+        "refund_amount": amount if event_type == "refund" else 0,
+        "order_at": occurred_at if is_order else None,
+        "day": utc_day(occurred_at) if is_purchase else None,
     }
 
 
@@ -113,13 +122,19 @@ def _window_columns() -> str:
 
 
 # Reads at most the longest window's days: the cost does not grow with the history.
-WINDOW_SUMS_SQL = f"""
+def window_sums_sql(customer: str = ":customer_id") -> str:
+    """The window sums of one customer: ``customer`` is a parameter, or a column of an outer
+    query (as a lateral subquery: ``app.events.flush``)."""
+    return f"""
     SELECT
         {_window_columns()}
     FROM customer_days
-    WHERE workspace_id = :workspace_id AND customer_id = :customer_id
+    WHERE workspace_id = :workspace_id AND customer_id = {customer}
       AND day >= :start_{max(WINDOWS)}
 """  # noqa: S608 - the interpolated text is built from constants only
+
+
+WINDOW_SUMS_SQL = window_sums_sql()
 _WINDOW_SUMS = text(WINDOW_SUMS_SQL)
 
 
@@ -129,17 +144,6 @@ def _traits_change(traits: dict[str, Any] | None) -> tuple[str, list[str]]:
     to_set = {key: value for key, value in traits.items() if value is not None}
     to_unset = [key for key, value in traits.items() if value is None]
     return json.dumps(to_set), to_unset
-
-
-async def upsert_for_event(conn: AsyncConnection, values: dict[str, Any]) -> Record:
-    """Creates the customer or folds one event (``event_values``) into its lifetime totals,
-    under its row lock."""
-    return (await conn.execute(_UPSERT_FOR_EVENT, values)).one()
-
-
-async def add_to_day(conn: AsyncConnection, values: dict[str, Any], day: date) -> None:
-    """Adds an order or a refund (``event_values``) to the customer's roll-up of ``day``."""
-    await conn.execute(_UPSERT_DAY, {**values, "day": day})
 
 
 async def window_sums(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
@@ -13,59 +10,35 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import Record
 
-INSERT_SQL = """
+
+def insert_set_sql(source: str) -> str:
+    """Stores the events of ``source`` whose ids are not taken, in customer order, returning
+    the ids it stored (``ON CONFLICT DO NOTHING`` waits for a concurrent transaction inserting
+    the same id, so of any number of concurrent replays exactly one inserts). ``source`` is
+    a relation with the columns of ``events`` but the workspace and ``received_at``
+    (``properties`` as jsonb, ``fingerprint`` as bytea), at most one row per id."""
+    return f"""
     INSERT INTO events (
         workspace_id, event_id, customer_id, type, occurred_at, amount, currency,
         amount_base, fx_rate, properties, fingerprint, received_at
-    ) VALUES (
-        :workspace_id, :event_id, :customer_id, :type, :occurred_at, :amount, :currency,
-        :amount_base, :fx_rate, CAST(:properties AS jsonb), :fingerprint, :received_at
     )
+    SELECT CAST(:ws AS uuid), e.event_id, e.customer_id, e.type, e.occurred_at, e.amount,
+           e.currency, e.amount_base, e.fx_rate, e.properties, e.fingerprint,
+           CAST(:now AS timestamptz)
+    FROM {source} AS e
+    ORDER BY e.customer_id COLLATE "C"
     ON CONFLICT (workspace_id, event_id) DO NOTHING
-    RETURNING seq
+    RETURNING event_id
+    """  # noqa: S608 - built from constants only
+
+
+STORED_SQL = """
+    SELECT (SELECT config_version FROM workspaces WHERE id = $1) AS config_version,
+           array_agg(event_id) AS event_ids, array_agg(fingerprint) AS fingerprints
+    FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])
 """
-_INSERT = text(INSERT_SQL)
-
-
-async def insert(
-    conn: AsyncConnection,
-    workspace_id: UUID,
-    *,
-    event_id: str,
-    customer_id: str,
-    event_type: str,
-    occurred_at: datetime,
-    amount: Decimal | None,
-    currency: str | None,
-    amount_base: Decimal | None,
-    fx_rate: Decimal | None,
-    properties: dict[str, Any],
-    fingerprint: bytes,
-    received_at: datetime,
-) -> bool:
-    """Stores the event; False when its id is already stored (or being stored) in the workspace.
-
-    ``ON CONFLICT DO NOTHING`` waits for a concurrent transaction inserting the same id, so of
-    any number of concurrent replays exactly one inserts.
-    """
-    result = await conn.execute(
-        _INSERT,
-        {
-            "workspace_id": workspace_id,
-            "event_id": event_id,
-            "customer_id": customer_id,
-            "type": event_type,
-            "occurred_at": occurred_at,
-            "amount": amount,
-            "currency": currency,
-            "amount_base": amount_base,
-            "fx_rate": fx_rate,
-            "properties": json.dumps(properties),
-            "fingerprint": fingerprint,
-            "received_at": received_at,
-        },
-    )
-    return result.first() is not None
+"""Which of some event ids are stored, with their fingerprints, and the workspace's
+configuration version (``app.events.flush``)."""
 
 
 async def stored_fingerprint(

@@ -7,17 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
-from app.api.deps import Ingestion, LeanRoute, Now, Transaction, ingestion, require
+from app.api.deps import Ingestion, LeanRoute, ingestion
 from app.api.problems import error_problem
 from app.api.responses import problems
 from app.auth.keys import Scope
-from app.auth.principal import Principal, Workspace
-from app.events import backfill, fast_path, service
+from app.auth.principal import Workspace
+from app.auth.service import UNKNOWN_KEY, authorize
+from app.errors import Unauthorized
+from app.events import backfill, batch, service
 from app.events.schemas import BatchIn, BatchResult, EventCreated, EventIn
 
 router = APIRouter(prefix="/v1/events", tags=["Events"], responses=problems(401, 403, 413, 415))
 
-Writer = Annotated[Principal, Depends(require(Scope.EVENTS_WRITE))]
 Ingest = Annotated[Ingestion, Depends(ingestion(Scope.EVENTS_WRITE))]
 
 
@@ -37,16 +38,7 @@ def item_result(result: service.ItemResult) -> dict[str, Any]:
 
 
 async def send_event(body: EventIn, context: Ingest) -> Response:
-    async with context.pool.acquire() as raw:
-        outcome = await fast_path.ingest(
-            raw,
-            context.engine,
-            context.configs,
-            context.config,
-            context.key_hash,
-            body,
-            context.now,
-        )
+    outcome = await context.batcher.submit(context.config, context.key_hash, body)
     created = EventCreated.model_validate(
         {
             "status": outcome.status,
@@ -93,12 +85,29 @@ router.add_api_route(
     "loading history.",
     responses=problems(400, 422),
 )
-async def send_batch(body: BatchIn, conn: Transaction, now: Now, principal: Writer) -> BatchResult:
-    workspace = Workspace(principal.workspace_id, principal.base_currency)
+async def send_batch(body: BatchIn, context: Ingest) -> BatchResult:
     if body.mode == "backfill":
-        results = await backfill.backfill_batch(
-            conn, workspace, body.events, now, notify=body.notify
-        )
+        async with context.engine.begin() as conn:
+            # The bulk path reads what it needs itself; the key is confirmed current here.
+            config = await context.configs.current(
+                conn, context.key_hash, context.config.workspace_id
+            )
+            if config is None:
+                raise Unauthorized(UNKNOWN_KEY)
+            authorize(config.principals[context.key_hash], Scope.EVENTS_WRITE)
+            workspace = Workspace(config.workspace_id, config.base_currency)
+            results = await backfill.backfill_batch(
+                conn, workspace, body.events, context.now, notify=body.notify
+            )
     else:
-        results = await service.ingest_batch(conn, workspace, body.events, now)
+        async with context.pool.acquire() as raw:
+            results = await batch.ingest_batch(
+                raw,
+                context.engine,
+                context.configs,
+                context.config,
+                context.key_hash,
+                body.events,
+                context.now,
+            )
     return BatchResult.model_validate({"results": [item_result(result) for result in results]})

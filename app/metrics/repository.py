@@ -213,7 +213,12 @@ READ_ROLLUPS_COLUMNS = (
     "first_event_day",
     "first_value_day",
 )
-READ_ROLLUPS_SQL = f"""
+
+
+def read_rollups_sql(customer: str = ":cid") -> str:
+    """One customer's roll-ups: ``customer`` is a parameter, or a column of an outer query (as
+    a correlated subquery: ``app.events.flush``)."""
+    return f"""
     SELECT w.name, NULL AS event_type, NULL AS property,
         SUM(d.events) AS events, SUM(d.n) AS n, SUM(d.total) AS total,
         MIN(d.low) AS low, MAX(d.high) AS high,
@@ -229,16 +234,19 @@ READ_ROLLUPS_SQL = f"""
         name text, event_type text, property text, since date
     )
     JOIN customer_source_days AS d
-      ON d.workspace_id = :ws AND d.customer_id = :cid
+      ON d.workspace_id = :ws AND d.customer_id = {customer}
      AND d.event_type = w.event_type AND d.property = w.property AND d.day >= w.since
     GROUP BY w.name
     UNION ALL
     SELECT NULL, event_type, property, {_ROLLUP_COLUMNS}, NULL, NULL
     FROM customer_source_totals
-    WHERE workspace_id = :ws AND customer_id = :cid
+    WHERE workspace_id = :ws AND customer_id = {customer}
       AND (event_type, property) IN (
           SELECT * FROM unnest(CAST(:life_types AS text[]), CAST(:life_props AS text[])))
 """  # noqa: S608 - built from constants only
+
+
+READ_ROLLUPS_SQL = read_rollups_sql()
 _READ = text(READ_ROLLUPS_SQL)
 
 
@@ -356,12 +364,12 @@ async def recompute_source(
 
 
 def bulk_rollup_upsert(
-    table: str, *, day: bool, rows: str = ":rows", after: str | None = None
+    table: str, *, day: bool, rows: str = ":rows", customers: str | None = None
 ) -> str:
     """Many customers' pre-folded contributions (the JSON parameter ``rows``) at once,
-    folded into existing roll-ups; with ``after``, only once the relation of that name (a
-    CTE) has run, and only if it has a row (``app.events.fast_path``)."""
-    guard = "" if after is None else f"WHERE EXISTS (SELECT FROM {after})"
+    folded into existing roll-ups; with ``customers`` (an expression of a ``text[]``, run
+    before the first row), only theirs (``app.events.flush``)."""
+    guard = "" if customers is None else f"WHERE s.customer_id = ANY({customers})"
     keys = "day, " if day else ""
     day_column = "s.day, " if day else ""
     day_type = "day date, " if day else ""

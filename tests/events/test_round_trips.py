@@ -1,5 +1,5 @@
 """What one event costs in round trips to PostgreSQL, counted at the wire (``tests/wire.py``):
-``BEGIN`` with the write, the read, the apply with ``COMMIT`` (``app.events.fast_path``), with
+``BEGIN`` with the write, the read, the apply with ``COMMIT`` (``app.events.flush``), with
 two schemes, a segment, two user-defined metrics and a subscribed endpoint."""
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ async def test_an_event_that_moves_a_tier_and_a_segment_costs_three_round_trips(
 ) -> None:
     statements = await counted.round_trips("big", "c1", "900.00")
     assert len(statements) == 3, "\n".join(statements)
-    assert statements[0].startswith("BEGIN;\nEXECUTE tierline_event_")
-    assert statements[-1].startswith("EXECUTE tierline_event_apply(")
+    assert statements[0].startswith("BEGIN;\nEXECUTE tierline_flush_write")
+    assert statements[-1].startswith("EXECUTE tierline_flush_apply(")
     assert statements[-1].endswith("COMMIT")
     # It did move both schemes and the segment, and queued their messages.
     queued = [m for m in await messages(counted.app) if m.customer_id == "c1"]
@@ -98,10 +98,11 @@ async def test_an_event_that_moves_nothing_costs_three(counted: Counted) -> None
 async def test_a_replay_costs_no_classification(counted: Counted) -> None:
     await counted.round_trips("once", "c1", "20.00")
     statements = await counted.round_trips("once", "c1", "20.00", status=200)
-    # The insert finds the id taken: the version check, a rollback, then the stored
-    # fingerprint and the customer as it stands, read in a transaction of their own.
-    assert statements[2] == "ROLLBACK", "\n".join(statements)
-    assert not any("tierline_event_apply" in s for s in statements), "\n".join(statements)
+    # The insert finds the id taken: a rollback, the stored fingerprint with the version
+    # check, then the customer as it stands, read in a transaction of its own.
+    assert statements[1] == "ROLLBACK", "\n".join(statements)
+    assert "array_agg(fingerprint)" in statements[2], "\n".join(statements)
+    assert not any("tierline_flush_apply" in s for s in statements), "\n".join(statements)
 
 
 async def test_with_a_clv_model_an_order_costs_one_more(counted: Counted) -> None:

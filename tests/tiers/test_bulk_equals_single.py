@@ -47,8 +47,8 @@ from app.classification.schemes import put_scheme
 from app.clock import FrozenClock, midnight, utc_day
 from app.customers.service import replace_traits, row_of, view
 from app.db.tables import customer_days, customer_tiers, customers, tier_history, workspaces
+from app.events.backfill import backfill
 from app.events.schemas import EventIn
-from app.events.service import ingest
 from app.tiers import policy
 from app.tiers import repository as tiers_repository
 from app.tiers.policy import Assignment, Classification, Reason, Scheme
@@ -327,23 +327,23 @@ async def add_customer(
     history: Sequence[Event],
     created_at: datetime,
 ) -> None:
-    """The customer through the real write path: traits, then each event ingested at T0."""
+    """The customer through a real write path: traits, then its events stored at T0 (as a
+    backfill, before any scheme exists)."""
     await replace_traits(conn, workspace_id, customer_id, traits, created_at)
-    for i, sent in enumerate(history):
-        body = {
-            "event_id": f"{customer_id}-{i}",
-            "customer_id": customer_id,
-            "type": sent.kind,
-            "occurred_at": T0 - timedelta(days=sent.days_before_t0) - sent.earlier_by,
-            "amount": None if sent.kind == "visit" else sent.amount,
-        }
-        await ingest(
-            conn,
-            Workspace(workspace_id, "EUR"),
-            EventIn.model_validate(body),
-            T0,
-            describe_customer=False,
+    events = [
+        EventIn.model_validate(
+            {
+                "event_id": f"{customer_id}-{i}",
+                "customer_id": customer_id,
+                "type": sent.kind,
+                "occurred_at": T0 - timedelta(days=sent.days_before_t0) - sent.earlier_by,
+                "amount": None if sent.kind == "visit" else sent.amount,
+            }
         )
+        for i, sent in enumerate(history)
+    ]
+    results = await backfill(conn, Workspace(workspace_id, "EUR"), events, T0)
+    assert all(getattr(result, "status", None) == "created" for result in results), results
     await conn.execute(
         sa.update(customers)
         .where(customers.c.workspace_id == workspace_id, customers.c.customer_id == customer_id)

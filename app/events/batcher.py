@@ -1,0 +1,258 @@
+"""Group commit: the single events a process receives for a workspace at about the same time
+share one transaction (a flush, ``app.events.flush``), each answered with its own result once
+that transaction has committed.
+
+A request is authenticated and validated first (from the configuration cache), then queued
+with a future; a queued request holds no connection. Each workspace has a lane: a queue and at
+most one flush in progress. When a flush ends, what queued meanwhile goes into the next one
+(natural batching: an idle lane flushes an event at once). When recent flushes of the lane
+held company, a flush that would start with fewer events than they did waits up to
+``TIERLINE_EVENT_FLUSH_WAIT_MS`` for more; 0 turns batching off (each event its own
+transaction, as concurrent as the pool allows).
+
+A flush holds at most ``TIERLINE_EVENT_FLUSH_MAX`` events, at most one per customer and per id:
+a customer's next event waits for the next flush, so it follows the previous one as it would
+sent alone, in arrival order. All events of a flush share one ``now``.
+
+A flush that fails is not its events' fault until shown so: a deadlock or a serialization
+failure is retried, then the flush is split in halves, each run on its own, down to the one
+event that fails alone, with the error it would have had alone. A lost connection fails the
+flush's events at once (503). A client that hangs up does not cancel its event: the flush
+runs to its end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.classification.config import ConfigCache, WorkspaceConfig
+from app.clock import Clock
+from app.db.engine import RETRYABLE_SQLSTATES, RawConnection
+from app.events import flush
+from app.events.schemas import EventIn
+from app.events.service import Outcome
+from app.observability import Metrics
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ATTEMPTS = 3
+"""Runs of a flush that hits a deadlock or a serialization failure before it is split (or,
+alone, answered 503 with ``Retry-After``)."""
+
+_COMPANY_MEMORY = 0.2
+"""Weight of the last flush in the lane's typical flush size."""
+
+
+@dataclass(slots=True)
+class _Queued:
+    item: flush.Submitted
+    config: WorkspaceConfig
+    future: asyncio.Future[Outcome]
+    queued_at: float
+
+
+@dataclass(slots=True)
+class _Lane:
+    """One workspace's queue and its flusher."""
+
+    queue: deque[_Queued] = field(default_factory=deque)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    flusher: asyncio.Task[None] | None = None
+    typical: float = 1.0
+    """Recent flush sizes, smoothed: how much company is worth waiting for."""
+    config: WorkspaceConfig | None = None
+    """The newest configuration the lane has run under."""
+
+
+class EventBatcher:
+    """The process's group commit for ``POST /v1/events``."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        engine: AsyncEngine,
+        configs: ConfigCache,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        max_events: int,
+        wait_ms: float,
+    ) -> None:
+        self.pool = pool
+        self.engine = engine
+        self.configs = configs
+        self.clock = clock
+        self.metrics = metrics
+        self.max_events = max_events
+        self.wait_s = wait_ms / 1000
+        self._lanes: dict[UUID, _Lane] = {}
+
+    async def submit(self, config: WorkspaceConfig, key_hash: bytes, event: EventIn) -> Outcome:
+        """The event's outcome once the transaction holding it has committed; its error
+        (a ``TierlineError``, or the database's) otherwise."""
+        item = flush.Submitted(event, key_hash)
+        if self.wait_s <= 0:
+            return await self._alone(config, item)
+        lane = self._lanes.setdefault(config.workspace_id, _Lane())
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        # Retrieved here if the request was cancelled (its client hung up) before the answer.
+        future.add_done_callback(_retrieve)
+        lane.queue.append(_Queued(item, config, future, time.perf_counter()))
+        lane.arrived.set()
+        if lane.flusher is None:
+            lane.flusher = asyncio.create_task(self._drain(lane))
+        # Shielded: a client that hangs up cancels its request, not its event.
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        """Waits for every queued event to be flushed (at shutdown, once no request comes)."""
+        flushers = [lane.flusher for lane in self._lanes.values() if lane.flusher is not None]
+        await asyncio.gather(*flushers)
+
+    async def _alone(self, config: WorkspaceConfig, item: flush.Submitted) -> Outcome:
+        now = self.clock.now()
+        async with self.pool.acquire() as raw:
+            answers: list[Outcome | BaseException] = [RuntimeError("not answered")]
+            await self._settle(raw, config, [item], now, answers, range(1))
+        answer = answers[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    async def _drain(self, lane: _Lane) -> None:
+        try:
+            while lane.queue:
+                await self._gather(lane)
+                group = self._take(lane)
+                await self._flush(lane, group)
+        finally:
+            lane.flusher = None
+
+    async def _gather(self, lane: _Lane) -> None:
+        """Waits, up to the wait, for as many events as recent flushes held."""
+        wanted = min(self.max_events, round(lane.typical))
+        if wanted <= 1 or len(lane.queue) >= wanted:
+            return
+        deadline = lane.queue[0].queued_at + self.wait_s
+        while len(lane.queue) < wanted:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return
+            lane.arrived.clear()
+            try:
+                await asyncio.wait_for(lane.arrived.wait(), remaining)
+            except TimeoutError:
+                return
+
+    def _take(self, lane: _Lane) -> list[_Queued]:
+        """The next flush, in arrival order: at most one event per customer and per id."""
+        group: list[_Queued] = []
+        left: deque[_Queued] = deque()
+        customers: set[str] = set()
+        ids: set[str] = set()
+        while lane.queue:
+            queued = lane.queue.popleft()
+            event = queued.item.event
+            if (
+                len(group) < self.max_events
+                and event.customer_id not in customers
+                and event.event_id not in ids
+            ):
+                group.append(queued)
+                customers.add(event.customer_id)
+                ids.add(event.event_id)
+            else:
+                left.append(queued)
+        lane.queue = left
+        return group
+
+    async def _flush(self, lane: _Lane, group: list[_Queued]) -> None:
+        started = time.perf_counter()
+        self.metrics.event_flush_size.observe(len(group))
+        self.metrics.event_flush_wait.observe(started - group[0].queued_at)
+        lane.typical += _COMPANY_MEMORY * (len(group) - lane.typical)
+        # The newest configuration any of them came with (the flush checks it is current).
+        config = max((q.config for q in group), key=lambda c: c.version)
+        if lane.config is not None and lane.config.version > config.version:
+            config = lane.config
+        now = self.clock.now()
+        answers: list[Outcome | BaseException] = [RuntimeError("not answered")] * len(group)
+        try:
+            async with self.pool.acquire() as raw:
+                lane.config = await self._settle(
+                    raw, config, [q.item for q in group], now, answers, range(len(group))
+                )
+        except Exception as error:  # no connection to be had: every event fails with that
+            answers = [error] * len(group)
+        for queued, answer in zip(group, answers, strict=True):
+            if queued.future.done():
+                continue
+            if isinstance(answer, BaseException):
+                queued.future.set_exception(answer)
+            else:
+                queued.future.set_result(answer)
+        self.metrics.event_flush_seconds.observe(time.perf_counter() - started)
+
+    async def _settle(
+        self,
+        raw: RawConnection,
+        config: WorkspaceConfig,
+        items: Sequence[flush.Submitted],
+        now: datetime,
+        answers: list[Outcome | BaseException],
+        where: range,
+    ) -> WorkspaceConfig:
+        """Runs ``items`` (at ``where`` in ``answers``) as one flush, or in halves until each
+        error belongs to the one event it fails alone; returns the configuration it ended
+        under."""
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                results, config = await flush.write(
+                    raw, self.engine, self.configs, config, items, now
+                )
+            except Exception as error:
+                if _connection_lost(error) or raw.is_closed():
+                    for index in where:
+                        answers[index] = error
+                    return config
+                if _transient(error) and attempt < TRANSIENT_ATTEMPTS:
+                    continue
+                if len(items) == 1:
+                    answers[where[0]] = error
+                    return config
+                half = len(items) // 2
+                config = await self._settle(raw, config, items[:half], now, answers, where[:half])
+                return await self._settle(raw, config, items[half:], now, answers, where[half:])
+            for index, result in zip(where, results, strict=True):
+                answers[index] = result
+            return config
+        raise AssertionError("unreachable")
+
+
+def _transient(error: Exception) -> bool:
+    return getattr(error, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def _connection_lost(error: Exception) -> bool:
+    """A lost or refused connection, or a server shutting down: nothing an event did."""
+    if isinstance(error, asyncpg.InterfaceError | OSError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(error, asyncpg.PostgresError) and (
+        sqlstate is None or sqlstate[:2] in ("08", "57")
+    )
+
+
+def _retrieve(future: asyncio.Future[Outcome]) -> None:
+    if not future.cancelled():
+        future.exception()
