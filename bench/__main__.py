@@ -1,6 +1,9 @@
 """Runs every benchmark, prints the table and writes ``bench/results.json``.
 
 ``BENCH_SCALE`` shrinks the data (default 1); ``BENCH_ONLY=history,backfill`` runs a subset.
+Figures comparing two benchmarks (``bench.combined``) are worked out after the benchmarks,
+when both ran (``BENCH_ONLY=single_event,backfill`` for issue 21's normal batch against
+single events).
 Exits 0 whether or not the figures meet their targets; 1 when a run itself failed, 2 on a
 configuration error.
 """
@@ -15,7 +18,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import backfill, clv, history, reclassify, segments, single_event, webhooks
+from bench import backfill, clv, combined, history, reclassify, segments, single_event, webhooks
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, scale_from_environment
 from bench.report import RESULTS_PATH, render, write_json
 from bench.service import database_server, server_version
@@ -48,6 +51,7 @@ async def run_all(context: Context, timestamp: datetime) -> int:
     started = time.monotonic()
     chosen = [b for b in BENCHMARKS if not context.only or b.name in context.only]
     results = [await run_one(benchmark, context) for benchmark in chosen]
+    results += combined.combine(results, {benchmark.name for benchmark in chosen})
     seconds = time.monotonic() - started
     header = (
         f"Tierline benchmarks: scale {context.scale:g}, PostgreSQL {version}, "
