@@ -474,8 +474,8 @@ async def _attempt(
         "rollup_days": _json(rollups.days),
         "rollup_totals": _json(rollups.totals),
     }
-    written = await raw.execute(f"{frame.begin};\n{_WRITES[unset].execute(values)}")
     try:
+        written = await raw.execute(f"{frame.begin};\n{_WRITES[unset].execute(values)}")
         if int(written.rsplit(" ", 1)[1]) < len(prepared):
             await raw.execute(frame.undo)
             found = await raw.fetchrow(
