@@ -152,6 +152,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             app.state.metrics,
             max_events=settings.event_flush_max,
             wait_ms=settings.event_flush_wait_ms,
+            concurrency=settings.event_flush_concurrency,
         )
         app.state.query_engine = create_query_engine(database_url, settings.db_query_pool_size)
         stop = asyncio.Event()

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         description="Longest a flush waits for company when recent flushes held more events "
         "than it has; 0 turns batching off (each event its own transaction).",
     )
+    event_flush_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Flushes of one workspace in progress at once per process: while one "
+        "waits for PostgreSQL, the next is prepared.",
+    )
     background_workers: bool = Field(
         default=True,
         description="Run background jobs (metric backfills, reclassification), the review "

@@ -4,15 +4,17 @@ that transaction has committed.
 
 A request is authenticated and validated first (from the configuration cache), then queued
 with a future; a queued request holds no connection. Each workspace has a lane: a queue and at
-most one flush in progress. When a flush ends, what queued meanwhile goes into the next one
-(natural batching: an idle lane flushes an event at once). When recent flushes of the lane
+most ``TIERLINE_EVENT_FLUSH_CONCURRENCY`` flushes in progress (while one waits for PostgreSQL,
+the next is prepared and classified). When a flush ends, what queued meanwhile goes into the
+next one (natural batching: an idle lane flushes an event at once). When recent flushes of the lane
 held company, a flush that would start with fewer events than they did waits up to
 ``TIERLINE_EVENT_FLUSH_WAIT_MS`` for more; 0 turns batching off (each event its own
 transaction, as concurrent as the pool allows).
 
 A flush holds at most ``TIERLINE_EVENT_FLUSH_MAX`` events, at most one per customer and per id:
 a customer's next event waits for the next flush, so it follows the previous one as it would
-sent alone, in arrival order. All events of a flush share one ``now``.
+sent alone, in arrival order (nor does a flush in progress share a customer or an id with the
+next). All events of a flush share one ``now``.
 
 A flush that fails is not its events' fault until shown so: a deadlock or a serialization
 failure is retried, then the flush is split in halves, each run on its own, down to the one
@@ -63,11 +65,17 @@ class _Queued:
 
 @dataclass(slots=True)
 class _Lane:
-    """One workspace's queue and its flusher."""
+    """One workspace's queue, the flushes in progress and what they hold."""
 
     queue: deque[_Queued] = field(default_factory=deque)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    flusher: asyncio.Task[None] | None = None
+    freed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a flush ends: its slot, customers and ids are free again."""
+    starter: asyncio.Task[None] | None = None
+    flushes: set[asyncio.Task[None]] = field(default_factory=set)
+    customers: set[str] = field(default_factory=set)
+    """Customers of the flushes in progress: their next events wait."""
+    ids: set[str] = field(default_factory=set)
     typical: float = 1.0
     """Recent flush sizes, smoothed: how much company is worth waiting for."""
     config: WorkspaceConfig | None = None
@@ -87,6 +95,7 @@ class EventBatcher:
         *,
         max_events: int,
         wait_ms: float,
+        concurrency: int,
     ) -> None:
         self.pool = pool
         self.engine = engine
@@ -95,6 +104,7 @@ class EventBatcher:
         self.metrics = metrics
         self.max_events = max_events
         self.wait_s = wait_ms / 1000
+        self.concurrency = concurrency
         self._lanes: dict[UUID, _Lane] = {}
 
     async def submit(self, config: WorkspaceConfig, key_hash: bytes, event: EventIn) -> Outcome:
@@ -109,15 +119,20 @@ class EventBatcher:
         future.add_done_callback(_retrieve)
         lane.queue.append(_Queued(item, config, future, time.perf_counter()))
         lane.arrived.set()
-        if lane.flusher is None:
-            lane.flusher = asyncio.create_task(self._drain(lane))
+        if lane.starter is None:
+            lane.starter = asyncio.create_task(self._start_flushes(lane))
         # Shielded: a client that hangs up cancels its request, not its event.
         return await asyncio.shield(future)
 
     async def close(self) -> None:
         """Waits for every queued event to be flushed (at shutdown, once no request comes)."""
-        flushers = [lane.flusher for lane in self._lanes.values() if lane.flusher is not None]
-        await asyncio.gather(*flushers)
+        while busy := [
+            task
+            for lane in self._lanes.values()
+            for task in (lane.starter, *lane.flushes)
+            if task is not None
+        ]:
+            await asyncio.gather(*busy)
 
     async def _alone(self, config: WorkspaceConfig, item: flush.Submitted) -> Outcome:
         now = self.clock.now()
@@ -129,14 +144,32 @@ class EventBatcher:
             raise answer
         return answer
 
-    async def _drain(self, lane: _Lane) -> None:
+    async def _start_flushes(self, lane: _Lane) -> None:
+        """Starts the lane's flushes while events are queued, at most ``concurrency`` at a
+        time: while one flush waits for PostgreSQL, the next is prepared and classified."""
         try:
             while lane.queue:
+                if len(lane.flushes) >= self.concurrency:
+                    await self._slot_freed(lane)
+                    continue
                 await self._gather(lane)
                 group = self._take(lane)
-                await self._flush(lane, group)
+                if not group:  # every queued event waits for its customer's flush
+                    await self._slot_freed(lane)
+                    continue
+                for queued in group:
+                    lane.customers.add(queued.item.event.customer_id)
+                    lane.ids.add(queued.item.event.event_id)
+                task = asyncio.create_task(self._flush(lane, group))
+                lane.flushes.add(task)
+                task.add_done_callback(lane.flushes.discard)
         finally:
-            lane.flusher = None
+            lane.starter = None
+
+    @staticmethod
+    async def _slot_freed(lane: _Lane) -> None:
+        lane.freed.clear()
+        await lane.freed.wait()
 
     async def _gather(self, lane: _Lane) -> None:
         """Waits, up to the wait, for as many events as recent flushes held."""
@@ -155,11 +188,12 @@ class EventBatcher:
                 return
 
     def _take(self, lane: _Lane) -> list[_Queued]:
-        """The next flush, in arrival order: at most one event per customer and per id."""
+        """The next flush, in arrival order: at most one event per customer and per id, and
+        none of a customer or id a flush in progress holds."""
         group: list[_Queued] = []
         left: deque[_Queued] = deque()
-        customers: set[str] = set()
-        ids: set[str] = set()
+        customers: set[str] = set(lane.customers)
+        ids: set[str] = set(lane.ids)
         while lane.queue:
             queued = lane.queue.popleft()
             event = queued.item.event
@@ -194,6 +228,10 @@ class EventBatcher:
                 )
         except Exception as error:  # no connection to be had: every event fails with that
             answers = [error] * len(group)
+        for queued in group:
+            lane.customers.discard(queued.item.event.customer_id)
+            lane.ids.discard(queued.item.event.event_id)
+        lane.freed.set()
         for queued, answer in zip(group, answers, strict=True):
             if queued.future.done():
                 continue

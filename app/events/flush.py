@@ -259,6 +259,11 @@ exited AS (
     USING json_to_recordset(CAST(:exited AS json)) AS m(customer_id text, segment_key text)
     WHERE s.workspace_id = CAST(:ws AS uuid) AND s.customer_id = m.customer_id
       AND s.segment_key = m.segment_key
+      -- An array (an InitPlan) for the index: the planner takes a function's rows for 100
+      -- and would rather scan every member.
+      AND s.customer_id = ANY(ARRAY(
+          SELECT x.customer_id FROM json_to_recordset(CAST(:exited AS json)) AS x(customer_id text)
+      ))
 ),
 segment_changes AS (
     INSERT INTO segment_history (
@@ -294,6 +299,9 @@ review AS (
     UPDATE customers AS c SET next_review_at = r.review_at
     FROM json_to_recordset(CAST(:reviews AS json)) AS r(customer_id text, review_at timestamptz)
     WHERE c.workspace_id = CAST(:ws AS uuid) AND c.customer_id = r.customer_id
+      AND c.customer_id = ANY(ARRAY(  -- for the index, as in exited
+          SELECT x.customer_id FROM json_to_recordset(CAST(:reviews AS json)) AS x(customer_id text)
+      ))
 )
 SELECT pg_notify(CAST(:channel AS text), CAST(:ws AS text)) WHERE CAST(:notify AS boolean)
 """,
