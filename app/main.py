@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.analytics.router import router as analytics_router
 from app.api import ops, problems
 from app.api.body_guard import BodyGuard
+from app.api.direct import DirectRoute
 from app.api.responses import use_problem_json
 from app.auth.router import router as auth_router
 from app.classification.config import ConfigCache
@@ -203,6 +204,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(jobs_router)
     app.include_router(auth_router)
 
+    # Innermost: the hot route past the router, inside the body limits and the request context.
+    app.add_middleware(DirectRoute, application=app, method="POST", path="/v1/events")
     app.add_middleware(
         BodyGuard,
         max_bytes=settings.max_body_bytes,
