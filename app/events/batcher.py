@@ -160,9 +160,7 @@ class EventBatcher:
                 for queued in group:
                     lane.customers.add(queued.item.event.customer_id)
                     lane.ids.add(queued.item.event.event_id)
-                task = asyncio.create_task(self._flush(lane, group))
-                lane.flushes.add(task)
-                task.add_done_callback(lane.flushes.discard)
+                lane.flushes.add(asyncio.create_task(self._flush(lane, group)))
         finally:
             lane.starter = None
 
@@ -228,10 +226,13 @@ class EventBatcher:
                 )
         except Exception as error:  # no connection to be had: every event fails with that
             answers = [error] * len(group)
-        for queued in group:
-            lane.customers.discard(queued.item.event.customer_id)
-            lane.ids.discard(queued.item.event.event_id)
-        lane.freed.set()
+        finally:
+            # Its slot, customers and ids are free before the starter next looks at them.
+            lane.flushes.discard(asyncio.current_task())
+            for queued in group:
+                lane.customers.discard(queued.item.event.customer_id)
+                lane.ids.discard(queued.item.event.event_id)
+            lane.freed.set()
         for queued, answer in zip(group, answers, strict=True):
             if queued.future.done():
                 continue

@@ -490,3 +490,39 @@ POISON_TRIGGER = """
 CREATE TRIGGER poison BEFORE INSERT ON events FOR EACH ROW
 WHEN (NEW.event_id = 'poison-1') EXECUTE FUNCTION poison_event()
 """
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_a_customers_queued_events_wait_for_each_others_flushes(
+    settings: Settings, clock: FrozenClock, admin_key: str, concurrency: int
+) -> None:
+    """Ten events of each of three customers queued at once: every flush holds one event per
+    customer, the next flush starts as soon as a slot is free, and each event sees its own
+    step of its customer's history."""
+    chosen = Settings.model_validate(
+        batching(settings, wait_ms=5).model_dump() | {"event_flush_concurrency": concurrency}
+    )
+    sent = [
+        order_event(f"q-{customer}-{n}", f"q-{customer}", "10.00")
+        for n in range(10)
+        for customer in ("a", "b", "c")
+    ]
+
+    async def send_all() -> tuple[list[httpx.Response], Flushes | None]:
+        async with serving(chosen, clock) as http:
+            responses = await asyncio.gather(
+                *(http.post("/v1/events", json=body, headers=bearer(admin_key)) for body in sent)
+            )
+            return responses, await flushes_or_none(http)
+
+    # Bounded: a lane that stops starting flushes would hang the requests and the shutdown.
+    responses, flushes = await asyncio.wait_for(send_all(), timeout=60)
+    assert [r.status_code for r in responses] == [201] * len(sent)
+    for customer in ("a", "b", "c"):
+        counts = sorted(
+            r.json()["customer"]["metrics"]["order_count"]
+            for body, r in zip(sent, responses, strict=True)
+            if body["customer_id"] == f"q-{customer}"
+        )
+        assert counts == list(range(1, 11))
+    assert flushes is not None and flushes.count >= 10
