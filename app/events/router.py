@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
@@ -16,10 +15,22 @@ from app.auth.service import UNKNOWN_KEY, authorize
 from app.errors import Unauthorized
 from app.events import backfill, batch, service
 from app.events.schemas import BatchIn, BatchResult, EventCreated, EventIn
+from app.tiers.policy import Change
 
 router = APIRouter(prefix="/v1/events", tags=["Events"], responses=problems(401, 403, 413, 415))
 
 Ingest = Annotated[Ingestion, Depends(ingestion(Scope.EVENTS_WRITE))]
+
+
+def _change(change: Change) -> dict[str, Any]:
+    # Field by field: ``dataclasses.asdict`` copies deeply, several times slower per event.
+    return {
+        "scheme": change.scheme,
+        "version": change.version,
+        "from_tier": change.from_tier,
+        "to_tier": change.to_tier,
+        "reason": change.reason,
+    }
 
 
 def item_result(result: service.ItemResult) -> dict[str, Any]:
@@ -33,7 +44,7 @@ def item_result(result: service.ItemResult) -> dict[str, Any]:
     return {
         "event_id": result.event_id,
         "status": result.status,
-        "tier_changes": [asdict(change) for change in result.tier_changes],
+        "tier_changes": [_change(change) for change in result.tier_changes],
     }
 
 
@@ -44,7 +55,7 @@ async def send_event(body: EventIn, context: Ingest) -> Response:
             "status": outcome.status,
             "event_id": outcome.event_id,
             "customer": outcome.customer,
-            "tier_changes": [asdict(change) for change in outcome.tier_changes],
+            "tier_changes": [_change(change) for change in outcome.tier_changes],
         }
     )
     # Serialised once, here: FastAPI would validate the model again before dumping it.
