@@ -5,7 +5,7 @@ model change a few times a day; reading them on every event was six of its round
 change to them bumps ``workspaces.config_version`` in its own transaction
 (``app.auth.repository.config_changed``). A process keeps one ``WorkspaceConfig`` per
 workspace with the version it was read at, and an event checks that version in a statement
-*after* the one that takes the customer's row lock (``app.events.fast_path``): a change
+*after* the one that takes the customer's row lock (``app.events.flush``): a change
 committed before that moment is seen there, and the configuration is reloaded before the event
 goes on; a change committed later is serialised after the event. Correctness therefore never
 depends on a notification reaching the process.

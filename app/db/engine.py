@@ -59,7 +59,7 @@ def create_query_engine(url: str, pool_size: int) -> AsyncEngine:
 
 
 async def create_raw_pool(url: str, size: int, prepared: Iterable[Positional] = ()) -> asyncpg.Pool:
-    """A pool of raw asyncpg connections for the hot write path (``app.events.fast_path``),
+    """A pool of raw asyncpg connections for the event write path (``app.events.flush``),
     beside the engine's: SQLAlchemy's checkout, transaction and check-in cost about as much
     server CPU as the event's own statements. Connections open on demand, with the
     statements of ``prepared`` prepared by SQL (``Positional.prepare``) and

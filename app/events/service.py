@@ -10,11 +10,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.classification import profile
@@ -28,9 +27,6 @@ from app.pagination import InvalidCursor, decode_cursor
 from app.tiers.policy import Change
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-ZERO = Decimal(0)
-
-_event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 class EventIdConflict(Conflict):
