@@ -17,14 +17,10 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.classification.config import ConfigCache, WorkspaceConfig
-from app.db.engine import RETRYABLE_SQLSTATES, RawConnection
+from app.db.engine import RawConnection
 from app.events import flush
 from app.events.schemas import EventIn
 from app.events.service import ItemResult, Rejected, invalid
-
-TRANSIENT_ATTEMPTS = 3
-"""Runs of the batch's transaction that hit a deadlock or a serialization failure before the
-request is answered 503 with ``Retry-After``."""
 
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
@@ -48,16 +44,14 @@ async def ingest_batch(
         except ValidationError as error:
             results[index] = Rejected(raw_id if isinstance(raw_id, str) else None, invalid(error))
     waves = _waves(parsed)
-    for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+    for attempt in range(1, flush.TRANSIENT_ATTEMPTS + 1):
         try:
             results |= await _run(raw, engine, configs, config, key_hash, waves, now)
             break
         except Exception as error:
             if raw.is_in_transaction():
                 await raw.execute("ROLLBACK")
-            if getattr(error, "sqlstate", None) not in RETRYABLE_SQLSTATES:
-                raise
-            if attempt == TRANSIENT_ATTEMPTS:
+            if not flush.transient(error) or attempt == flush.TRANSIENT_ATTEMPTS:
                 raise
     return [results[index] for index in range(len(items))]
 

@@ -39,17 +39,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.classification.config import ConfigCache, WorkspaceConfig
 from app.clock import Clock
-from app.db.engine import RETRYABLE_SQLSTATES, RawConnection
+from app.db.engine import RawConnection
 from app.events import flush
 from app.events.schemas import EventIn
 from app.events.service import Outcome
 from app.observability import Metrics
 
 logger = logging.getLogger(__name__)
-
-TRANSIENT_ATTEMPTS = 3
-"""Runs of a flush that hits a deadlock or a serialization failure before it is split (or,
-alone, answered 503 with ``Retry-After``)."""
 
 _COMPANY_MEMORY = 0.2
 """Weight of the last flush in the lane's typical flush size."""
@@ -254,7 +250,7 @@ class EventBatcher:
         """Runs ``items`` (at ``where`` in ``answers``) as one flush, or in halves until each
         error belongs to the one event it fails alone; returns the configuration it ended
         under."""
-        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+        for attempt in range(1, flush.TRANSIENT_ATTEMPTS + 1):
             try:
                 results, config = await flush.write(
                     raw, self.engine, self.configs, config, items, now
@@ -264,7 +260,7 @@ class EventBatcher:
                     for index in where:
                         answers[index] = error
                     return config
-                if _transient(error) and attempt < TRANSIENT_ATTEMPTS:
+                if flush.transient(error) and attempt < flush.TRANSIENT_ATTEMPTS:
                     continue
                 if len(items) == 1:
                     answers[where[0]] = error
@@ -276,10 +272,6 @@ class EventBatcher:
                 answers[index] = result
             return config
         raise AssertionError("unreachable")
-
-
-def _transient(error: Exception) -> bool:
-    return getattr(error, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _connection_lost(error: Exception) -> bool:

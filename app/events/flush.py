@@ -62,7 +62,7 @@ from app.classification.config import (
 from app.clock import earliest, utc_day
 from app.customers import repository as customer_store
 from app.customers.service import CustomerView, view_of
-from app.db.engine import RawConnection
+from app.db.engine import RETRYABLE_SQLSTATES, RawConnection
 from app.db.statements import Positional, positional
 from app.db.tables import customers
 from app.errors import TierlineError, Unauthorized
@@ -97,6 +97,15 @@ class Submitted:
 
 Result = Outcome | TierlineError
 """An event's answer: its outcome, or the error it is refused with on its own."""
+
+TRANSIENT_ATTEMPTS = 3
+"""Runs of a flush (or of a batch request's transaction) that hit a deadlock or a
+serialization failure before the error is its events' (503 with ``Retry-After``)."""
+
+
+def transient(error: BaseException) -> bool:
+    """A deadlock or a serialization failure: the transaction was undone and may run again."""
+    return getattr(error, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 @dataclass(frozen=True, slots=True)
