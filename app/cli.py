@@ -90,15 +90,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 async def _work(url: str, settings: Settings) -> None:
     from app.clock import SystemClock
-    from app.db.engine import create_engine
-    from app.main import background_loops
+    from app.main import background_loops, create_worker_engine
     from app.observability import Metrics
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    engine = create_engine(url, settings.db_pool_size)
+    engine = create_worker_engine(url, settings)
     logging.getLogger("tierline.worker").info("worker started")
     try:
         settings = settings.model_copy(update={"database_url": url})
@@ -180,6 +179,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
     from app.api.problems import error_problem
     from app.clock import SystemClock
+    from app.db.engine import Timeouts
     from app.db.migrate import upgrade
     from app.events.import_file import EventFile, ImportFileError
     from app.events.importer import ImportFailed, import_events
@@ -204,6 +204,11 @@ def cmd_import(args: argparse.Namespace) -> None:
                 error_problem,
                 chunk_size=args.chunk_size,
                 notify=args.notify,
+                timeouts=Timeouts(
+                    statement=settings.import_statement_timeout,
+                    lock=settings.job_lock_timeout,
+                    idle_in_transaction=settings.job_idle_in_transaction_timeout,
+                ),
             )
         )
     except ImportFailed as error:

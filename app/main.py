@@ -15,6 +15,7 @@ from app.analytics.router import router as analytics_router
 from app.api import ops, problems
 from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
+from app.api.disconnect import CancelOnDisconnect
 from app.api.responses import use_problem_json
 from app.auth.router import router as auth_router
 from app.classification.config import ConfigCache
@@ -22,7 +23,7 @@ from app.clock import Clock, SystemClock
 from app.clv import service as clv
 from app.clv.router import router as clv_router
 from app.customers.router import router as customers_router
-from app.db.engine import create_engine, create_query_engine, create_raw_pool
+from app.db.engine import Timeouts, create_engine, create_query_engine, create_raw_pool
 from app.events import flush
 from app.events.batcher import EventBatcher
 from app.events.router import router as events_router
@@ -61,9 +62,55 @@ until it is null. `limit` is 1 to 1000 (default 100).
 **Money** is exact decimal and always travels as a string (`"129.90"`).
 """
 
+# POST routes that only read: cancelled when their client goes away, as every GET is.
+READ_POSTS = frozenset({"/v1/customers/count", "/v1/customers/search"})
+
 # Job handlers register themselves when their module is imported; the reclassification jobs
 # are the ones no router imports.
 JOB_HANDLER_MODULES = (reclassification_jobs,)
+
+
+def request_timeouts(settings: Settings) -> Timeouts:
+    """The bounds of a request's statements: events, reads and writes (README, "Limits")."""
+    return Timeouts(
+        statement=settings.request_statement_timeout,
+        lock=settings.request_lock_timeout,
+        idle_in_transaction=settings.request_idle_in_transaction_timeout,
+    )
+
+
+def query_timeouts(settings: Settings) -> Timeouts:
+    """Customer counts and searches: one statement each, the most a caller can make costly."""
+    return Timeouts(statement=settings.query_statement_timeout, lock=settings.request_lock_timeout)
+
+
+EXPORT_STALL_MARGIN_S = 5.0
+
+
+def export_timeouts(settings: Settings) -> Timeouts:
+    """An export is one transaction fetching a few hundred rows at a time: each fetch is
+    bounded, and a transaction left idle past the stall timeout (the export ends its own
+    first, ``app.segments.export``) is ended by PostgreSQL."""
+    return Timeouts(
+        statement=settings.export_statement_timeout,
+        lock=settings.request_lock_timeout,
+        idle_in_transaction=settings.export_stall_timeout + EXPORT_STALL_MARGIN_S,
+    )
+
+
+def job_timeouts(settings: Settings) -> Timeouts:
+    """Background work (job chunks, the CLV fit, reviews, deliveries): long, but bounded."""
+    return Timeouts(
+        statement=settings.job_statement_timeout,
+        lock=settings.job_lock_timeout,
+        idle_in_transaction=settings.job_idle_in_transaction_timeout,
+    )
+
+
+def create_worker_engine(database_url: str, settings: Settings) -> AsyncEngine:
+    """The engine of ``background_loops``: a pool of its own, so that deliveries and jobs
+    never take a connection a request is waiting for."""
+    return create_engine(database_url, settings.db_worker_pool_size, job_timeouts(settings))
 
 
 def background_loops(
@@ -141,9 +188,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = create_engine(database_url, settings.db_pool_size)
+        requests = request_timeouts(settings)
+        app.state.engine = create_engine(database_url, settings.db_pool_size, requests)
         app.state.raw_pool = await create_raw_pool(
-            database_url, settings.db_pool_size, flush.PREPARED
+            database_url, settings.db_pool_size, flush.PREPARED, requests
         )
         app.state.batcher = EventBatcher(
             app.state.raw_pool,
@@ -155,14 +203,20 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             wait_ms=settings.event_flush_wait_ms,
             concurrency=settings.event_flush_concurrency,
         )
-        app.state.query_engine = create_query_engine(database_url, settings.db_query_pool_size)
+        app.state.query_engine = create_query_engine(
+            database_url, settings.db_query_pool_size, query_timeouts(settings)
+        )
+        app.state.export_engine = create_engine(
+            database_url, settings.db_export_pool_size, export_timeouts(settings)
+        )
+        worker_engine = create_worker_engine(database_url, settings)
         stop = asyncio.Event()
         workers = []
         if settings.background_workers:
             workers = [
                 asyncio.create_task(loop)
                 for loop in background_loops(
-                    app.state.engine, app.state.clock, settings, app.state.metrics, stop
+                    worker_engine, app.state.clock, settings, app.state.metrics, stop
                 )
             ]
         try:
@@ -173,6 +227,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             await app.state.batcher.close()
             await app.state.raw_pool.close()
             await app.state.query_engine.dispose()
+            await app.state.export_engine.dispose()
+            await worker_engine.dispose()
             await app.state.engine.dispose()
 
     app = FastAPIOffline(
@@ -206,6 +262,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     # Innermost: the hot route past the router, inside the body limits and the request context.
     app.add_middleware(DirectRoute, application=app, method="POST", path="/v1/events")
+    app.add_middleware(CancelOnDisconnect, read_posts=READ_POSTS)
     app.add_middleware(
         BodyGuard,
         max_bytes=settings.max_body_bytes,

@@ -52,6 +52,71 @@ class Settings(BaseSettings):
         description="Flushes of one workspace in progress at once per process: while one "
         "waits for PostgreSQL, the next is prepared.",
     )
+    # Bounds on the database work of one request, query, export, job or import (seconds;
+    # 0 turns a bound off). README, "Limits".
+    request_statement_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Longest one SQL statement of a request may run (events, reads, writes).",
+    )
+    request_lock_timeout: float = Field(
+        default=10.0, ge=0, description="Longest a request's statement waits for a lock."
+    )
+    request_idle_in_transaction_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="A request's transaction left idle this long is ended by PostgreSQL.",
+    )
+    query_statement_timeout: float = Field(
+        default=10.0,
+        ge=0,
+        description="Longest a customer count or search (POST /v1/customers/count, "
+        "/search) may run; past it the request gets a 503 query-timeout.",
+    )
+    db_export_pool_size: int = Field(
+        default=4,
+        ge=1,
+        description="Connections per process for exports, apart from every other pool.",
+    )
+    export_statement_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Longest an export may take to produce its next few hundred rows.",
+    )
+    export_stall_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="An export whose client reads nothing for this long is ended, and its "
+        "connection freed.",
+    )
+    export_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest an export may stream in all."
+    )
+    db_worker_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="Connections per process for background work (jobs, reviews, webhook "
+        "deliveries), apart from the requests' pools.",
+    )
+    job_statement_timeout: float = Field(
+        default=900.0,
+        ge=0,
+        description="Longest one statement of background work (a job chunk, the CLV fit, "
+        "a review pass, a delivery) may run.",
+    )
+    job_lock_timeout: float = Field(
+        default=60.0, ge=0, description="Longest a background statement waits for a lock."
+    )
+    job_idle_in_transaction_timeout: float = Field(
+        default=600.0,
+        ge=0,
+        description="A background transaction left idle this long is ended by PostgreSQL.",
+    )
+    import_statement_timeout: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Longest one statement of `tierline import` may run.",
+    )
     background_workers: bool = Field(
         default=True,
         description="Run background jobs (metric backfills, reclassification), the review "

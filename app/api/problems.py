@@ -93,6 +93,10 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+QUERY_CANCELED = "57014"  # statement_timeout, or a cancel request
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout
+
+
 def _database_unavailable(request: Request) -> JSONResponse:
     logger.warning("database unavailable for %s %s", request.method, request.url.path)
     return problem_response(
@@ -175,6 +179,26 @@ def install(app: FastAPI) -> None:
                 "contention",
                 "Concurrent update",
                 "The request collided with a concurrent one and was rolled back; retry it.",
+                request.url.path,
+                headers={"Retry-After": "1"},
+            )
+        if sqlstate == QUERY_CANCELED:
+            return problem_response(
+                503,
+                "query-timeout",
+                "Query took too long",
+                "The request's query ran past its time limit and was stopped; nothing was "
+                "stored. Narrow the condition, or retry when the service is less busy.",
+                request.url.path,
+                headers={"Retry-After": "5"},
+            )
+        if sqlstate == LOCK_NOT_AVAILABLE:
+            return problem_response(
+                503,
+                "contention",
+                "Concurrent update",
+                "The request waited too long for a row another request holds and was rolled "
+                "back; retry it.",
                 request.url.path,
                 headers={"Retry-After": "1"},
             )

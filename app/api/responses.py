@@ -15,6 +15,8 @@ _DESCRIPTIONS = {
     413: "Request body over the size limit.",
     415: "Body is not `application/json`.",
     422: "The body or parameters failed validation; `errors` names each field.",
+    503: "Not answered now: the query ran past its time limit (`query-timeout`), or the "
+    "database is unavailable (`database-unavailable`); retry after `Retry-After` seconds.",
 }
 
 

@@ -75,6 +75,8 @@ def half_even(total: SqlExpr, count: SqlExpr) -> SqlExpr:
 
 def _day_sum(column: SqlExpr, workspace: SqlExpr, start: date) -> SqlExpr:
     days = customer_days.c
+    # Correlated explicitly, so that it reads the customer of an enclosing query at any
+    # depth (``computed_once`` puts it in a lateral subquery of its own).
     return sa.func.coalesce(
         sa.select(sa.func.sum(column))
         .where(
@@ -82,6 +84,7 @@ def _day_sum(column: SqlExpr, workspace: SqlExpr, start: date) -> SqlExpr:
             days.customer_id == customers.c.customer_id,
             days.day >= sa.literal(start, sa.Date()),
         )
+        .correlate(customers)
         .scalar_subquery(),
         0,
     )
@@ -142,6 +145,7 @@ def _user_metric(definition: Definition, workspace: SqlExpr, today: date) -> Sql
             .where(*where, r.last_at.is_not(None))
             .order_by(r.last_at.desc(), r.last_event_id.collate("C").desc())
             .limit(1)
+            .correlate(customers)
             .scalar_subquery()
         )
     value: SqlExpr
@@ -159,7 +163,7 @@ def _user_metric(definition: Definition, workspace: SqlExpr, today: date) -> Sql
         value = r.low if lifetime else sa.func.min(r.low)
     else:
         value = r.high if lifetime else sa.func.max(r.high)
-    folded = sa.select(value).where(*where).scalar_subquery()
+    folded = sa.select(value).where(*where).correlate(customers).scalar_subquery()
     # No roll-up yet is an empty one: no events and a total of 0.
     return sa.func.coalesce(folded, 0) if definition.aggregation in ("count", "sum") else folded
 
@@ -212,6 +216,43 @@ def customer_columns(
 
     return Columns(
         metric=metric, traits=customers.c.traits, tier=tier, created_at=customers.c.created_at
+    )
+
+
+WINDOWED_BUILTINS = frozenset(
+    name for window in WINDOWS for name in (f"spend_{window}d", f"orders_{window}d")
+)
+
+
+def reads_rollups(name: str, definitions: Iterable[Definition]) -> bool:
+    """Whether the metric is computed per customer from the roll-ups (a window of days, or a
+    user-defined aggregation), rather than read from the customer row."""
+    return name in WINDOWED_BUILTINS or any(d.name == name for d in definitions)
+
+
+def computed_once(columns: Columns, names: Iterable[str]) -> tuple[sa.FromClause, Columns]:
+    """The ``customers`` table joined to one lateral subquery computing each of ``names`` once
+    per customer, and ``columns`` reading those from it.
+
+    Over ``customer_columns`` every reading of a metric is a correlated subquery of its own:
+    a condition comparing one windowed metric a hundred times would sum the customer's days a
+    hundred times. The subquery is fenced (``OFFSET 0``) so the planner keeps it whole."""
+    ordered = sorted(set(names))
+    if not ordered:
+        return customers, columns
+    lateral = (
+        sa.select(*(columns.metric(name).label(f"m{i}") for i, name in enumerate(ordered)))
+        .offset(0)
+        .lateral("computed_metrics")
+    )
+    once = {name: lateral.c[f"m{i}"] for i, name in enumerate(ordered)}
+
+    def metric(name: str) -> SqlExpr:
+        return once[name] if name in once else columns.metric(name)
+
+    joined = customers.join(lateral, sa.true())
+    return joined, Columns(
+        metric=metric, traits=columns.traits, tier=columns.tier, created_at=columns.created_at
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -18,21 +19,51 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 SERVER_SETTINGS = {"application_name": "tierline", "timezone": "UTC"}
 
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Bounds PostgreSQL enforces on every session of a pool, in seconds; 0 turns one off.
+
+    ``statement`` stops a statement that runs longer (SQLSTATE 57014), ``lock`` one that waits
+    longer for a row or table lock (55P03), and ``idle_in_transaction`` ends the session of
+    a transaction left open and idle that long (a stalled client, a stuck task), releasing
+    its locks and snapshot. Each pool has its own (``app.main``): requests short, customer
+    queries shorter, background jobs and imports long."""
+
+    statement: float = 0
+    lock: float = 0
+    idle_in_transaction: float = 0
+
+    def server_settings(self) -> dict[str, str]:
+        return {
+            "statement_timeout": _milliseconds(self.statement),
+            "lock_timeout": _milliseconds(self.lock),
+            "idle_in_transaction_session_timeout": _milliseconds(self.idle_in_transaction),
+        }
+
+
+def _milliseconds(seconds: float) -> str:
+    return str(round(seconds * 1000))
+
+
+UNBOUNDED = Timeouts()
+
+
 RawConnection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 """A connection of ``create_raw_pool``, as ``acquire`` hands it out."""
 
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 10, timeouts: Timeouts = UNBOUNDED) -> AsyncEngine:
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=0,
         pool_pre_ping=False,
-        connect_args={"server_settings": SERVER_SETTINGS},
+        connect_args={"server_settings": {**SERVER_SETTINGS, **timeouts.server_settings()}},
     )
 
 
-def create_query_engine(url: str, pool_size: int) -> AsyncEngine:
+def create_query_engine(url: str, pool_size: int, timeouts: Timeouts = UNBOUNDED) -> AsyncEngine:
     """The engine of customer queries (count, search): each statement its own transaction, and
     every statement planned for its own values.
 
@@ -53,12 +84,18 @@ def create_query_engine(url: str, pool_size: int) -> AsyncEngine:
         pool_pre_ping=False,
         isolation_level="AUTOCOMMIT",
         connect_args={
-            "server_settings": {**SERVER_SETTINGS, "plan_cache_mode": "force_custom_plan"}
+            "server_settings": {
+                **SERVER_SETTINGS,
+                **timeouts.server_settings(),
+                "plan_cache_mode": "force_custom_plan",
+            }
         },
     )
 
 
-async def create_raw_pool(url: str, size: int, prepared: Iterable[Positional] = ()) -> asyncpg.Pool:
+async def create_raw_pool(
+    url: str, size: int, prepared: Iterable[Positional] = (), timeouts: Timeouts = UNBOUNDED
+) -> asyncpg.Pool:
     """A pool of raw asyncpg connections for the event write path (``app.events.flush``),
     beside the engine's: SQLAlchemy's checkout, transaction and check-in cost about as much
     server CPU as the event's own statements. Connections open on demand, with the
@@ -87,7 +124,11 @@ async def create_raw_pool(url: str, size: int, prepared: Iterable[Positional] = 
         max_size=size,
         init=setup,
         reset=reset,
-        server_settings={**SERVER_SETTINGS, "standard_conforming_strings": "on"},
+        server_settings={
+            **SERVER_SETTINGS,
+            **timeouts.server_settings(),
+            "standard_conforming_strings": "on",
+        },
     )
     assert pool is not None
     return pool

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from app.auth import service as auth_service
 from app.auth.principal import Workspace
 from app.clock import Clock
-from app.db.engine import RETRYABLE_SQLSTATES, create_engine
+from app.db.engine import RETRYABLE_SQLSTATES, UNBOUNDED, Timeouts, create_engine
 from app.errors import TierlineError
 from app.events.backfill import backfill
 from app.events.import_file import EventFile, ImportFileError, Row
@@ -139,12 +139,13 @@ async def import_events(
     notify: bool = False,
     show_progress: bool | None = None,
     max_rows: int | None = None,
+    timeouts: Timeouts = UNBOUNDED,
 ) -> Summary:
     """Imports the file's rows (the first ``max_rows`` only, when given) into the workspace.
     ``describe`` gives the problem each rejected row is reported with (the CLI passes the
     API's, ``app.api.problems.error_problem``, so a row is refused in the API's words)."""
     started = time.monotonic()
-    engine = create_engine(database_url, pool_size=1)
+    engine = create_engine(database_url, pool_size=1, timeouts=timeouts)
     try:
         target = await _workspace(engine, workspace)
         rejected = RejectedRows(rejected_path_for(source.path), describe)

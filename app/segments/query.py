@@ -28,7 +28,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.repository import config_version
 from app.customers.catalog import BUILTIN_METRIC_KINDS
-from app.customers.columns import customer_columns, metric_value, stored_tier
+from app.customers.columns import (
+    computed_once,
+    customer_columns,
+    metric_value,
+    reads_rollups,
+    stored_tier,
+)
 from app.db.statements import compiled_select
 from app.db.tables import customer_tiers, customers, segment_members
 from app.metrics.aggregate import Definition
@@ -40,6 +46,7 @@ from app.rules.fields import (
     MetricKind,
     check,
     is_event_count,
+    referenced_metrics,
 )
 from app.rules.schema import (
     AllCondition,
@@ -134,6 +141,39 @@ class SortKey:
     direction: Direction
 
 
+MAX_COMPUTED_METRICS = 16
+"""Distinct metrics computed from roll-ups (windows, user-defined aggregations) one query may
+read in its condition and sort: each is a subquery per customer, the cost of a query."""
+
+
+def computed_metrics(
+    condition: Node | None, sort: Sequence[SortKey], definitions: Sequence[Definition]
+) -> set[str]:
+    names = referenced_metrics(condition) if condition is not None else set()
+    names |= {key.field.ref[1] for key in sort if key.field.kind == "metric"}
+    return {name for name in names if reads_rollups(name, definitions)}
+
+
+def check_cost(
+    condition: Node | None, sort: Sequence[SortKey], definitions: Sequence[Definition]
+) -> None:
+    """Refuses a query that would compute more than ``MAX_COMPUTED_METRICS`` metrics per
+    customer, before it runs."""
+    computed = computed_metrics(condition, sort, definitions)
+    if len(computed) > MAX_COMPUTED_METRICS:
+        raise QueryError(
+            [
+                {
+                    "field": "condition",
+                    "message": f"reads {len(computed)} metrics computed from windows or "
+                    f"your aggregations ({', '.join(sorted(computed))}); one query may read "
+                    f"at most {MAX_COMPUTED_METRICS}",
+                    "code": "too_costly",
+                }
+            ]
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     """A checked query of one workspace as of ``now``."""
@@ -153,10 +193,17 @@ class Query:
         """The metrics of the ``metrics`` field: the built-ins and the user-defined ones."""
         return [*BUILTIN_METRIC_KINDS, *(d.name for d in self.definitions)]
 
-    def columns(self) -> Columns:
-        return customer_columns(
+    def computed_metrics(self) -> set[str]:
+        """The metrics the condition and sort read that are computed from roll-ups."""
+        return computed_metrics(self.condition, self.sort, self.definitions)
+
+    def sources(self) -> tuple[sa.FromClause, Columns]:
+        """The FROM of the query's statements and the fields over it: each metric the
+        condition and sort read from roll-ups computed once per customer."""
+        columns = customer_columns(
             self.workspace_id, list(self.definitions), self.now, stored_tier(self.workspace_id)
         )
+        return computed_once(columns, self.computed_metrics())
 
     def where(self, columns: Columns) -> list[SqlExpr]:
         clauses = [customers.c.workspace_id == sa.literal(self.workspace_id, sa.Uuid())]
@@ -413,7 +460,7 @@ def _ordered(sort_exprs: list[tuple[SqlExpr, SortKey]]) -> list[Any]:
 
 
 def search_statement(query: Query, cursor: str | None, limit: int) -> sa.Select[Any]:
-    columns = query.columns()
+    source, columns = query.sources()
     sort_exprs = [(sort_expression(key.field, columns), key) for key in query.sort]
     where = query.where(columns)
     if cursor is not None:
@@ -424,6 +471,7 @@ def search_statement(query: Query, cursor: str | None, limit: int) -> sa.Select[
             *(expr.label(f"s{i}") for i, (expr, _) in enumerate(sort_exprs)),
             *_select_list(query, columns),
         )
+        .select_from(source)
         .where(*where)
         .order_by(*_ordered(sort_exprs))
         .limit(limit + 1)
@@ -503,16 +551,18 @@ async def count(conn: AsyncConnection, query: Query) -> tuple[int, int | None]:
         found = (await raw.fetch(select.sql, *select.bound(values)))[0]
         return int(found[0]), found[1]
     statement = sa.select(sa.func.count(), config_version(query.workspace_id))
-    statement = statement.select_from(customers).where(*query.where(query.columns()))
+    source, columns = query.sources()
+    statement = statement.select_from(source).where(*query.where(columns))
     row = (await conn.execute(statement)).one()
     return int(row[0]), row[1]
 
 
 def export_statement(query: Query) -> sa.Select[Any]:
     """Every matching customer with the requested fields, in customer id order."""
-    columns = query.columns()
+    source, columns = query.sources()
     return (
         sa.select(customers.c.customer_id, *_select_list(query, columns))
+        .select_from(source)
         .where(*query.where(columns))
         .order_by(customers.c.customer_id)
     )

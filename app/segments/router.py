@@ -93,11 +93,14 @@ async def _answer(
     return await context.configs.confirmed(context.conn, context.key_hash, context.config, attempt)
 
 
-def _export(
+async def _export(
     request: Request, built: query.Query, fmt: Format, filename: str
 ) -> export.ExportResponse:
-    rows = export.stream(request.app.state.engine, built, fmt)
-    return export.ExportResponse(rows, fmt, filename)
+    settings = request.app.state.settings
+    # Taken before the response starts, so that a busy pool is a problem, not a cut stream.
+    conn = await request.app.state.export_engine.connect()
+    rows = export.stream(conn, built, fmt, settings.export_max_seconds)
+    return export.ExportResponse(rows, conn, fmt, filename, settings.export_stall_timeout)
 
 
 @router.post(
@@ -107,7 +110,7 @@ def _export(
     "(then the customer id), with keyset cursors: a customer whose sort values do not "
     "change between pages is never skipped or repeated. Send the next page's request with "
     "the same condition and sort and the `next_cursor` of the previous page.",
-    responses=problems(400, 422),
+    responses=problems(400, 422, 503),
 )
 async def search(body: SearchIn, context: ConfiguredReader) -> Page[SearchItem]:
     async def run(built: query.Query) -> tuple[query.Page, int | None]:
@@ -122,7 +125,7 @@ async def search(body: SearchIn, context: ConfiguredReader) -> Page[SearchItem]:
 @router.post(
     "/v1/customers/count",
     summary="Count the customers a condition holds for",
-    responses=problems(422),
+    responses=problems(422, 503),
 )
 async def count(body: CountIn, context: ConfiguredReader) -> CountOut:
     async def run(built: query.Query) -> tuple[int, int | None]:
@@ -145,7 +148,7 @@ async def export_customers(
     built = await service.build_query(
         conn, principal.workspace_id, now, body.condition, fields=body.fields
     )
-    return _export(request, built, body.format, "customers")
+    return await _export(request, built, body.format, "customers")
 
 
 @router.put(
@@ -259,7 +262,7 @@ async def export_segment(
     built = await service.build_query(
         conn, principal.workspace_id, now, None, fields=paths, segment=key
     )
-    return _export(request, built, fmt, key)
+    return await _export(request, built, fmt, key)
 
 
 @router.get(

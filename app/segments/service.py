@@ -31,6 +31,7 @@ from app.segments.query import (
     QueryError,
     SortKey,
     check_condition,
+    check_cost,
     resolve_field,
 )
 from app.segments.schemas import SegmentIn
@@ -105,6 +106,11 @@ def query_of(
     for i, path in enumerate(fields if fields is not None else DEFAULT_FIELDS):
         try:
             specs.append(resolve_field(path, known, f"fields.{i}"))
+        except QueryError as error:
+            errors += error.errors
+    if not errors:
+        try:
+            check_cost(condition, sort_keys, definitions)
         except QueryError as error:
             errors += error.errors
     if errors:

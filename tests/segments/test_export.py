@@ -17,6 +17,7 @@ from sqlalchemy import text
 from app.clock import FrozenClock
 from app.jobs.service import run_until_idle
 from app.segments import export, service
+from tests.asgi import json_post_scope
 from tests.conftest import T0, bearer
 from tests.segments.test_segments import BIG_SPENDERS, put_segment
 from tests.tiers.test_tier_lifecycle import VALUE, iso, order, put_scheme
@@ -142,8 +143,9 @@ async def peak_while_streaming(app: Any, admin_key: str, clock: FrozenClock) -> 
     rows = 0
     tracemalloc.start()
     try:
-        async for chunk in export.stream(app.state.engine, query, "ndjson"):
-            rows += chunk.count(b"\n")
+        async with app.state.export_engine.connect() as conn:
+            async for chunk in export.stream(conn, query, "ndjson", max_seconds=600):
+                rows += chunk.count(b"\n")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -166,26 +168,7 @@ async def test_a_client_hanging_up_mid_export_frees_the_connection_at_once(
     app: Any, admin_key: str
 ) -> None:
     await seed_customers(app, 1, 30_000)
-    body = json.dumps({"format": "ndjson"}).encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},  # as uvicorn announces
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/customers/export",
-        "raw_path": b"/v1/customers/export",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"authorization", f"Bearer {admin_key}".encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
+    scope, body = json_post_scope("/v1/customers/export", {"format": "ndjson"}, admin_key)
     hung_up = asyncio.Event()
     sent_body = False
     chunks = 0
@@ -210,6 +193,7 @@ async def test_a_client_hanging_up_mid_export_frees_the_connection_at_once(
     assert chunks < 10  # 30,000 rows are 60 chunks: the export stopped early
     assert (datetime.now() - started).total_seconds() < 10
     assert app.state.engine.pool.checkedout() == 0
+    assert app.state.export_engine.pool.checkedout() == 0
     async with app.state.engine.connect() as conn:
         running = await conn.execute(
             text(
