@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         default=3600.0, gt=0, description="Longest an export may stream in all."
     )
     db_worker_pool_size: int = Field(
-        default=5,
+        default=10,
         ge=1,
         description="Connections per process for background work (jobs, reviews, webhook "
         "deliveries), apart from the requests' pools.",
