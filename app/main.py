@@ -17,6 +17,7 @@ from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
 from app.api.disconnect import CancelOnDisconnect
 from app.api.responses import use_problem_json
+from app.auth import purge as workspace_purge
 from app.auth.router import router as auth_router
 from app.classification.config import ConfigCache
 from app.clock import Clock, SystemClock
@@ -118,14 +119,15 @@ def background_loops(
 ) -> list[Coroutine[Any, Any, None]]:
     """What runs beside the API (``TIERLINE_BACKGROUND_WORKERS``) or alone (``tierline
     worker``): the job runner, the review scheduler, the daily RFM refresh, the CLV refit and
-    rescoring scheduler and the webhook delivery worker, until ``stop`` is set. Any number of
-    processes may run them at once."""
+    rescoring scheduler, the webhook delivery worker and the purge of deleted workspaces, until
+    ``stop`` is set. Any number of processes may run them at once."""
     return [
         job_runner.work(engine, clock, stop),
         review_scheduler.work(engine, clock, stop),
         rfm.work(engine, clock, stop),
         clv.work(engine, clock, stop),
         DeliveryWorker(engine, clock, settings, metrics).run(stop),
+        workspace_purge.work(engine, clock, settings, stop),
     ]
 
 

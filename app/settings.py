@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         description="Run background jobs (metric backfills, reclassification), the review "
         "scheduler and the webhook delivery worker inside the server process.",
     )
+    # Deleted workspaces (issue 22).
+    deleted_workspace_retention_days: float = Field(
+        default=30,
+        ge=0,
+        description="Days a deleted workspace's data is kept (for an operator to undo a "
+        "mistake by restoring a backup) before the background purge removes it for good.",
+    )
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 10 * 1024 * 1024
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(

@@ -22,7 +22,9 @@ from app.auth.schemas import (
     WorkspaceUpdate,
 )
 from app.clv import service as clv
+from app.jobs import service as jobs
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
+from app.webhooks import queue as delivery_queue
 
 router = APIRouter(prefix="/v1", responses=problems(401, 403))
 
@@ -115,11 +117,15 @@ async def list_workspaces(
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["Workspaces"],
     summary="Delete a workspace (scope `instance`)",
-    description="Its keys stop working at once. The `default` workspace cannot be deleted.",
+    description="Its keys stop working at once, its pending webhook deliveries and unfinished "
+    "jobs are cancelled, and its data is purged after `TIERLINE_DELETED_WORKSPACE_RETENTION_DAYS` "
+    "days. The `default` workspace cannot be deleted.",
     responses=problems(404, 409),
 )
 async def delete_workspace(workspace_id: UUID, conn: Transaction, now: Now, _: Instance) -> None:
     await service.delete_workspace(conn, workspace_id, now)
+    await delivery_queue.cancel_workspace(conn, workspace_id)
+    await jobs.cancel_workspace(conn, workspace_id, now)
 
 
 @router.get("/workspace", tags=["Workspaces"], summary="The caller's workspace and its settings")

@@ -7,6 +7,10 @@ failed fit leaves the previous model active and the job says why. A new model is
 to every customer by a scoring job (``SCORE_JOB``), chunk by chunk, which also re-classifies
 the schemes and segments that read a prediction (reason ``model_refit``).
 
+One fit of a workspace at a time: every fit job has the same target, the workspace's model, so
+a fit requested while another is queued supersedes it, and one requested while another runs
+waits for it to end (``app.jobs.service``).
+
 Between fits the predictions are kept current: the write path and backfills recompute a
 customer's as its purchases change (``app.predictions.service.refresh_predictions``), and the
 scheduler here rescores every customer daily (a customer's chance of being alive falls as days
@@ -100,7 +104,7 @@ class ModelNotFound(NotFound):
     pass
 
 
-class FitFailed(Exception):
+class FitFailed(jobs.JobFailed):
     """The fit cannot give a usable model; the job fails with this message."""
 
 
@@ -269,7 +273,7 @@ def _tracking(
     }
 
 
-@jobs.handler(FIT_JOB)
+@jobs.handler(FIT_JOB, target=lambda params: "clv_model")
 async def fit_job(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
     """Fits the workspace's model in one chunk, saves it when usable, and queues scoring."""
     workspace_id = job.workspace_id

@@ -288,9 +288,20 @@ jobs = Table(
     Column("created_at", TZ, nullable=False),
     Column("started_at", TZ),
     Column("finished_at", TZ),
+    # Creation order: timestamps tie under a frozen clock and within one transaction.
+    Column("seq", BigInteger, Identity(always=True), nullable=False),
+    # What the job works on ("segment:vip", "scheme:value", "clv_model"): a newer job for the
+    # same target supersedes it, and only the oldest unfinished one runs.
+    Column("target", Text),
+    Column("superseded_by", UUID(as_uuid=True)),
+    Column("attempts", Integer, nullable=False, server_default="0"),  # transient failures in a row
+    Column("not_before", TZ),  # a retry waits until then
     PrimaryKeyConstraint("workspace_id", "id"),
     ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
-    CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="known_status"),
+    CheckConstraint(
+        "status IN ('queued', 'running', 'succeeded', 'failed', 'superseded', 'cancelled')",
+        name="known_status",
+    ),
     Index(
         "ix_jobs_workspace_id_status_created_at",
         "workspace_id",

@@ -40,6 +40,7 @@ async def get_job(
         status=row.status,
         params=row.params,
         progress=JobProgress(done=row.done, total=row.total, percent=percent),
+        superseded_by=row.superseded_by,
         error=row.error,
         created_at=row.created_at,
         started_at=row.started_at,

@@ -1,4 +1,5 @@
-"""The in-process job worker: runs job chunks while there are any, else waits a little."""
+"""The in-process job worker: runs job chunks while there are any, workspace after workspace,
+else waits a little."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.clock import Clock
-from app.jobs.service import run_one_chunk
+from app.jobs.service import Rotation, run_one_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +18,10 @@ IDLE_WAIT_SECONDS = 1.0
 
 
 async def work(engine: AsyncEngine, clock: Clock, stop: asyncio.Event) -> None:
+    rotation = Rotation()
     while not stop.is_set():
         try:
-            busy = await run_one_chunk(engine, clock)
+            busy = await run_one_chunk(engine, clock, rotation)
         except Exception:
             logger.exception("job worker error; retrying shortly")
             busy = False

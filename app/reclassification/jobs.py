@@ -5,6 +5,7 @@ version, or user-defined metrics that finished their backfill."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,7 +24,12 @@ from app.tiers.policy import Reason, affected
 CHUNK = 1000
 
 
-@jobs.handler(RECLASSIFY_JOB)
+def _scheme_target(params: dict[str, Any]) -> str | None:
+    """A scheme's newest version replaces its older ones; other reclassifications stand."""
+    return f"scheme:{params['scheme']}" if params["reason"] == "rule_change" else None
+
+
+@jobs.handler(RECLASSIFY_JOB, target=_scheme_target)
 async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
     """A scheme version (``reason: rule_change``) or metrics that finished their backfill
     (``reason: metric_ready``), applied to the next chunk of customers."""
@@ -45,7 +51,7 @@ async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) ->
     )
 
 
-@jobs.handler(MEMBERSHIP_JOB)
+@jobs.handler(MEMBERSHIP_JOB, target=lambda params: f"segment:{params['segment']}")
 async def membership_chunk(conn: AsyncConnection, job: Record, now: datetime) -> jobs.Progress:
     """A saved segment version, applied to the next chunk of customers."""
     key, version = job.params["segment"], job.params["version"]

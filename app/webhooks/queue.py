@@ -49,6 +49,11 @@ _CANDIDATES = text(
           AND d.status = 'pending' AND d.next_attempt_at <= :now
     ) due
     WHERE e.enabled AND due.oldest IS NOT NULL
+      -- A deleted workspace's deliveries are cancelled with it; one its last writes queued
+      -- as it was deleted is never sent either.
+      AND NOT EXISTS (
+          SELECT 1 FROM workspaces w WHERE w.id = e.workspace_id AND w.deleted_at IS NOT NULL
+      )
       -- A first look, re-counted under the lock: an endpoint already at its bound would
       -- only take a place another endpoint could use.
       AND (
@@ -131,6 +136,9 @@ _RECORD_DELIVERED = text(
         FROM webhook_deliveries d
         JOIN webhook_endpoints e ON e.workspace_id = d.workspace_id AND e.id = d.endpoint_id
         WHERE :hand_off AND EXISTS (SELECT 1 FROM delivered) AND e.enabled
+          AND NOT EXISTS (
+              SELECT 1 FROM workspaces w WHERE w.id = :ws AND w.deleted_at IS NOT NULL
+          )
           AND d.endpoint_id = :ep AND d.workspace_id = :ws
           AND d.status = 'pending' AND d.next_attempt_at <= :now
         ORDER BY d.next_attempt_at
@@ -202,6 +210,22 @@ _QUEUE_DEPTH = text(
     WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND e.enabled
     """
 )
+
+
+_CANCEL_PENDING = text(
+    """
+    UPDATE webhook_deliveries
+    SET status = 'failed', leased_until = NULL, last_error = :reason
+    WHERE workspace_id = :ws AND status = 'pending'
+    """
+)
+
+
+async def cancel_workspace(conn: AsyncConnection, workspace_id: UUID) -> None:
+    """Stops a deleted workspace's pending deliveries, in the caller's transaction; a lease
+    taken before is not recorded when it ends (the delivery is no longer pending)."""
+    reason = "The workspace was deleted."
+    await conn.execute(_CANCEL_PENDING, {"ws": workspace_id, "reason": reason})
 
 
 def default_jitter() -> float:

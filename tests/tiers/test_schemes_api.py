@@ -194,16 +194,18 @@ async def test_put_creates_then_versions_and_old_versions_stay_readable(
     assert_problem(await get(client, first_key, "/v1/schemes/nope"), 404, "not-found")
     assert (await get(client, first_key, "/v1/schemes/value/versions/0")).status_code == 422
 
-    for version in (v1, v2):
+    for version, status in ((v1, "superseded"), (v2, "queued")):
         job = await get(client, first_key, f"/v1/jobs/{version['job_id']}")
         assert job.status_code == 200, job.text
         assert job.json()["kind"] == "reclassify"
         assert job.json()["params"]["version"] == version["version"]
-        assert job.json()["status"] == "queued"
+        assert job.json()["status"] == status
     await run_until_idle(app.state.engine, clock)
-    for version in (v1, v2):
+    for version, status in ((v1, "superseded"), (v2, "succeeded")):
         job = await get(client, first_key, f"/v1/jobs/{version['job_id']}")
-        assert job.json()["status"] == "succeeded"
+        assert job.json()["status"] == status
+    first_job = (await get(client, first_key, f"/v1/jobs/{v1['job_id']}")).json()
+    assert first_job["superseded_by"] == v2["job_id"]
 
 
 async def test_saving_the_same_definition_again_is_still_a_new_version(
