@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 
 from app.db.engine import RETRYABLE_SQLSTATES
+from app.db.errors import LOCK_NOT_AVAILABLE, QUERY_CANCELED
 from app.errors import TierlineError, field_errors
 from app.observability import request_id_var
 
@@ -91,10 +92,6 @@ def _allowed_methods(request: Request) -> str:
         if match is not Match.NONE:
             methods |= route.methods or set()
     return ", ".join(sorted(methods))
-
-
-QUERY_CANCELED = "57014"  # statement_timeout, or a cancel request
-LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout
 
 
 def _database_unavailable(request: Request) -> JSONResponse:

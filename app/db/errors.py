@@ -9,11 +9,18 @@ from sqlalchemy.exc import DBAPIError
 
 from app.db.engine import RETRYABLE_SQLSTATES
 
-TRANSIENT_SQLSTATES = RETRYABLE_SQLSTATES | {"55P03"}
-"""Deadlock, serialization failure, and a lock not granted within ``lock_timeout``."""
+LOCK_NOT_AVAILABLE = "55P03"
+"""A lock not granted within ``lock_timeout``."""
+
+TRANSIENT_SQLSTATES = RETRYABLE_SQLSTATES | {LOCK_NOT_AVAILABLE}
+"""Deadlock, serialization failure, and a lock not granted in time."""
 
 QUERY_CANCELED = "57014"
-"""A statement ran past ``statement_timeout`` (or was cancelled by an operator)."""
+"""A statement ran past ``statement_timeout`` (or was cancelled: its client went away)."""
+
+IDLE_IN_TRANSACTION_TIMEOUT = "25P03"
+"""PostgreSQL ended a session whose transaction stayed idle past
+``idle_in_transaction_session_timeout``."""
 
 _LOST_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError)
 

@@ -29,13 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from app.db.errors import IDLE_IN_TRANSACTION_TIMEOUT, QUERY_CANCELED
 from app.segments.query import Query, export_statement, item_of, plan_for_these_values
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
-QUERY_CANCELED = "57014"  # statement_timeout
-IDLE_IN_TRANSACTION_TIMEOUT = "25P03"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 
