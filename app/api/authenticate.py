@@ -69,7 +69,7 @@ class AuthenticateFirst:
     async def _caller(self, scope: Scope) -> Caller:
         state = self.application.state
         configs: ConfigCache = state.configs
-        key_hash, cached = configs.principal(Headers(scope=scope).get("authorization"))
+        key_hash, cached = configs.principal(_authorization(scope))
         if cached is None:
             async with state.engine.begin() as conn:
                 cached = await configs.load_principal(conn, key_hash)
@@ -88,6 +88,15 @@ class AuthenticateFirst:
             # The body is never read: close rather than drain it for the next request.
             response.headers["Connection"] = "close"
         await response(scope, receive, send)
+
+
+def _authorization(scope: Scope) -> str | None:
+    # A loop over the raw headers: Starlette's Headers cost four times as much on every event.
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
 
 
 def _route(application: FastAPI, scope: Scope) -> Any:
