@@ -18,6 +18,8 @@ class TierlineError(Exception):
     status: int = 400
     slug: str = "bad-request"
     title: str = "Bad request"
+    retry_after: int | None = None
+    """Seconds for a ``Retry-After`` header, for refusals that pass."""
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)

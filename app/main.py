@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.analytics.router import router as analytics_router
 from app.api import ops, problems
+from app.api.authenticate import AuthenticateFirst
 from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
 from app.api.disconnect import CancelOnDisconnect
+from app.api.limits import WorkspaceLimits
 from app.api.responses import use_problem_json
 from app.auth import purge as workspace_purge
 from app.auth.router import router as auth_router
@@ -65,6 +67,10 @@ until it is null. `limit` is 1 to 1000 (default 100).
 
 # POST routes that only read: cancelled when their client goes away, as every GET is.
 READ_POSTS = frozenset({"/v1/customers/count", "/v1/customers/search"})
+
+BATCH_PATHS = frozenset({"/v1/events/batch"})
+"""The routes whose bodies may reach ``TIERLINE_MAX_BATCH_BODY_BYTES``; others get
+``TIERLINE_MAX_BODY_BYTES``."""
 
 # Job handlers register themselves when their module is imported; the reclassification jobs
 # are the ones no router imports.
@@ -269,6 +275,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         BodyGuard,
         max_bytes=settings.max_body_bytes,
         max_batch_bytes=settings.max_batch_body_bytes,
+        batch_paths=BATCH_PATHS,
     )
+    # The key before the body (issue 22): outside BodyGuard, which reads it.
+    app.state.limits = WorkspaceLimits.for_settings(settings, app.state.metrics.workspace_refusals)
+    app.add_middleware(AuthenticateFirst, application=app)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app

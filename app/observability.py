@@ -96,6 +96,13 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
         )
+        self.workspace_refusals = Counter(
+            "tierline_workspace_refusals_total",
+            "Requests refused for their workspace's share of the process: too many in flight "
+            "(requests, 429) or no connection turn in time (connections, 503).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.webhook_queue_depth = Gauge(
             "tierline_webhook_queue_depth",
             "Pending webhook deliveries that are due, as a delivery worker last counted them.",

@@ -131,6 +131,24 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 10 * 1024 * 1024
+    # Each workspace's share of a process (issue 22; app.api.limits).
+    workspace_max_requests: int = Field(
+        default=64,
+        ge=1,
+        description="Requests of one workspace in flight at once per process; beyond, 429.",
+    )
+    workspace_max_connections: int | None = Field(
+        default=None,
+        ge=1,
+        description="Connections of the main pool one workspace may hold at once per process "
+        "(unset: half of DB_POOL_SIZE, at least 1); beyond, a request waits for its turn.",
+    )
+    workspace_wait_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Longest a request waits for its workspace's turn at a connection pool "
+        "before a 503.",
+    )
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
         default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000],
         description="Seconds to wait before each delivery attempt, comma-separated, starting "

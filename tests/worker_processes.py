@@ -101,6 +101,15 @@ async def server_processes(
 ) -> AsyncIterator[list[str]]:
     """``count`` `tierline serve` processes on the database, each on a loopback port of its
     own, ready; yields their base URLs. Stopped with SIGTERM on exit."""
+    async with servers(database_url, settings, count) as started:
+        yield [base for base, _ in started]
+
+
+@asynccontextmanager
+async def servers(
+    database_url: str, settings: Mapping[str, str], count: int = 2
+) -> AsyncIterator[list[tuple[str, subprocess.Popen[bytes]]]]:
+    """``server_processes``, yielding each one's base URL and process."""
     env = {
         **os.environ,
         "TIERLINE_DATABASE_URL": database_url,
@@ -124,7 +133,7 @@ async def server_processes(
         async with httpx.AsyncClient(timeout=30) as http:
             for base, process in zip(bases, processes, strict=True):
                 await _wait_ready(http, base, process)
-        yield bases
+        yield list(zip(bases, processes, strict=True))
     finally:
         for process in processes:
             process.terminate()

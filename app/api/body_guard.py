@@ -12,13 +12,19 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int, max_batch_bytes: int) -> None:
+    """``max_batch_bytes`` for the exact paths of ``batch_paths`` (batch routes), ``max_bytes``
+    for every other path."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_batch_bytes: int, batch_paths: frozenset[str]
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_batch_bytes = max_batch_bytes
+        self.batch_paths = batch_paths
 
     def _limit(self, path: str) -> int:
-        return self.max_batch_bytes if path.endswith("/batch") else self.max_bytes
+        return self.max_batch_bytes if path in self.batch_paths else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import anyio
 import asyncpg
 from fastapi import Depends, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.api.authenticate import Caller
+from app.api.large_json import loads_in_pieces
+from app.api.limits import MAIN_POOL, QUERY_POOL, WorkspaceLimits
 from app.auth import service as auth_service
 from app.auth.keys import Scope, grants
 from app.auth.principal import Principal
@@ -30,9 +34,18 @@ bearer = HTTPBearer(
 )
 
 
+def _caller(request: Request) -> Caller:
+    """The request's key as ``AuthenticateFirst`` found it, for every route under ``/v1``."""
+    caller: Caller = request.state.caller
+    return caller
+
+
 async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
-    """The request's one transaction, committed before the response is sent."""
-    async with request.app.state.engine.begin() as conn:
+    """The request's one transaction, committed before the response is sent, on one of its
+    workspace's turns at the main pool, taken before the connection."""
+    state = request.app.state
+    workspace_id = _caller(request).config.workspace_id
+    async with state.limits.connection(MAIN_POOL, workspace_id), state.engine.begin() as conn:
         yield conn
 
 
@@ -68,12 +81,13 @@ def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, Principal]]:
 class Ingestion:
     """What the hot write path starts from: the process's group commit of single events,
     the pool of raw connections batch requests run their own transactions on, the engine for
-    the rare other statements, the caller's key and cached workspace configuration, and the
-    time."""
+    the rare other statements, the workspace's turns at those pools, the caller's key and
+    cached workspace configuration, and the time."""
 
     batcher: EventBatcher
     pool: asyncpg.Pool
     engine: AsyncEngine
+    limits: WorkspaceLimits
     configs: ConfigCache
     config: WorkspaceConfig
     key_hash: bytes
@@ -81,9 +95,9 @@ class Ingestion:
 
 
 def ingestion(scope: Scope) -> Callable[..., Coroutine[Any, Any, Ingestion]]:
-    """The one dependency of the hot write path: the key is looked up in the process's
-    configuration cache (read from the database only when the process has not seen it), and
-    confirmed current by the path itself, after the customer's row lock."""
+    """The one dependency of the hot write path: the key as ``AuthenticateFirst`` found it in
+    the process's configuration cache, confirmed current by the path itself, after the
+    customer's row lock."""
 
     async def _ingestion(
         request: Request,
@@ -91,21 +105,22 @@ def ingestion(scope: Scope) -> Callable[..., Coroutine[Any, Any, Ingestion]]:
     ) -> Ingestion:
         state = request.app.state
         configs: ConfigCache = state.configs
-        authorization = request.headers.get("authorization")
-        key_hash, cached = configs.principal(authorization)
-        if cached is None or not grants(cached[0].scopes, scope):
-            # Not cached, or a refusal to confirm: the key may have been given the scope since.
+        caller = _caller(request)
+        config = caller.config
+        if not grants(caller.principal.scopes, scope):
+            # A refusal to confirm: the key may have been given the scope since.
             async with state.engine.begin() as conn:
-                key_hash, _, config = await configs.caller(conn, authorization, scope)
-        else:
-            config = cached[1]
+                _, config = await configs.authorized(
+                    conn, caller.key_hash, caller.principal, config, scope
+                )
         return Ingestion(
             state.batcher,
             state.raw_pool,
             state.engine,
+            state.limits,
             configs,
             config,
-            key_hash,
+            caller.key_hash,
             state.clock.now(),
         )
 
@@ -132,21 +147,35 @@ class LeanRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             context = await dependency(request, None)
-            body = validated_body(model, await request.body())
+            body = await parsed_body(model, await request.body())
             response: Response = await endpoint(body, context)
             return response
 
         return handle
 
 
-def validated_body(model: type[BaseModel], raw: bytes) -> BaseModel:
+PARSE_IN_THREAD_BYTES = 256 * 1024
+"""Bodies from this size on are parsed in a worker thread, in pieces (``app.api.large_json``)."""
+
+
+async def parsed_body(model: type[BaseModel], raw: bytes) -> BaseModel:
+    """``validated_body``, off the event loop for a large body: parsing a 10 MiB batch takes
+    the loop from every other request for tens to hundreds of milliseconds."""
+    if len(raw) < PARSE_IN_THREAD_BYTES:
+        return validated_body(model, raw)
+    return await anyio.to_thread.run_sync(validated_body, model, raw, loads_in_pieces)
+
+
+def validated_body(
+    model: type[BaseModel], raw: bytes, loads: Callable[[bytes], Any] = json.loads
+) -> BaseModel:
     """The request body as ``model``, or the ``RequestValidationError`` FastAPI raises for a
     body that is missing, is not JSON, or does not fit the model."""
     if not raw:
         missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
         raise RequestValidationError([missing])
     try:
-        document = json.loads(raw)
+        document = loads(raw)
     except json.JSONDecodeError as error:
         raise RequestValidationError(
             [
@@ -182,18 +211,25 @@ class Configured:
 
 
 def configured(scope: Scope) -> Callable[..., AsyncIterator[Configured]]:
-    """The caller from the process's configuration cache (no key query when it is warm)."""
+    """The caller from the process's configuration cache (``AuthenticateFirst``), on one of
+    its workspace's turns at the query pool."""
 
     async def _configured(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     ) -> AsyncIterator[Configured]:
-        configs: ConfigCache = request.app.state.configs
-        async with request.app.state.query_engine.connect() as conn:
-            key_hash, _, config = await configs.caller(
-                conn, request.headers.get("authorization"), scope
+        state = request.app.state
+        configs: ConfigCache = state.configs
+        caller = _caller(request)
+        workspace_id = caller.config.workspace_id
+        async with (
+            state.limits.connection(QUERY_POOL, workspace_id),
+            state.query_engine.connect() as conn,
+        ):
+            _, config = await configs.authorized(
+                conn, caller.key_hash, caller.principal, caller.config, scope
             )
-            yield Configured(conn, configs, config, key_hash, request.app.state.clock.now())
+            yield Configured(conn, configs, config, caller.key_hash, state.clock.now())
 
     _configured.__name__ = f"configured_{scope.name.lower()}"
     return _configured

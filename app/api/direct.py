@@ -45,7 +45,7 @@ class DirectRoute:
         try:
             response = await self._handle(request)
         except Exception as error:
-            handler = self._exception_handler(error)
+            handler = exception_handler(self.application, error)
             if handler is None:
                 raise
             response = await handler(request, error)
@@ -60,11 +60,12 @@ class DirectRoute:
                 return child_scope.get("route", route), route.get_route_handler()
         raise LookupError(f"no route {self.method} {self.path}")
 
-    def _exception_handler(self, error: Exception) -> Any:
-        """The app's handler for ``error``'s class, but the catch-all of ``Exception``, which
-        the server-error middleware applies."""
-        handlers = self.application.exception_handlers
-        for cls in type(error).__mro__:
-            if cls in handlers and cls is not Exception:
-                return handlers[cls]
-        return None
+
+def exception_handler(application: FastAPI, error: Exception) -> Any:
+    """The app's handler for ``error``'s class, but the catch-all of ``Exception``, which
+    the server-error middleware applies."""
+    handlers = application.exception_handlers
+    for cls in type(error).__mro__:
+        if cls in handlers and cls is not Exception:
+            return handlers[cls]
+    return None

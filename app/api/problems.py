@@ -109,8 +109,15 @@ def _database_unavailable(request: Request) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(TierlineError)
     async def _domain(request: Request, error: TierlineError) -> JSONResponse:
+        headers = None if error.retry_after is None else {"Retry-After": str(error.retry_after)}
         return problem_response(
-            error.status, error.slug, error.title, error.detail, request.url.path, **error.extra
+            error.status,
+            error.slug,
+            error.title,
+            error.detail,
+            request.url.path,
+            headers=headers,
+            **error.extra,
         )
 
     @app.exception_handler(RequestValidationError)

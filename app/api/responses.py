@@ -34,11 +34,37 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    }
+}
+WORKSPACE_LIMITS = {
+    "429": {
+        "description": "The workspace has too many requests in flight on this server "
+        "(`too-many-requests`); retry after `Retry-After` seconds.",
+        "headers": RETRY_AFTER,
+    },
+    "503": {
+        "description": "The workspace's share of the server's database connections stayed "
+        "in use (`workspace-busy`), the database is unreachable, or the request collided with "
+        "a concurrent one; retry after `Retry-After` seconds.",
+        "headers": RETRY_AFTER,
+    },
+}
+"""Every ``/v1`` route may answer these (``app.api.limits``)."""
+
+
 def use_problem_json(document: dict[str, Any]) -> dict[str, Any]:
     """Error responses are documented as what they are: ``application/problem+json`` bodies
-    of the ``Problem`` schema (FastAPI's default 422 schema is not what this API sends)."""
-    for operations in document.get("paths", {}).values():
+    of the ``Problem`` schema (FastAPI's default 422 schema is not what this API sends); the
+    ``/v1`` routes with the refusals of the workspace limits."""
+    for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
+            if path.startswith("/v1/"):
+                for status, response in WORKSPACE_LIMITS.items():
+                    operation.setdefault("responses", {}).setdefault(status, dict(response))
             for status, response in operation.get("responses", {}).items():
                 if not status.isdigit() or int(status) < 400:
                     continue

@@ -169,25 +169,25 @@ class ConfigCache:
         version = (await conn.execute(_WORKSPACE, {"ws": workspace_id})).scalar()
         return await self.confirm(conn, key_hash, workspace_id, version)
 
-    async def caller(
-        self, conn: AsyncConnection, authorization: str | None, scope: Scope
-    ) -> tuple[bytes, Principal, WorkspaceConfig]:
-        """The key's hash, principal and workspace configuration, from the cache (read from
-        the database when this process has not seen the key), the key holding ``scope``. The
-        configuration is not confirmed current (``confirmed`` does that), but a refusal is:
-        a key the cache says lacks the scope may have been given it since."""
-        key_hash, cached = self.principal(authorization)
-        if cached is None:
-            principal, config = await self.load_principal(conn, key_hash)
-        else:
-            principal, config = cached
-            if not grants(principal.scopes, scope):
-                fresh = await self.current(conn, key_hash, config.workspace_id)
-                if fresh is None:
-                    raise Unauthorized(UNKNOWN_KEY)
-                principal, config = fresh.principals[key_hash], fresh
+    async def authorized(
+        self,
+        conn: AsyncConnection,
+        key_hash: bytes,
+        principal: Principal,
+        config: WorkspaceConfig,
+        scope: Scope,
+    ) -> tuple[Principal, WorkspaceConfig]:
+        """The key's principal and workspace configuration as the cache has them
+        (``principal``, ``load_principal``), the key holding ``scope``. The configuration is
+        not confirmed current (``confirmed`` does that), but a refusal is: a key the cache
+        says lacks the scope may have been given it since."""
+        if not grants(principal.scopes, scope):
+            fresh = await self.current(conn, key_hash, config.workspace_id)
+            if fresh is None:
+                raise Unauthorized(UNKNOWN_KEY)
+            principal, config = fresh.principals[key_hash], fresh
         authorize(principal, scope)
-        return key_hash, principal, config
+        return principal, config
 
     async def confirmed(
         self,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 
 from app.api.deps import Ingestion, LeanRoute, ingestion
+from app.api.limits import MAIN_POOL, RAW_POOL
 from app.api.problems import error_problem
 from app.api.responses import problems
 from app.auth.keys import Scope
@@ -87,18 +88,13 @@ router.add_api_route(
 )
 
 
-@router.post(
-    "/batch",
-    summary="Send up to 1,000 events",
-    description="Each event is judged alone: a bad one is `rejected` with its problem and never "
-    "rejects the others. Results come back in request order. Body limit 10 MiB. "
-    'With `"mode": "backfill"` the batch takes the bulk path of `tierline import`, for '
-    "loading history.",
-    responses=problems(400, 422),
-)
-async def send_batch(body: BatchIn, context: Ingest) -> BatchResult:
+async def send_batch(body: BatchIn, context: Ingest) -> Response:
+    workspace_id = context.config.workspace_id
     if body.mode == "backfill":
-        async with context.engine.begin() as conn:
+        async with (
+            context.limits.connection(MAIN_POOL, workspace_id),
+            context.engine.begin() as conn,
+        ):
             # The bulk path reads what it needs itself; the key is confirmed current here.
             config = await context.configs.current(
                 conn, context.key_hash, context.config.workspace_id
@@ -111,7 +107,7 @@ async def send_batch(body: BatchIn, context: Ingest) -> BatchResult:
                 conn, workspace, body.events, context.now, notify=body.notify
             )
     else:
-        async with context.pool.acquire() as raw:
+        async with context.limits.connection(RAW_POOL, workspace_id), context.pool.acquire() as raw:
             results = await batch.ingest_batch(
                 raw,
                 context.engine,
@@ -121,4 +117,21 @@ async def send_batch(body: BatchIn, context: Ingest) -> BatchResult:
                 body.events,
                 context.now,
             )
-    return BatchResult.model_validate({"results": [item_result(result) for result in results]})
+    answer = BatchResult.model_validate({"results": [item_result(result) for result in results]})
+    return Response(answer.model_dump_json(), media_type="application/json")
+
+
+router.add_api_route(
+    "/batch",
+    send_batch,
+    methods=["POST"],
+    # The lean handler parses a large body off the event loop (app.api.deps.parsed_body).
+    route_class_override=LeanRoute,
+    response_model=BatchResult,
+    summary="Send up to 1,000 events",
+    description="Each event is judged alone: a bad one is `rejected` with its problem and never "
+    "rejects the others. Results come back in request order. Body limit 10 MiB. "
+    'With `"mode": "backfill"` the batch takes the bulk path of `tierline import`, for '
+    "loading history.",
+    responses=problems(400, 422),
+)

@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Iterable, Sequence
+from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any
 
@@ -101,7 +102,7 @@ class ExportResponse(StreamingResponse):
     def __init__(
         self,
         rows: AsyncGenerator[bytes],
-        conn: AsyncConnection,
+        held: AsyncExitStack,
         fmt: str,
         filename: str,
         stall_seconds: float,
@@ -112,7 +113,8 @@ class ExportResponse(StreamingResponse):
             headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
         )
         self.rows = rows
-        self.conn = conn
+        self.held = held
+        """The connection the rows are read on, and the workspace's turn at the pool."""
         self.stall_seconds = stall_seconds
 
     async def stream_response(self, send: Send) -> None:
@@ -136,10 +138,10 @@ class ExportResponse(StreamingResponse):
             # connection is given back shielded from that cancellation.
             with anyio.CancelScope(shield=True):
                 await self.rows.aclose()
-                await _close(self.conn)
+                await self.held.aclose()
 
 
-async def _close(conn: AsyncConnection) -> None:
+async def close(conn: AsyncConnection) -> None:
     """Gives the connection back; one PostgreSQL already closed (its transaction idle too
     long) is discarded."""
     try:
@@ -152,7 +154,7 @@ async def stream(
     conn: AsyncConnection, query: Query, fmt: str, max_seconds: float
 ) -> AsyncGenerator[bytes]:
     """The export's lines, read on ``conn`` (of the exports' own pool), which the response
-    closes."""
+    gives back (``close``)."""
     deadline = time.monotonic() + max_seconds
     columns = csv_columns(query)
     if fmt == "csv":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.api.deps import Configured, Cursor, Limit, Now, Transaction, configured, require
+from app.api.limits import EXPORT_POOL, WorkspaceLimits
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
@@ -97,10 +99,19 @@ async def _export(
     request: Request, built: query.Query, fmt: Format, filename: str
 ) -> export.ExportResponse:
     settings = request.app.state.settings
-    # Taken before the response starts, so that a busy pool is a problem, not a cut stream.
-    conn = await request.app.state.export_engine.connect()
+    limits: WorkspaceLimits = request.app.state.limits
+    # Taken before the response starts, so that a busy pool is a problem (503), not a cut
+    # stream; held until the response ends.
+    held = AsyncExitStack()
+    try:
+        await held.enter_async_context(limits.connection(EXPORT_POOL, built.workspace_id))
+        conn = await request.app.state.export_engine.connect()
+        held.push_async_callback(export.close, conn)
+    except BaseException:
+        await held.aclose()
+        raise
     rows = export.stream(conn, built, fmt, settings.export_max_seconds)
-    return export.ExportResponse(rows, conn, fmt, filename, settings.export_stall_timeout)
+    return export.ExportResponse(rows, held, fmt, filename, settings.export_stall_timeout)
 
 
 @router.post(

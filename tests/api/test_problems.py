@@ -13,6 +13,7 @@ import pytest
 from fastapi import Request
 from sqlalchemy import text
 
+from app.auth import service as auth_service
 from app.clock import FrozenClock
 from app.main import create_app
 from app.observability import request_id_var
@@ -39,17 +40,17 @@ def _assert_problem(response: httpx.Response, status: int, slug: str) -> dict[st
     return body
 
 
-async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None:
-    response = await client.get("/v1/no-such-thing")
+async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient, admin_key: str) -> None:
+    response = await client.get("/v1/no-such-thing", headers=bearer(admin_key))
     body = _assert_problem(response, 404, "not-found")
     assert body["instance"] == "/v1/no-such-thing"
     assert "/v1/no-such-thing" in body["detail"]
 
 
 async def test_wrong_method_is_a_405_problem_that_lists_the_allowed_methods(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, admin_key: str
 ) -> None:
-    response = await client.put("/v1/api-keys")
+    response = await client.put("/v1/api-keys", headers=bearer(admin_key))
     _assert_problem(response, 405, "method-not-allowed")
     allowed = {method.strip() for method in response.headers["allow"].split(",")}
     assert allowed == {"GET", "POST"}
@@ -172,22 +173,30 @@ async def test_batch_routes_get_the_larger_body_limit(
 ) -> None:
     small = settings.model_copy(update={"max_body_bytes": 100, "max_batch_body_bytes": 400})
     application = create_app(small, clock=clock)
-    payload = {"Content-Type": "application/json"}
     async with application.router.lifespan_context(application):
+        async with application.state.engine.begin() as conn:
+            key = await auth_service.bootstrap(conn, clock.now(), None)
+        assert key is not None
+        payload = {"Content-Type": "application/json"} | bearer(key)
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             plain = await http.post(
                 "/v1/api-keys", content=b"[" + b" " * 100 + b"]", headers=payload
             )
             batch_ok = await http.post(
-                "/v1/things/batch", content=b"[" + b" " * 300 + b"]", headers=payload
+                "/v1/events/batch", content=b"[" + b" " * 300 + b"]", headers=payload
             )
             batch_big = await http.post(
-                "/v1/things/batch", content=b"[" + b" " * 400 + b"]", headers=payload
+                "/v1/events/batch", content=b"[" + b" " * 400 + b"]", headers=payload
+            )
+            # A segment named "batch": its path ends in /batch, but it is no batch route.
+            segment = await http.put(
+                "/v1/segments/batch", content=b"[" + b" " * 300 + b"]", headers=payload
             )
     _assert_problem(plain, 413, "payload-too-large")
     assert batch_ok.status_code != 413
     _assert_problem(batch_big, 413, "payload-too-large")
+    _assert_problem(segment, 413, "payload-too-large")
 
 
 async def test_validation_errors_name_each_field_with_a_dotted_path(
@@ -236,7 +245,8 @@ async def test_unexpected_exception_is_a_500_problem_without_internals(
 ) -> None:
     application = create_app(settings, clock=clock)
 
-    @application.get("/v1/explode")
+    # Test routes live outside /v1, where every request needs a key (app.api.authenticate).
+    @application.get("/explode")
     async def explode() -> None:
         raise RuntimeError("password=hunter2 at db.internal:5432")
 
@@ -247,7 +257,7 @@ async def test_unexpected_exception_is_a_500_problem_without_internals(
         async with application.router.lifespan_context(application):
             transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-                response = await http.get("/v1/explode", headers={"X-Request-Id": "req-500"})
+                response = await http.get("/explode", headers={"X-Request-Id": "req-500"})
                 after = await http.get("/healthz")
     finally:
         problems_logger.removeHandler(recorder)
@@ -255,7 +265,7 @@ async def test_unexpected_exception_is_a_500_problem_without_internals(
     body = _assert_problem(response, 500, "internal-error")
     assert set(body) == {"type", "title", "status", "detail", "instance"}
     for leak in ("hunter2", "db.internal", "RuntimeError", "Traceback", "explode"):
-        assert leak not in response.text.replace("/v1/explode", "")
+        assert leak not in response.text.replace("/explode", "")
     assert response.headers["x-request-id"] == "req-500"
     assert ("unhandled error", "req-500") in recorder.seen
     assert after.status_code == 200
@@ -285,7 +295,7 @@ async def test_a_deadlock_rolls_back_one_side_with_a_503_to_retry(
 
     take = {"engine": through_engine, "raw": raw}[connection]
 
-    @application.post("/v1/lock/{first}/{second}")
+    @application.post("/lock/{first}/{second}")
     async def lock(first: int, second: int, request: Request) -> dict[str, str]:
         await take(request, first, second)
         return {"status": "locked"}
@@ -293,9 +303,7 @@ async def test_a_deadlock_rolls_back_one_side_with_a_503_to_retry(
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            responses = await asyncio.gather(
-                http.post("/v1/lock/91/92"), http.post("/v1/lock/92/91")
-            )
+            responses = await asyncio.gather(http.post("/lock/91/92"), http.post("/lock/92/91"))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 503]
     refused = next(r for r in responses if r.status_code == 503)
