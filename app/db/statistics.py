@@ -18,11 +18,16 @@ even when a huge table's sample keeps missing a small workspace.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Literal
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+logger = logging.getLogger(__name__)
 
 # The tables a backfill or a refresh writes per customer: what the statements after it read.
 PER_CUSTOMER_TABLES = (
@@ -75,3 +80,71 @@ async def analyze_if_underestimated(
     await conn.execute(_ANALYZE)
     _analyzed_at[workspace_id] = at_least
     return True
+
+
+# What single events and normal batches append to (``app.events.flush``).
+EVENT_WRITE_TABLES = (
+    "events",
+    "customer_days",
+    "customer_tiers",
+    "tier_history",
+    "segment_members",
+    "segment_history",
+    "webhook_messages",
+    "webhook_deliveries",
+)
+
+_RELTUPLES = (
+    "SELECT c.relname, c.reltuples FROM pg_class c "
+    "WHERE c.oid = ANY(CAST($1 AS text[])::regclass[])"
+)
+
+
+class GrowthWatch:
+    """Keeps the planner's statistics of the tables events append to from lagging far behind
+    them, for one process.
+
+    A session caches plans: asyncpg's prepared statements once PostgreSQL settles on a generic
+    plan, and the foreign-key checks every insert fires. Planned while a table was nearly
+    empty (a new installation's first minute), they keep reading it as empty while it grows:
+    single foreign-key checks on ``webhook_messages`` took 2-3.5 ms, and the first minute of
+    events ran at half speed, until autovacuum, which waits for a fifth of a table to change,
+    analysed it (``bench/README.md``, issue 21). An ``ANALYZE`` invalidates those plans.
+
+    So the process counts the events it stores, and each time the count doubles (from
+    ``MIN_ROWS``) it compares, off the request path, each table's row estimate with that
+    count, and analyses the tables estimated at less than half of it. A table holding much
+    more than the process wrote, the common case, is never analysed here."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.stored = 0
+        self._next_look = MIN_ROWS
+        self._looking: asyncio.Task[list[str]] | None = None
+
+    def counted(self, events: int) -> None:
+        self.stored += events
+        if self.stored < self._next_look or self._looking is not None:
+            return
+        self._next_look = 2 * self.stored
+        self._looking = asyncio.create_task(self._analyze_lagging(self.stored))
+        self._looking.add_done_callback(self._looked)
+
+    async def settled(self) -> None:
+        """Waits for a look in progress (for tests and shutdown)."""
+        if self._looking is not None:
+            await asyncio.gather(self._looking, return_exceptions=True)
+
+    def _looked(self, task: asyncio.Task[list[str]]) -> None:
+        self._looking = None
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("could not refresh planner statistics", exc_info=task.exception())
+
+    async def _analyze_lagging(self, stored: int) -> list[str]:
+        async with self.pool.acquire() as conn:
+            estimates = await conn.fetch(_RELTUPLES, list(EVENT_WRITE_TABLES))
+            lagging = sorted(row["relname"] for row in estimates if row["reltuples"] * 2 < stored)
+            if lagging:
+                await conn.execute(f"ANALYZE {', '.join(lagging)}")
+                logger.info("planner statistics refreshed", extra={"tables": lagging})
+        return lagging

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.classification.config import ConfigCache, WorkspaceConfig
 from app.clock import Clock
 from app.db.engine import RawConnection
+from app.db.statistics import GrowthWatch
 from app.events import flush
 from app.events.schemas import EventIn
 from app.events.service import Outcome
@@ -101,6 +102,7 @@ class EventBatcher:
         self.max_events = max_events
         self.wait_s = wait_ms / 1000
         self.concurrency = concurrency
+        self.growth = GrowthWatch(pool)
         self._lanes: dict[UUID, _Lane] = {}
 
     async def submit(self, config: WorkspaceConfig, key_hash: bytes, event: EventIn) -> Outcome:
@@ -129,6 +131,7 @@ class EventBatcher:
             if task is not None
         ]:
             await asyncio.gather(*busy)
+        await self.growth.settled()
 
     async def _alone(self, config: WorkspaceConfig, item: flush.Submitted) -> Outcome:
         now = self.clock.now()
@@ -138,6 +141,7 @@ class EventBatcher:
         answer = answers[0]
         if isinstance(answer, BaseException):
             raise answer
+        self.growth.counted(1)
         return answer
 
     async def _start_flushes(self, lane: _Lane) -> None:
@@ -229,6 +233,7 @@ class EventBatcher:
                 lane.customers.discard(queued.item.event.customer_id)
                 lane.ids.discard(queued.item.event.event_id)
             lane.freed.set()
+        self.growth.counted(sum(not isinstance(answer, BaseException) for answer in answers))
         for queued, answer in zip(group, answers, strict=True):
             if queued.future.done():
                 continue

@@ -6,11 +6,13 @@ cannot see them there, so only the writer's own ANALYZE can have taught the plan
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,7 +28,8 @@ from app.events.import_file import EventFile
 from app.events.schemas import EventIn
 from app.events.service import Outcome
 from app.rfm import service as rfm
-from tests.conftest import T0
+from tests.conftest import T0, bearer
+from tests.events.test_ingest import event
 from tests.test_import import history, write_ndjson
 
 
@@ -120,3 +123,51 @@ async def test_an_rfm_refresh_analyses_a_workspace_the_planner_does_not_know(
         refreshed = await rfm.refresh(conn, workspace_id, T0)
         assert refreshed.customers == 1200
         assert await estimated_rows(conn, workspace_id, "customers") > 600
+
+
+async def manually_analyzed(app: Any) -> dict[str, Any]:
+    """When each table the events write was last analysed by a statement (not autovacuum)."""
+    async with app.state.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname = ANY(:t)"),
+            {"t": list(statistics.EVENT_WRITE_TABLES)},
+        )
+        return {row.relname: row.last_analyze for row in rows}
+
+
+async def test_single_events_keep_the_statistics_of_the_tables_they_grow_from_lagging(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    assert set((await manually_analyzed(app)).values()) == {None}
+
+    connections = asyncio.Semaphore(32)
+
+    async def send(n: int) -> None:
+        body = {**event(event_id=f"e-{n}", customer_id=f"c-{n % 400}")}
+        async with connections:
+            response = await client.post("/v1/events", json=body, headers=bearer(admin_key))
+        assert response.status_code == 201, response.text
+
+    batcher = app.state.batcher
+    await asyncio.gather(*(send(n) for n in range(statistics.MIN_ROWS - 1)))
+    await batcher.growth.settled()
+    assert set((await manually_analyzed(app)).values()) == {None}  # not yet
+
+    await send(statistics.MIN_ROWS - 1)
+    await batcher.growth.settled()
+    first = await manually_analyzed(app)
+    assert None not in first.values()  # every table, the never-analysed empty ones too
+    async with app.state.engine.connect() as conn:
+        assert await estimated_rows(conn, await _default_id(conn), "events") == statistics.MIN_ROWS
+
+    # Twice as many events stored: the estimate of events (1,000) is not under half of 2,000,
+    # so that table is left alone, while the still empty outbox tables are looked at again.
+    await asyncio.gather(*(send(n) for n in range(statistics.MIN_ROWS, 2 * statistics.MIN_ROWS)))
+    await batcher.growth.settled()
+    second = await manually_analyzed(app)
+    assert second["events"] == first["events"]
+    assert second["webhook_messages"] > first["webhook_messages"]
+
+
+async def _default_id(conn: AsyncConnection) -> UUID:
+    return (await default_workspace(conn)).id
