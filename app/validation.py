@@ -30,15 +30,20 @@ def _contains_nul(value: Any) -> bool:
     return False
 
 
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact UTF-8 JSON, the measure of ``MAX_JSON_OBJECT_BYTES``."""
+    encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return len(encoded.encode())
+
+
 def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
     # PostgreSQL's jsonb cannot hold U+0000; refuse it here rather than fail the transaction.
     if _contains_nul(value):
         raise ValueError("must not contain the character U+0000")
     try:
-        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        size = json_size(value)
     except ValueError as error:
         raise ValueError("must not contain NaN or Infinity") from error
-    size = len(encoded.encode())
     if size > MAX_JSON_OBJECT_BYTES:
         raise ValueError(f"is {size} bytes as JSON; the limit is {MAX_JSON_OBJECT_BYTES}")
     return value
@@ -49,6 +54,24 @@ Identifier = Annotated[
     StringConstraints(min_length=1, max_length=200),
     AfterValidator(_no_control_characters),
 ]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL's text and jsonb cannot hold U+0000: refused here rather than fail the write.
+    if "\x00" in value:
+        raise ValueError("must not contain the character U+0000")
+    return value
+
+
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_characters),
+]
+"""A name people read: a workspace's, a key's, a scheme's or a segment's."""
+
+Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)]
+"""Free text; line breaks allowed."""
 
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 """A stable id chosen by the client: a scheme's, a tier's or a segment's."""

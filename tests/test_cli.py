@@ -115,7 +115,7 @@ async def test_bootstrap_with_a_key_is_idempotent(
     assert (await client.get("/v1/workspace", headers=bearer(key))).status_code == 200
 
 
-async def test_bootstrap_restores_a_revoked_bootstrap_key(
+async def test_a_revoked_bootstrap_key_stays_revoked_until_the_setting_changes(
     app: Any, client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     key = generate_key()
@@ -125,14 +125,15 @@ async def test_bootstrap_restores_a_revoked_bootstrap_key(
     assert revoked.status_code == 200
     assert (await client.get("/v1/workspace", headers=bearer(key))).status_code == 401
 
-    assert await _bootstrap(app, clock, key) is None
-
-    assert (await client.get("/v1/workspace", headers=bearer(key))).status_code == 200
-    restored = await _listed_key(client, key, key)
-    assert restored["id"] == entry["id"]
-    assert restored["revoked_at"] is None
-    assert sorted(restored["scopes"]) == ["admin", "instance"]
+    assert await _bootstrap(app, clock, key) is None  # a restart with the same setting
+    assert (await client.get("/v1/workspace", headers=bearer(key))).status_code == 401
     assert await _key_count(app) == 1
+
+    new_key = generate_key()
+    assert await _bootstrap(app, clock, new_key) is None  # the setting changed
+    assert (await client.get("/v1/workspace", headers=bearer(new_key))).status_code == 200
+    assert (await client.get("/v1/workspace", headers=bearer(key))).status_code == 401
+    assert await _key_count(app) == 2
 
 
 async def test_bootstrap_key_is_added_when_the_default_workspace_already_exists(

@@ -154,17 +154,6 @@ async def find_key_by_hash(conn: AsyncConnection, key_hash: bytes) -> Record | N
     return result.first()
 
 
-async def restore_key(
-    conn: AsyncConnection, workspace_id: UUID, key_id: UUID, scopes: list[str]
-) -> None:
-    await conn.execute(
-        update(api_keys)
-        .where(api_keys.c.workspace_id == workspace_id, api_keys.c.id == key_id)
-        .values(revoked_at=None, scopes=scopes)
-    )
-    await config_changed(conn, workspace_id)
-
-
 async def list_keys(
     conn: AsyncConnection, workspace_id: UUID, after: tuple[datetime, UUID] | None, limit: int
 ) -> list[Record]:

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.auth.keys import Scope
 from app.currencies import ISO_4217
+from app.validation import DisplayName
 
 
 def _known_currency(code: str) -> str:
@@ -30,7 +31,6 @@ Slug = Annotated[
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
     Field(description="Lowercase letters, digits and '-', at most 63.", examples=["acme"]),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class Workspace(BaseModel):
@@ -55,7 +55,7 @@ class WorkspaceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: Slug
-    name: Name = Field(examples=["Acme Industrial"])
+    name: DisplayName = Field(examples=["Acme Industrial"])
     base_currency: CurrencyCode = "EUR"
 
 
@@ -70,7 +70,7 @@ class WorkspaceUpdate(BaseModel):
         },
     )
 
-    name: Name | None = None
+    name: DisplayName | None = None
     base_currency: CurrencyCode | None = None
     clv_discount_rate: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)] | None = Field(
         default=None,
@@ -96,7 +96,7 @@ class ApiKey(BaseModel):
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name = Field(examples=["crm-sync"])
+    name: DisplayName = Field(examples=["crm-sync"])
     scopes: list[Scope] = Field(
         min_length=1,
         description="What the key may do. `admin` implies every scope of the workspace.",

@@ -204,8 +204,13 @@ async def bootstrap(conn: AsyncConnection, now: datetime, bootstrap_key: str | N
             await create_key(conn, workspace.id, "bootstrap", BOOTSTRAP_SCOPES, now, bootstrap_key)
         elif existing.workspace_id != workspace.id:
             raise RuntimeError("TIERLINE_BOOTSTRAP_KEY is already used by another workspace")
-        else:
-            await repository.restore_key(conn, workspace.id, existing.id, BOOTSTRAP_SCOPES)
+        elif existing.revoked_at is not None:
+            # Revoking is an operator's decision a restart must not undo: a new value of
+            # TIERLINE_BOOTSTRAP_KEY makes a new key.
+            logger.warning(
+                "TIERLINE_BOOTSTRAP_KEY names a key that was revoked; it stays revoked. "
+                "Set TIERLINE_BOOTSTRAP_KEY to a new value for a working bootstrap key."
+            )
         return None
     if created:
         _, secret = await create_key(conn, workspace.id, "admin", BOOTSTRAP_SCOPES, now)

@@ -23,7 +23,7 @@ from app.db import Record
 from app.errors import Conflict, InvalidInput, TierlineError, field_errors
 from app.events import repository as events
 from app.events.schemas import EventIn
-from app.pagination import InvalidCursor, decode_cursor
+from app.pagination import MAX_SEQ, InvalidCursor, decode_cursor
 from app.tiers.policy import Change
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -120,4 +120,8 @@ async def events_page(
             before = (datetime.fromisoformat(occurred_at), int(seq))
         except (TypeError, ValueError) as error:
             raise InvalidCursor("The cursor is not one this service issued.") from error
+        # An edited cursor must not reach PostgreSQL as a number bigint cannot hold, or as a
+        # time without a zone.
+        if before[0].tzinfo is None or not 0 <= before[1] <= MAX_SEQ:
+            raise InvalidCursor("The cursor is not one this service issued.")
     return await events.list_for_customer(conn, workspace_id, customer_id, before, limit)

@@ -402,7 +402,8 @@ def _bound(spec: FieldSpec, value: Any) -> SqlExpr:
         if spec.kind == "created_at" or spec.metric_kind == "timestamp":
             return sa.literal(datetime.fromisoformat(value), sa.DateTime(timezone=True))
         if spec.kind == "trait":
-            return sa.cast(sa.literal(str(value), sa.Text()), JSONB)
+            # The trait's JSON value as the row had it: a string, a number, a boolean...
+            return sa.cast(sa.literal(json.dumps(value), sa.Text()), JSONB)
         if spec.metric_kind == "count":
             if type(value) is not int:
                 raise ValueError(value)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.rules.schema import Condition
 from app.tiers.policy import Reason
+from app.validation import Description, DisplayName
 
 MAX_SORT_KEYS = 5
 MAX_FIELDS = 100
@@ -152,8 +153,8 @@ class SegmentIn(BaseModel):
         },
     )
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    description: str | None = Field(default=None, max_length=2000)
+    name: DisplayName
+    description: Description | None = None
     condition: Condition = Field(description="A customer is a member while this holds.")
 
 

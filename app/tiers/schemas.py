@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.rules.schema import Condition
-from app.validation import Key
+from app.validation import Description, DisplayName, Key
 
 MAX_TIERS = 50
 MAX_DAYS = 3650
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 EXAMPLE_SCHEME: dict[str, Any] = {
     "name": "Customer value",
@@ -48,15 +46,15 @@ class TierIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: Key = Field(description="Stable id of the tier, used in `tiers.<scheme>` conditions.")
-    name: Name = Field(description="Display name.")
+    name: DisplayName = Field(description="Display name.")
     condition: Condition = Field(description="The tier holds when this condition holds.")
 
 
 class SchemeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_SCHEME]})
 
-    name: Name
-    description: str | None = Field(default=None, max_length=2000)
+    name: DisplayName
+    description: Description | None = None
     tiers: list[TierIn] = Field(
         min_length=1,
         max_length=MAX_TIERS,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.jobs.service import run_until_idle
+from app.pagination import encode_cursor
 from tests.conftest import KeyFactory, bearer
 from tests.events.test_ingest import event
 
@@ -102,6 +104,28 @@ async def test_events_are_listed_newest_first_across_pages(
         if cursor is None:
             break
     assert [event_id for _, event_id in seen] == ["e2", "e4", "e0", "e5", "e3", "e1"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ["2026-11-05T10:00:00+00:00", 10**30],  # a sequence number bigint cannot hold
+        ["2026-11-05T10:00:00+00:00", -1],
+        ["2026-11-05T10:00:00", 3],  # a time without a zone
+        ["not a time", 3],
+    ],
+)
+async def test_an_edited_events_cursor_is_a_400(
+    client: httpx.AsyncClient, admin_key: str, key: list[Any]
+) -> None:
+    await client.post("/v1/events", json=event(event_id="e0"), headers=bearer(admin_key))
+    response = await client.get(
+        "/v1/customers/crm-42/events",
+        params={"cursor": encode_cursor(key)},
+        headers=bearer(admin_key),
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["type"].endswith(":invalid-cursor")
 
 
 async def test_reading_needs_customers_read_and_writing_customers_write(
@@ -236,3 +260,27 @@ async def test_events_resent_after_erasure_are_created_anew(
     resent = await client.post("/v1/events", json=event(), headers=bearer(admin_key))
     assert resent.status_code == 201
     assert resent.json()["customer"]["metrics"]["order_count"] == 1
+
+
+async def test_traits_merged_past_16_kib_are_refused_and_the_stored_ones_kept(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    chunk = "x" * 6000  # each PATCH is well under the limit; three together are over it
+    for n in range(2):
+        response = await client.patch(
+            "/v1/customers/big", json={"traits": {f"t{n}": chunk}}, headers=bearer(admin_key)
+        )
+        assert response.status_code == 200, response.text
+    response = await client.patch(
+        "/v1/customers/big", json={"traits": {"t2": chunk}}, headers=bearer(admin_key)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "too_large"
+    stored = await client.get("/v1/customers/big", headers=bearer(admin_key))
+    assert sorted(stored.json()["traits"]) == ["t0", "t1"]
+    # Removing one makes room again.
+    response = await client.patch(
+        "/v1/customers/big", json={"traits": {"t0": None, "t2": chunk}}, headers=bearer(admin_key)
+    )
+    assert response.status_code == 200, response.text
+    assert sorted(response.json()["traits"]) == ["t1", "t2"]

@@ -395,3 +395,26 @@ async def test_search_needs_the_segments_read_scope(
     for path in ("/v1/customers/search", "/v1/customers/count", "/v1/customers/export"):
         response = await client.post(path, json={}, headers=bearer(key))
         assert response.status_code == 403, path
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["beta", "alpha", "gamma", "alpha", "delta"],  # text
+        [True, False, True, False, True],  # boolean
+        [{"a": 2}, {"a": 1}, [1, 2], "x", 3.5],  # mixed JSON types
+    ],
+)
+async def test_pages_sorted_by_a_trait_of_any_json_type_follow_each_other(
+    client: httpx.AsyncClient, admin_key: str, values: list[Any]
+) -> None:
+    for n, value in enumerate(values):
+        response = await client.put(
+            f"/v1/customers/t{n}", json={"traits": {"label": value}}, headers=bearer(admin_key)
+        )
+        assert response.status_code == 200, response.text
+    body = {"sort": [{"field": "traits.label"}], "fields": ["customer_id"]}
+    paged = await all_pages(client, admin_key, body, limit=1)
+    whole = await all_pages(client, admin_key, body, limit=100)
+    assert [item["customer_id"] for item in paged] == [item["customer_id"] for item in whole]
+    assert len(paged) == len(values)

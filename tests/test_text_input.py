@@ -1,0 +1,49 @@
+"""Text PostgreSQL cannot store (U+0000) or that has no place in a name (control characters)
+is refused with a 422 naming the field, never a 500 (issue 23)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import bearer
+from tests.tiers.test_tier_lifecycle import VALUE
+
+NUL = "a\x00b"
+
+SEGMENT = {"name": "Big", "condition": {"field": "metrics.order_count", "op": "gte", "value": 1}}
+
+CASES: list[tuple[str, str, dict[str, Any], str]] = [
+    ("PATCH", "/v1/workspace", {"name": NUL}, "name"),
+    ("PATCH", "/v1/workspace", {"name": "tab\there"}, "name"),
+    ("POST", "/v1/api-keys", {"name": NUL, "scopes": ["events:write"]}, "name"),
+    ("PUT", "/v1/schemes/value", {**VALUE, "name": NUL}, "name"),
+    ("PUT", "/v1/schemes/value", {**VALUE, "description": NUL}, "description"),
+    ("PUT", "/v1/segments/big", {**SEGMENT, "name": NUL}, "name"),
+    ("PUT", "/v1/segments/big", {**SEGMENT, "description": NUL}, "description"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), CASES)
+async def test_text_with_nul_or_control_characters_is_a_422(
+    client: httpx.AsyncClient,
+    admin_key: str,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    response = await client.request(method, path, json=body, headers=bearer(admin_key))
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+async def test_a_description_keeps_its_line_breaks(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    body = {**SEGMENT, "description": "line one\nline two"}
+    response = await client.put("/v1/segments/big", json=body, headers=bearer(admin_key))
+    assert response.status_code in (200, 201), response.text
+    assert response.json()["description"] == "line one\nline two"
