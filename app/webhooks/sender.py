@@ -72,12 +72,11 @@ class Sender:
         attempted_at = self.clock.now()
         connect, read = self.settings.webhook_connect_timeout, self.settings.webhook_read_timeout
         try:
-            async with asyncio.timeout(connect):
-                target = await resolve(claim.url, self.settings.webhook_allowed_networks)
+            target = await resolve(
+                claim.url, self.settings.webhook_allowed_networks, within=connect
+            )
         except UnsafeURL as error:
             return Outcome(attempted_at, error=str(error))
-        except TimeoutError:
-            return Outcome(attempted_at, error=f"the host did not resolve within {connect:g} s")
         body = messages.encode(
             messages.payload(
                 claim.type,
