@@ -173,6 +173,12 @@ class Settings(BaseSettings):
         description="How long a worker's claim on a delivery lasts; a worker that dies leaves "
         "its claims to others after this.",
     )
+    webhook_client_cache_size: int = Field(
+        default=64,
+        ge=1,
+        description="HTTP clients a process keeps for webhook hosts, one per host name; the "
+        "least recently used is closed when another host needs one.",
+    )
 
     @field_validator("bootstrap_key")
     @classmethod

@@ -4,21 +4,13 @@ server reads it, and leaves the server's memory where it was (issue 22)."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.auth.keys import generate_key
-from tests.worker_processes import servers
+from tests.worker_processes import resident_bytes, servers
 
 TEN_MIB = 10 * 1024 * 1024
 CHUNK = 64 * 1024
-
-
-def _resident_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 async def _read_answer(reader: asyncio.StreamReader) -> bytes:
@@ -60,11 +52,11 @@ async def _send_batch(base: str, authorization: str | None) -> bytes:
 
 async def test_an_unauthenticated_10_mib_batch_is_refused_unread(database_url: str) -> None:
     async with servers(database_url, {}, count=1) as [(base, process)]:
-        before = _resident_bytes(process.pid)
+        before = resident_bytes(process.pid)
         for authorization in (None, f"Bearer {generate_key()}", "Bearer tl_short"):
             answer = await _send_batch(base, authorization)
             assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
             assert b"application/problem+json" in answer
             assert b"urn:tierline:problem:unauthorized" in answer
-        after = _resident_bytes(process.pid)
+        after = resident_bytes(process.pid)
     assert after - before < 20 * 1024 * 1024, (before, after)

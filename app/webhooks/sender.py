@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import ssl
 import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -27,57 +32,113 @@ from app.webhooks.guard import Target, UnsafeURL, resolve
 EXCERPT_BYTES = 1024
 
 
+ClientKey = tuple[str, str]
+"""A client's scheme and host name."""
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The one TLS context of the process's webhook clients (httpx's default trust): building
+    one loads the CA bundle, about 50 ms of CPU and memory each client would otherwise hold."""
+    return httpx.create_ssl_context()
+
+
+@dataclass(slots=True)
+class _Pooled:
+    client: httpx.AsyncClient
+    deliveries: int = 0
+    """Deliveries using the client now; an evicted client is closed when this reaches 0."""
+    evicted: bool = False
+
+
+class ClientCache:
+    """HTTP clients by host, at most ``capacity`` of them: the least recently used one is
+    evicted when another host needs a client, and closed once no delivery is using it, so
+    memory stays flat however many hosts the endpoints name."""
+
+    def __init__(self, capacity: int, make: Callable[[], httpx.AsyncClient]) -> None:
+        self.capacity = capacity
+        self._make = make
+        self._pooled: OrderedDict[ClientKey, _Pooled] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._pooled)
+
+    @contextlib.asynccontextmanager
+    async def lease(self, key: ClientKey) -> AsyncIterator[httpx.AsyncClient]:
+        """The host's client, kept open until the block ends."""
+        pooled = self._pooled.get(key)
+        if pooled is None:
+            pooled = self._pooled[key] = _Pooled(self._make())
+        self._pooled.move_to_end(key)
+        # Counted before any await, so an eviction made meanwhile cannot close it.
+        pooled.deliveries += 1
+        try:
+            while len(self._pooled) > self.capacity:
+                _, oldest = self._pooled.popitem(last=False)
+                oldest.evicted = True
+                if not oldest.deliveries:
+                    await oldest.client.aclose()
+            yield pooled.client
+        finally:
+            pooled.deliveries -= 1
+            if pooled.evicted and not pooled.deliveries:
+                await pooled.client.aclose()
+
+    async def aclose(self) -> None:
+        pooled, self._pooled = list(self._pooled.values()), OrderedDict()
+        for each in pooled:
+            await each.client.aclose()
+
+
 class Sender:
-    """Posts deliveries over one HTTP client per host name; ``aclose`` closes them."""
+    """Posts deliveries over one HTTP client per host name, from a bounded cache;
+    ``aclose`` closes them."""
 
     def __init__(self, clock: Clock, settings: Settings) -> None:
         self.clock = clock
         self.settings = settings
-        self._clients: dict[tuple[str, str], httpx.AsyncClient] = {}
+        self.clients = ClientCache(settings.webhook_client_cache_size, self._new_client)
 
-    def _client(self, target: Target) -> httpx.AsyncClient:
-        """The HTTP client for one host name. Requests go to the checked IP address, which
-        is what httpx pools connections by: one client per host keeps a kept-alive (TLS)
-        connection, opened with that host's name, from serving another host on the same
-        address. Idle connections close after httpx's keep-alive expiry (5 s)."""
-        key = (target.scheme, target.host)
-        client = self._clients.get(key)
-        if client is None:
-            settings = self.settings
-            client = self._clients[key] = httpx.AsyncClient(
-                follow_redirects=False,
-                timeout=httpx.Timeout(
-                    connect=settings.webhook_connect_timeout,
-                    read=settings.webhook_read_timeout,
-                    write=settings.webhook_read_timeout,
-                    pool=settings.webhook_connect_timeout,
-                ),
-                limits=httpx.Limits(
-                    max_connections=settings.webhook_worker_concurrency,
-                    max_keepalive_connections=settings.webhook_endpoint_concurrency,
-                ),
-                # No proxy or .netrc credentials from the environment for subscribers' URLs.
-                trust_env=False,
-            )
-        return client
+    def _new_client(self) -> httpx.AsyncClient:
+        """A client for one host name. Requests go to the checked IP address, which is what
+        httpx pools connections by: one client per host keeps a kept-alive (TLS) connection,
+        opened with that host's name, from serving another host on the same address. Idle
+        connections close after httpx's keep-alive expiry (5 s)."""
+        settings = self.settings
+        return httpx.AsyncClient(
+            verify=tls_context(),
+            follow_redirects=False,
+            timeout=httpx.Timeout(
+                connect=settings.webhook_connect_timeout,
+                read=settings.webhook_read_timeout,
+                write=settings.webhook_read_timeout,
+                pool=settings.webhook_connect_timeout,
+            ),
+            limits=httpx.Limits(
+                max_connections=settings.webhook_worker_concurrency,
+                max_keepalive_connections=settings.webhook_endpoint_concurrency,
+            ),
+            # No proxy or .netrc credentials from the environment for subscribers' URLs.
+            trust_env=False,
+        )
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        await self.clients.aclose()
 
     async def send(self, claim: Claim) -> Outcome:
         """Posts one claimed delivery and returns what it came to: what the network or the
         receiver did is an outcome, not an exception."""
         attempted_at = self.clock.now()
-        connect, read = self.settings.webhook_connect_timeout, self.settings.webhook_read_timeout
+        settings = self.settings
         try:
-            async with asyncio.timeout(connect):
-                target = await resolve(claim.url, self.settings.webhook_allowed_networks)
+            target = await resolve(
+                claim.url,
+                settings.webhook_allowed_networks,
+                within=settings.webhook_connect_timeout,
+            )
         except UnsafeURL as error:
             return Outcome(attempted_at, error=str(error))
-        except TimeoutError:
-            return Outcome(attempted_at, error=f"the host did not resolve within {connect:g} s")
         body = messages.encode(
             messages.payload(
                 claim.type,
@@ -100,10 +161,16 @@ class Sender:
             "webhook-timestamp": str(int(sent_at.timestamp())),
             "webhook-signature": self._signatures(claim, webhook_id, sent_at, body),
         }
-        http = self._client(target)
-        request = http.build_request(
-            "POST", url, content=body.encode(), headers=headers, extensions=extensions
-        )
+        async with self.clients.lease((target.scheme, target.host)) as http:
+            request = http.build_request(
+                "POST", url, content=body.encode(), headers=headers, extensions=extensions
+            )
+            return await self._post(http, request, attempted_at)
+
+    async def _post(
+        self, http: httpx.AsyncClient, request: httpx.Request, attempted_at: datetime
+    ) -> Outcome:
+        connect, read = self.settings.webhook_connect_timeout, self.settings.webhook_read_timeout
         started = time.perf_counter()
         try:
             # httpx's timeouts bound each network step; this bounds the whole wait for the

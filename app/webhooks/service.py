@@ -78,11 +78,15 @@ def _not_applicable(event_types: Sequence[str], found: EndpointFilter) -> list[d
     ]
 
 
-async def _url_errors(
-    url: str, allowed_networks: Sequence[guard.IPNetwork]
+async def check_url(
+    url: str | None, allowed_networks: Sequence[guard.IPNetwork], within: float
 ) -> list[dict[str, str]]:
+    """The problems of a new URL (none when there is none), for ``create`` and ``update``.
+    Resolving its host may take ``within`` seconds: call it before taking a connection."""
+    if url is None:
+        return []
     try:
-        await guard.resolve(url, allowed_networks)
+        await guard.resolve(url, allowed_networks, within=within)
     except guard.UnsafeURL as error:
         return [{"field": "url", "message": str(error), "code": "unsafe_url"}]
     return []
@@ -128,12 +132,12 @@ async def create(
     conn: AsyncConnection,
     workspace_id: UUID,
     body: EndpointIn,
-    allowed_networks: Sequence[guard.IPNetwork],
+    url_errors: list[dict[str, str]],
     now: datetime,
 ) -> Record:
-    """The new endpoint's row, ``secret`` included; one 422 names every problem."""
-    errors = await _url_errors(body.url, allowed_networks)
-    errors += await _filter_errors(conn, workspace_id, body.event_types, body.filter)
+    """The new endpoint's row, ``secret`` included; one 422 names every problem, those
+    ``check_url`` found included."""
+    errors = url_errors + await _filter_errors(conn, workspace_id, body.event_types, body.filter)
     if errors:
         raise InvalidInput(errors)
     values = {
@@ -176,14 +180,13 @@ async def update(
     workspace_id: UUID,
     endpoint_id: UUID,
     body: EndpointPatch,
-    allowed_networks: Sequence[guard.IPNetwork],
+    url_errors: list[dict[str, str]],
     now: datetime,
 ) -> Record:
     """Changes the fields the body sets; the result is checked as a whole (a filter must
-    still apply to the event types)."""
+    still apply to the event types), with the problems ``check_url`` found in a new URL."""
     given = body.model_fields_set
-    # Resolved before taking the row lock: a slow DNS answer must not hold it.
-    errors = await _url_errors(body.url, allowed_networks) if body.url is not None else []
+    errors = list(url_errors)
     current = await get(conn, workspace_id, endpoint_id, lock=True)
     values: dict[str, Any] = {"updated_at": now}
     if "url" in given:

@@ -1,5 +1,6 @@
-"""A real HTTP receiver for webhook tests: an asyncio server on 127.0.0.1 speaking just enough
-HTTP/1.1 (one request per connection), recording every request and answering from a script."""
+"""A real HTTP receiver for webhook tests: an asyncio server on a loopback address speaking
+just enough HTTP/1.1 (one request per connection), recording every request and answering from
+a script."""
 
 from __future__ import annotations
 
@@ -38,10 +39,11 @@ class Request:
 
 class Receiver:
     """``async with Receiver() as receiver``: answers ``script`` replies in order, then
-    ``default``; ``url(path)`` is where it listens."""
+    ``default``; ``url(path)`` is where it listens: on ``host``, a loopback address."""
 
-    def __init__(self, default: Reply | None = None) -> None:
+    def __init__(self, default: Reply | None = None, host: str = "127.0.0.1") -> None:
         self.default = default or Reply()
+        self.host = host
         self.script: deque[Reply] = deque()
         self.requests: list[Request] = []
         self.in_flight: dict[str, int] = {}
@@ -54,7 +56,7 @@ class Receiver:
     def url(self, path: str = "/hook") -> str:
         assert self._server is not None
         port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}{path}"
+        return f"http://{self.host}:{port}{path}"
 
     def reply(self, *replies: Reply) -> None:
         self.script.extend(replies)
@@ -65,7 +67,7 @@ class Receiver:
             await self._arrived.wait_for(lambda: len(self.requests) >= count)
 
     async def __aenter__(self) -> Receiver:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, self.host, 0)
         return self
 
     async def __aexit__(
