@@ -134,7 +134,8 @@ async def running_queries(app: Any) -> int:
         found = await conn.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND state = 'active'"
+                "AND pid <> pg_backend_pid() AND state = 'active' "
+                "AND backend_type = 'client backend'"  # not autovacuum, after the seeding
             )
         )
         return int(found.scalar_one())
