@@ -158,7 +158,9 @@ class Settings(BaseSettings):
     webhook_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default=[],
         description="CIDR blocks, comma-separated, that webhook URLs may reach although they "
-        "are loopback, private, link-local, multicast or unspecified. Empty by default.",
+        "are not publicly routable (loopback, private, link-local, multicast, reserved, or "
+        "IPv6 outside 2000::/3). An IPv6 address carrying an IPv4 one (NAT64, 6to4, Teredo, "
+        "IPv4-mapped) is judged as that IPv4 address. Empty by default.",
     )
     webhook_connect_timeout: float = 5.0
     webhook_read_timeout: float = 15.0

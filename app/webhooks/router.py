@@ -96,8 +96,9 @@ def _message(row: Any, deliveries: list[Any]) -> Message:
     "rotation**. Messages are POSTed in the Standard Webhooks format and signed with the "
     "`webhook-id`, `webhook-timestamp` and `webhook-signature` headers; verify them with a "
     "Standard Webhooks library and this secret. The URL must be http(s), without "
-    "credentials, and its host must not resolve to a private, loopback or link-local "
-    "address unless the operator's allow list admits it. Filter schemes and segments must "
+    "credentials, and its host must resolve only to publicly routable addresses (not "
+    "private, loopback, link-local or reserved, nor an IPv6 form of such an IPv4 address) "
+    "unless the operator's allow list admits them. Filter schemes and segments must "
     "exist in the workspace (archived ones count), and each filter part must apply to a "
     "listed event type.",
     responses=problems(422),

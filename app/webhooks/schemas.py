@@ -66,8 +66,11 @@ Url = Annotated[
         min_length=1,
         max_length=2000,
         description="Where messages are POSTed: http(s), no credentials. A host that resolves "
-        "to a private, loopback or link-local address is refused unless the operator allows "
-        "its network (`TIERLINE_WEBHOOK_ALLOWED_NETWORKS`).",
+        "to an address that is not publicly routable (private, loopback, link-local, "
+        "reserved, IPv6 outside 2000::/3, or an IPv6 form of such an IPv4 address: NAT64, "
+        "6to4, Teredo, IPv4-mapped) is refused unless the operator allows its network "
+        "(`TIERLINE_WEBHOOK_ALLOWED_NETWORKS`). The refusal names the kind of address, "
+        "never the addresses the host resolved to.",
         examples=["https://crm.example.com/hooks/tierline"],
     ),
 ]
