@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -81,6 +82,42 @@ _HTTP_SLUGS = {
     405: ("method-not-allowed", "Method not allowed"),
     413: ("payload-too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported content type"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _RetryLater:
+    """The 503 for a database error that undid the request: nothing was stored."""
+
+    slug: str
+    title: str
+    detail: str
+    retry_after: int
+
+
+_COLLIDED = _RetryLater(
+    "contention",
+    "Concurrent update",
+    # Nothing was committed; events are idempotent, so a retry is always safe.
+    "The request collided with a concurrent one and was rolled back; retry it.",
+    1,
+)
+_RETRY_LATER: dict[str, _RetryLater] = {
+    **dict.fromkeys(RETRYABLE_SQLSTATES, _COLLIDED),
+    QUERY_CANCELED: _RetryLater(
+        "query-timeout",
+        "Query took too long",
+        "The request's query ran past its time limit and was stopped; nothing was stored. "
+        "Narrow the condition, or retry when the service is less busy.",
+        5,
+    ),
+    LOCK_NOT_AVAILABLE: _RetryLater(
+        "contention",
+        "Concurrent update",
+        "The request waited too long for a row another request holds and was rolled back; "
+        "retry it.",
+        1,
+    ),
 }
 
 
@@ -176,35 +213,15 @@ def install(app: FastAPI) -> None:
     async def _raw_database(
         request: Request, sqlstate: str | None, error: Exception
     ) -> JSONResponse:
-        if sqlstate in RETRYABLE_SQLSTATES:
-            # Nothing was committed; events are idempotent, so a retry is always safe.
+        answer = _RETRY_LATER.get(sqlstate or "")
+        if answer is not None:
             return problem_response(
                 503,
-                "contention",
-                "Concurrent update",
-                "The request collided with a concurrent one and was rolled back; retry it.",
+                answer.slug,
+                answer.title,
+                answer.detail,
                 request.url.path,
-                headers={"Retry-After": "1"},
-            )
-        if sqlstate == QUERY_CANCELED:
-            return problem_response(
-                503,
-                "query-timeout",
-                "Query took too long",
-                "The request's query ran past its time limit and was stopped; nothing was "
-                "stored. Narrow the condition, or retry when the service is less busy.",
-                request.url.path,
-                headers={"Retry-After": "5"},
-            )
-        if sqlstate == LOCK_NOT_AVAILABLE:
-            return problem_response(
-                503,
-                "contention",
-                "Concurrent update",
-                "The request waited too long for a row another request holds and was rolled "
-                "back; retry it.",
-                request.url.path,
-                headers={"Retry-After": "1"},
+                headers={"Retry-After": str(answer.retry_after)},
             )
         # No SQLSTATE: the connection failed; class 08 (connection exception) and 57
         # (operator intervention: shutting down, cannot connect now) are the server's.

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from app.db.errors import IDLE_IN_TRANSACTION_TIMEOUT, QUERY_CANCELED
+from app.db.errors import IDLE_IN_TRANSACTION_TIMEOUT, QUERY_CANCELED, sqlstate
 from app.segments.query import Query, export_statement, item_of, plan_for_these_values
 
 logger = logging.getLogger(__name__)
@@ -168,10 +168,10 @@ async def stream(
                 raise ExportEnded(f"it ran past its {max_seconds:g}-second limit")
             yield _lines(query, columns, fmt, rows)
     except DBAPIError as error:
-        sqlstate = getattr(error.orig, "sqlstate", None)
-        if sqlstate == QUERY_CANCELED:
+        code = sqlstate(error)
+        if code == QUERY_CANCELED:
             raise ExportEnded("a fetch of its next rows ran past the time limit") from error
-        if sqlstate == IDLE_IN_TRANSACTION_TIMEOUT or error.connection_invalidated:
+        if code == IDLE_IN_TRANSACTION_TIMEOUT or error.connection_invalidated:
             raise ExportEnded("its client read nothing for too long") from error
         raise
 

@@ -13,6 +13,7 @@ from app.auth.service import UNKNOWN_KEY
 from app.clock import FrozenClock
 from app.main import create_app
 from app.settings import Settings
+from tests.asgi import post_scope
 from tests.conftest import bearer
 
 TEN_MIB = 10 * 1024 * 1024
@@ -37,20 +38,7 @@ async def _call_without_reading(
     raw_headers = [(b"content-length", str(TEN_MIB).encode())]
     raw_headers += [(b"content-type", b"application/json")]
     raw_headers += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": raw_headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
+    scope = post_scope(path, raw_headers)
     await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     answer_headers = {k.decode(): v.decode() for k, v in start["headers"]}
