@@ -12,12 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.classification import pipeline, profile
 from app.customers import repository as customer_store
 from app.customers import service as customers
-from app.errors import InvalidInput
 from app.tiers import repository as tier_store
 from app.tiers import service as tiers
 from app.tiers.assignment_schemas import OverrideIn
 from app.tiers.policy import shown
-from app.validation import MAX_JSON_OBJECT_BYTES, json_size
 from app.webhooks import outbox
 
 
@@ -44,14 +42,7 @@ async def merge_traits(
     """Creates the customer or merges into its traits, and re-classifies it. Traits merged
     past the 16 KiB of one request are refused (422), the merge undone with the request."""
     row = await customers.merge_traits(conn, workspace_id, customer_id, traits, now)
-    size = json_size(row.traits)
-    if size > MAX_JSON_OBJECT_BYTES:
-        raise InvalidInput.at(
-            "traits",
-            f"merged with the stored traits, they would be {size} bytes as JSON; the limit "
-            f"is {MAX_JSON_OBJECT_BYTES}: remove traits (set them to null) first",
-            "too_large",
-        )
+    customers.check_merged_traits(row.traits)
     return await _traits_changed(conn, workspace_id, customer_id, now)
 
 

@@ -21,9 +21,10 @@ from app.customers.metrics import (
     next_review_at,
 )
 from app.db import Record
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
+from app.validation import MAX_JSON_OBJECT_BYTES, json_size
 
 
 class CustomerNotFound(NotFound):
@@ -139,6 +140,18 @@ async def replace_traits(
     """Creates the customer or replaces its traits; returns the row, locked."""
     await repository.replace_traits(conn, workspace_id, customer_id, traits, now)
     return await row_of(conn, workspace_id, customer_id)
+
+
+def check_merged_traits(traits: Mapping[str, Any]) -> None:
+    """Refuses (422) traits that merges grew past the 16 KiB one request may send."""
+    size = json_size(traits)
+    if size > MAX_JSON_OBJECT_BYTES:
+        raise InvalidInput.at(
+            "traits",
+            f"merged with the stored traits, they would be {size} bytes as JSON; the limit "
+            f"is {MAX_JSON_OBJECT_BYTES}: remove traits (set them to null) first",
+            "too_large",
+        )
 
 
 async def merge_traits(

@@ -61,7 +61,7 @@ from app.classification.config import (
 )
 from app.clock import earliest, utc_day
 from app.customers import repository as customer_store
-from app.customers.service import CustomerView, view_of
+from app.customers.service import CustomerView, check_merged_traits, view_of
 from app.db.engine import RETRYABLE_SQLSTATES, RawConnection
 from app.db.statements import Positional, positional
 from app.db.tables import customers
@@ -139,6 +139,14 @@ class _Stale(Exception):
 
     def __init__(self, version: int | None) -> None:
         self.version = version
+
+
+class _Refused(Exception):
+    """Some events were refused once written (their merged traits grew too large): the write
+    was undone. The refusals, by the events' indices."""
+
+    def __init__(self, errors: Mapping[int, TierlineError]) -> None:
+        self.errors = errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,6 +378,11 @@ async def write(
             version = taken.version
         except _Stale as stale:
             version = stale.version
+        except _Refused as refused:
+            for index, refusal in refused.errors.items():
+                results[index] = refusal
+            todo = [p.index for p in prepared if p.index not in refused.errors]
+            version = config.version
         if version != config.version:
             fresh = await _reloaded(engine, configs, config, version)
             if fresh is None:  # the workspace is gone
@@ -547,6 +560,9 @@ async def _classify_and_apply(
     version = next(iter(found.values()))["config_version"] if found else None
     if version != config.version:
         raise _Stale(version)
+    refused = _traits_too_large(prepared, found)
+    if refused:
+        raise _Refused(refused)
     rows: dict[str, Any] = {
         cid: SimpleNamespace(**{c: r[c] for c in _CUSTOMER_COLUMNS}) for cid, r in found.items()
     }
@@ -578,6 +594,20 @@ async def _classify_and_apply(
     else:
         await raw.execute(f"{_APPLY.execute(apply.values())};\n{frame.end}")
     return answers
+
+
+def _traits_too_large(
+    prepared: list[_Prepared], found: Mapping[str, asyncpg.Record]
+) -> dict[int, TierlineError]:
+    """The events whose traits, merged into the stored ones, passed the size limit."""
+    refused: dict[int, TierlineError] = {}
+    for p in prepared:
+        if p.event.traits:
+            try:
+                check_merged_traits(found[p.event.customer_id]["traits"])
+            except TierlineError as error:
+                refused[p.index] = error
+    return refused
 
 
 def _json(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -71,7 +71,9 @@ class EventIn(BaseModel):
     properties: JsonObject = Field(default_factory=dict, examples=[{"channel": "store"}])
     traits: JsonObject | None = Field(
         default=None,
-        description="Traits to merge into the customer's (a `null` value removes a trait).",
+        description="Traits to merge into the customer's (a `null` value removes a trait). "
+        "If the merged traits would pass 16 KiB as JSON, the event is refused (422, code "
+        "`too_large`) and nothing of it is stored.",
         examples=[{"industry": "machinery"}],
     )
 

@@ -148,3 +148,48 @@ async def test_batch_that_is_not_a_list_of_objects_is_422(
         response = await client.post("/v1/events/batch", json=body, headers=bearer(admin_key))
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == field
+
+
+async def test_event_traits_merged_past_16_kib_are_refused_and_the_rest_of_the_batch_stored(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    chunk = "x" * 6000  # each event is well under the limit; three merged are over it
+    for n in range(2):
+        response = await client.post(
+            "/v1/events",
+            json=event(event_id=f"t{n}", traits={f"t{n}": chunk}),
+            headers=bearer(admin_key),
+        )
+        assert response.status_code == 201, response.text
+
+    single = await client.post(
+        "/v1/events", json=event(event_id="t2", traits={"t2": chunk}), headers=bearer(admin_key)
+    )
+    assert single.status_code == 422, single.text
+    assert single.json()["errors"][0] == {
+        "field": "traits",
+        "code": "too_large",
+        "message": single.json()["errors"][0]["message"],
+    }
+
+    batch = await client.post(
+        "/v1/events/batch",
+        json={
+            "events": [
+                event(event_id="t3", traits={"t3": chunk}),
+                event(event_id="other", customer_id="crm-7", traits={"t": chunk}),
+            ]
+        },
+        headers=bearer(admin_key),
+    )
+    assert batch.status_code == 200, batch.text
+    refused, stored = batch.json()["results"]
+    assert refused["status"] == "rejected"
+    assert refused["problem"]["errors"][0]["code"] == "too_large"
+    assert stored["status"] == "created"
+
+    # Neither refused event nor its traits were kept; the other customer's event was.
+    assert await count_rows(app, "events") == 3
+    customer = await client.get("/v1/customers/crm-42", headers=bearer(admin_key))
+    assert sorted(customer.json()["traits"]) == ["t0", "t1"]
+    assert customer.json()["metrics"]["order_count"] == 2
