@@ -1,6 +1,8 @@
-# Tierline API server. Point it at PostgreSQL with TIERLINE_DATABASE_URL, e.g.
+# Tierline API server. Point it at PostgreSQL with TIERLINE_DATABASE_URL, with the key that
+# encrypts webhook secrets in TIERLINE_SECRET_KEY (`tierline secrets generate`), e.g.
 #   docker build -t tierline .
-#   docker run -p 8000:8000 -e TIERLINE_DATABASE_URL=postgresql://user:pass@db:5432/tierline tierline
+#   docker run -p 8000:8000 -e TIERLINE_DATABASE_URL=postgresql://user:pass@db:5432/tierline \
+#     -e TIERLINE_SECRET_KEY=... tierline
 # It migrates the database, makes sure the default workspace has an admin key (printed once on
 # stderr, or set TIERLINE_BOOTSTRAP_KEY), then serves on port 8000.
 FROM python:3.11-slim

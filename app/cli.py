@@ -1,4 +1,4 @@
-"""The ``tierline`` command: serve, worker, migrate, keys, import, openapi."""
+"""The ``tierline`` command: serve, worker, migrate, keys, secrets, import, openapi."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from app.auth.keys import Scope
 from app.settings import Settings
+from app.vault import Vault, VaultKeyError, generate_key, key_file
+
+if TYPE_CHECKING:
+    from app.webhooks.encryption import Resealed
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
@@ -26,6 +30,66 @@ def _settings() -> Settings:
         for problem in error.errors():
             print(f"tierline: configuration error: {problem['msg']}", file=sys.stderr)
         raise SystemExit(2) from error
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """``settings`` with the key that encrypts stored webhook secrets: the configured one, or
+    in the embedded mode the one kept in the data folder. A configured database may be shared
+    by several processes, which must all use one key, so none is made up for it."""
+    key = settings.secret_key
+    if key is None and settings.database_url:
+        print(
+            "tierline: configuration error: TIERLINE_SECRET_KEY must be set when "
+            "TIERLINE_DATABASE_URL is: every process using the database needs the same key "
+            "to encrypt and read webhook signing secrets. Generate one with "
+            "`tierline secrets generate`.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    if key is None:
+        key = SecretStr(key_file(settings.data_dir))
+    try:
+        Vault.from_setting(key)
+    except VaultKeyError as error:
+        print(f"tierline: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    return settings.model_copy(update={"secret_key": key})
+
+
+async def _reseal_secrets(url: str, settings: Settings, *, rotate: bool) -> Resealed:
+    from app.db.engine import create_engine
+    from app.webhooks.encryption import reseal
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        return await reseal(engine, Vault.from_setting(settings.secret_key), rotate=rotate)
+    finally:
+        await engine.dispose()
+
+
+def _refuse_unreadable(resealed: Resealed) -> None:
+    if resealed.unreadable:
+        print(
+            f"tierline: {resealed.unreadable} stored webhook signing secrets cannot be decrypted "
+            "with any key in TIERLINE_SECRET_KEY: a key was dropped before `tierline secrets "
+            "rotate` re-encrypted what it had encrypted, or the key is another installation's. "
+            "Put the old key back after the new one.",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+
+
+def encrypt_plain_secrets(url: str, settings: Settings) -> None:
+    """The upgrade path of databases from before secrets were encrypted, run at every start:
+    plain secrets are encrypted in place; a secret no key reads stops the start."""
+    resealed = asyncio.run(_reseal_secrets(url, settings, rotate=False))
+    if resealed.changed:
+        print(
+            f"tierline: encrypted the plain signing secrets of {resealed.changed} webhook "
+            "endpoints",
+            file=sys.stderr,
+        )
+    _refuse_unreadable(resealed)
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -62,10 +126,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from app.main import create_app
     from app.observability import configure_logging
 
-    settings = _settings()
+    settings = with_secret_key(_settings())
     configure_logging(settings.log_level)
     url = resolve_database_url(settings)
     upgrade(url)
+    encrypt_plain_secrets(url, settings)
     new_key = asyncio.run(_bootstrap(url, settings))
     if new_key:
         print(
@@ -117,19 +182,42 @@ def cmd_worker(args: argparse.Namespace) -> None:
     from app.db.migrate import upgrade
     from app.observability import configure_logging
 
-    settings = _settings()
+    settings = with_secret_key(_settings())
     configure_logging(settings.log_level)
     url = resolve_database_url(settings)
     upgrade(url)
+    encrypt_plain_secrets(url, settings)
     asyncio.run(_work(url, settings))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
     from app.db.migrate import upgrade
 
-    settings = _settings()
-    upgrade(resolve_database_url(settings), args.revision)
+    settings = with_secret_key(_settings())
+    url = resolve_database_url(settings)
+    upgrade(url, args.revision)
     print(f"tierline: database migrated to {args.revision}", file=sys.stderr)
+    if args.revision == "head":
+        encrypt_plain_secrets(url, settings)
+
+
+def cmd_secrets_generate(args: argparse.Namespace) -> None:
+    print(generate_key())
+
+
+def cmd_secrets_rotate(args: argparse.Namespace) -> None:
+    from app.db.migrate import upgrade
+
+    settings = with_secret_key(_settings())
+    url = resolve_database_url(settings)
+    upgrade(url)
+    resealed = asyncio.run(_reseal_secrets(url, settings, rotate=True))
+    print(
+        f"tierline: re-encrypted the signing secrets of {resealed.changed} webhook endpoints "
+        "with the first key of TIERLINE_SECRET_KEY",
+        file=sys.stderr,
+    )
+    _refuse_unreadable(resealed)
 
 
 async def _create_key(url: str, workspace: str, name: str, scopes: list[str]) -> str:
@@ -283,6 +371,21 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--scopes", required=True, help="comma-separated, e.g. events:write")
     create.add_argument("--name", default="cli")
     create.set_defaults(func=cmd_keys_create)
+
+    secret_keys = sub.add_parser("secrets", help="the key that encrypts webhook signing secrets")
+    keys_of_secrets = secret_keys.add_subparsers(dest="secrets_command", required=True)
+    generate = keys_of_secrets.add_parser(
+        "generate", help="print a new key for TIERLINE_SECRET_KEY"
+    )
+    generate.set_defaults(func=cmd_secrets_generate)
+    rotate = keys_of_secrets.add_parser(
+        "rotate",
+        help="re-encrypt every stored secret with the first key of TIERLINE_SECRET_KEY",
+        description="After a new key is put first in TIERLINE_SECRET_KEY (the old ones kept "
+        "after it), re-encrypts every webhook signing secret with it, in batches; the old keys "
+        "may then be dropped. Running it again changes nothing.",
+    )
+    rotate.set_defaults(func=cmd_secrets_rotate)
 
     load = sub.add_parser(
         "import",

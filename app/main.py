@@ -42,6 +42,7 @@ from app.rfm.router import router as rfm_router
 from app.segments.router import router as segments_router
 from app.settings import Settings
 from app.tiers.router import router as tiers_router
+from app.vault import Vault
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import DeliveryWorker
 
@@ -196,6 +197,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.vault = Vault.from_setting(settings.secret_key)
         requests = request_timeouts(settings)
         app.state.engine = create_engine(database_url, settings.db_pool_size, requests)
         app.state.raw_pool = await create_raw_pool(

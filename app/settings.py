@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 KEY_PATTERN = re.compile(r"^tl_[A-Za-z0-9_-]{29,}$")
@@ -20,6 +20,12 @@ class Settings(BaseSettings):
         description="PostgreSQL URL. Unset: an embedded PostgreSQL under DATA_DIR is started.",
     )
     data_dir: Path = Field(default=Path(".tierline"), description="Where local state lives.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys, comma-separated, that encrypt the stored webhook signing "
+        "secrets: the first encrypts, all decrypt. Required with DATABASE_URL; unset, the "
+        "embedded mode keeps one in DATA_DIR/secret.key.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     bootstrap_key: str | None = Field(

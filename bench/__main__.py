@@ -18,6 +18,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 
+from app.vault import generate_key
 from bench import backfill, clv, combined, history, reclassify, segments, single_event, webhooks
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, scale_from_environment
 from bench.report import RESULTS_PATH, render, write_json
@@ -81,6 +82,8 @@ def main() -> int:
         print(f"bench: {error}", file=sys.stderr)
         return 2
     only = frozenset(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    # The services run on configured databases, which need a key; one per run will do.
+    os.environ.setdefault("TIERLINE_SECRET_KEY", generate_key())
     context = Context(scale=scale, database_server=database_server(), only=only)
     return asyncio.run(run_all(context, timestamp))
 

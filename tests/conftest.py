@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
+from pydantic import SecretStr
 
 from app.auth import service as auth_service
 from app.clock import FrozenClock
@@ -23,9 +24,15 @@ from app.db.migrate import upgrade
 from app.db.url import with_database
 from app.main import create_app
 from app.settings import Settings
+from app.vault import Vault
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+# The key that encrypts webhook secrets in every test app and in the processes tests start
+# (they inherit the environment, as those of one installation share its key).
+TEST_SECRET_KEY = "yOVAYHBqKf5I5HKZtyt8e_Zjbvcy4yw6H8xzxXQvJaM="
+os.environ["TIERLINE_SECRET_KEY"] = TEST_SECRET_KEY
 
 hypothesis_settings.register_profile("ci", max_examples=40, deadline=None)
 hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
@@ -62,6 +69,15 @@ def _schema_fingerprint() -> str:
 
 async def _admin_connect(server_url: str) -> asyncpg.Connection:
     return await asyncpg.connect(_asyncpg_dsn(server_url))
+
+
+def sealed(secret: str) -> str:
+    """A webhook secret as the service stores it: encrypted with the test key."""
+    return Vault(TEST_SECRET_KEY).encrypt(secret)
+
+
+def unsealed(stored: str) -> str:
+    return Vault(TEST_SECRET_KEY).decrypt(stored)
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +137,12 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, db_pool_size=10, background_workers=False)
+    return Settings(
+        database_url=database_url,
+        secret_key=SecretStr(TEST_SECRET_KEY),
+        db_pool_size=10,
+        background_workers=False,
+    )
 
 
 @pytest.fixture

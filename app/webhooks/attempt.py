@@ -20,6 +20,7 @@ class Claim:
     lease: datetime
     url: str
     secret: str
+    """Encrypted, as stored (``app.webhooks.encryption``); the sender decrypts it to sign."""
     previous_secret: str | None
     previous_secret_expires_at: datetime | None
     type: str

@@ -13,6 +13,7 @@ from app.auth.keys import Scope
 from app.auth.principal import Principal
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.validation import Moment
+from app.vault import Vault
 from app.webhooks import messages, service
 from app.webhooks.schemas import (
     Attempt,
@@ -67,8 +68,16 @@ def _endpoint(row: Any) -> Endpoint:
     return Endpoint.model_validate(row._mapping)
 
 
-def _with_secret(row: Any) -> EndpointWithSecret:
-    return EndpointWithSecret.model_validate(row._mapping)
+def _vault(request: Request) -> Vault:
+    vault: Vault = request.app.state.vault
+    return vault
+
+
+Secrets = Annotated[Vault, Depends(_vault)]
+
+
+def _with_secret(row: Any, secret: str) -> EndpointWithSecret:
+    return EndpointWithSecret.model_validate({**row._mapping, "secret": secret})
 
 
 def _message(row: Any, deliveries: list[Any]) -> Message:
@@ -104,11 +113,11 @@ def _message(row: Any, deliveries: list[Any]) -> Message:
     responses=problems(422),
 )
 async def create_endpoint(
-    checked: NewEndpoint, conn: Transaction, now: Now, principal: Manager
+    checked: NewEndpoint, conn: Transaction, now: Now, principal: Manager, vault: Secrets
 ) -> EndpointWithSecret:
     body, url_errors = checked
-    row = await service.create(conn, principal.workspace_id, body, url_errors, now)
-    return _with_secret(row)
+    row, secret = await service.create(conn, principal.workspace_id, body, url_errors, now, vault)
+    return _with_secret(row, secret)
 
 
 @router.get(
@@ -179,9 +188,10 @@ async def delete_endpoint(endpoint_id: EndpointId, conn: Transaction, principal:
     responses=problems(404),
 )
 async def rotate_secret(
-    endpoint_id: EndpointId, conn: Transaction, now: Now, principal: Manager
+    endpoint_id: EndpointId, conn: Transaction, now: Now, principal: Manager, vault: Secrets
 ) -> EndpointWithSecret:
-    return _with_secret(await service.rotate_secret(conn, principal.workspace_id, endpoint_id, now))
+    row, secret = await service.rotate_secret(conn, principal.workspace_id, endpoint_id, now, vault)
+    return _with_secret(row, secret)
 
 
 @router.post(

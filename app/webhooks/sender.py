@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import ssl
 import time
 from collections import OrderedDict
@@ -25,9 +26,12 @@ from standardwebhooks import Webhook
 
 from app.clock import Clock
 from app.settings import Settings
+from app.vault import UnreadableSecret, Vault
 from app.webhooks import messages
 from app.webhooks.attempt import Claim, Outcome
 from app.webhooks.guard import Target, UnsafeURL, resolve
+
+logger = logging.getLogger(__name__)
 
 EXCERPT_BYTES = 1024
 
@@ -98,6 +102,7 @@ class Sender:
     def __init__(self, clock: Clock, settings: Settings) -> None:
         self.clock = clock
         self.settings = settings
+        self.vault = Vault.from_setting(settings.secret_key)
         self.clients = ClientCache(settings.webhook_client_cache_size, self._new_client)
 
     def _new_client(self) -> httpx.AsyncClient:
@@ -150,6 +155,12 @@ class Sender:
         )
         webhook_id = str(claim.message_id)
         sent_at = datetime.now(UTC).replace(microsecond=0)
+        try:
+            signatures = self._signatures(claim, webhook_id, sent_at, body)
+        except UnreadableSecret as error:
+            # A failed attempt the API shows, never a message signed with a wrong secret.
+            logger.error("webhook signing secret unreadable", extra=claim.ids())
+            return Outcome(attempted_at, error=str(error))
         url, host, extensions = pinned(claim.url, target)
         headers = {
             "Host": host,
@@ -159,7 +170,7 @@ class Sender:
             "User-Agent": "Tierline-Webhooks",
             "webhook-id": webhook_id,
             "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": self._signatures(claim, webhook_id, sent_at, body),
+            "webhook-signature": signatures,
         }
         async with self.clients.lease((target.scheme, target.host)) as http:
             request = http.build_request(
@@ -204,11 +215,13 @@ class Sender:
     def _signatures(self, claim: Claim, webhook_id: str, sent_at: datetime, body: str) -> str:
         """The current secret's signature, and the previous secret's while it still signs,
         space-separated, so receivers that have not yet switched keep verifying."""
-        secrets = [claim.secret]
+        stored = [claim.secret]
         expires = claim.previous_secret_expires_at
         if claim.previous_secret and expires is not None and expires > self.clock.now():
-            secrets.append(claim.previous_secret)
-        return " ".join(Webhook(secret).sign(webhook_id, sent_at, body) for secret in secrets)
+            stored.append(claim.previous_secret)
+        return " ".join(
+            Webhook(self.vault.decrypt(secret)).sign(webhook_id, sent_at, body) for secret in stored
+        )
 
 
 def pinned(url: str, target: Target) -> tuple[str, str, dict[str, Any]]:

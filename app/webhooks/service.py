@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db import Record
 from app.errors import InvalidInput, NotFound
 from app.pagination import InvalidCursor, decode_cursor, decode_seq
+from app.vault import Vault
 from app.webhooks import PING, SEGMENT_ENTERED, SEGMENT_EXITED, TIER_CHANGED, guard, outbox
 from app.webhooks import repository as store
 from app.webhooks.schemas import EndpointFilter, EndpointIn, EndpointPatch
@@ -134,9 +135,10 @@ async def create(
     body: EndpointIn,
     url_errors: list[dict[str, str]],
     now: datetime,
-) -> Record:
-    """The new endpoint's row, ``secret`` included; one 422 names every problem, those
-    ``check_url`` found included."""
+    vault: Vault,
+) -> tuple[Record, str]:
+    """The new endpoint's row and its secret, which is stored encrypted; one 422 names every
+    problem, those ``check_url`` found included."""
     errors = url_errors + await _filter_errors(conn, workspace_id, body.event_types, body.filter)
     if errors:
         raise InvalidInput(errors)
@@ -147,7 +149,9 @@ async def create(
         "filter": _stored_filter(body.filter),
         **_enablement(body.enabled, now),
     }
-    return await store.insert_endpoint(conn, workspace_id, values, new_secret(), now)
+    secret = new_secret()
+    row = await store.insert_endpoint(conn, workspace_id, values, vault.encrypt(secret), now)
+    return row, secret
 
 
 async def get(
@@ -221,18 +225,19 @@ async def delete(conn: AsyncConnection, workspace_id: UUID, endpoint_id: UUID) -
 
 
 async def rotate_secret(
-    conn: AsyncConnection, workspace_id: UUID, endpoint_id: UUID, now: datetime
-) -> Record:
+    conn: AsyncConnection, workspace_id: UUID, endpoint_id: UUID, now: datetime, vault: Vault
+) -> tuple[Record, str]:
     """A new secret; the old one keeps signing beside it for a day, so subscribers can switch
-    without losing a message. The row returned carries the new ``secret``."""
+    without losing a message. Returns the row and the new secret, which is stored encrypted."""
     current = await get(conn, workspace_id, endpoint_id, lock=True)
+    secret = new_secret()
     values = {
-        "secret": new_secret(),
+        "secret": vault.encrypt(secret),
         "previous_secret": current.secret,
         "previous_secret_expires_at": now + PREVIOUS_SECRET_LIFETIME,
         "updated_at": now,
     }
-    return await store.update_endpoint(conn, workspace_id, endpoint_id, values)
+    return await store.update_endpoint(conn, workspace_id, endpoint_id, values), secret
 
 
 async def send_test(

@@ -26,7 +26,7 @@ from app.webhooks import worker as worker_module
 from app.webhooks.guard import Target
 from app.webhooks.sender import EXCERPT_BYTES, pinned
 from app.webhooks.worker import DeliveryWorker
-from tests.conftest import T0
+from tests.conftest import T0, sealed
 from tests.webhooks.conftest import SCHEDULE, WorkerFactory
 from tests.webhooks.receiver import Receiver, Reply
 
@@ -56,8 +56,8 @@ async def add_endpoint(
                     "ws": workspace_id,
                     "url": url,
                     "type": TIER_CHANGED,
-                    "secret": secret or new_secret(),
-                    "previous": previous_secret,
+                    "secret": sealed(secret or new_secret()),
+                    "previous": previous_secret and sealed(previous_secret),
                     "expires": previous_secret_expires_at,
                     "now": T0,
                 },

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from app.clock import FrozenClock
 from app.webhooks import EVENT_TYPES
 from app.webhooks.schemas import EventType
-from tests.conftest import T0, KeyFactory, bearer
+from tests.conftest import T0, KeyFactory, bearer, unsealed
 from tests.segments.test_segments import BIG_SPENDERS, put_segment
 from tests.tiers.test_tier_lifecycle import VALUE, iso, put_scheme
 
@@ -78,7 +78,7 @@ async def test_an_endpoint_is_created_and_its_secret_is_shown_only_then(
         "created_at": iso(T0),
         "updated_at": iso(T0),
     }
-    assert (await stored(app, created["id"])).secret == created["secret"]
+    assert unsealed((await stored(app, created["id"])).secret) == created["secret"]
 
     shown = await client.get(f"/v1/webhooks/endpoints/{created['id']}", headers=bearer(admin_key))
     assert shown.status_code == 200
@@ -228,7 +228,7 @@ async def test_rotation_returns_a_new_secret_and_keeps_the_old_one_for_a_day(
     assert secret.startswith("whsec_")
     assert secret != created["secret"]
     row = await stored(app, created["id"])
-    assert (row.secret, row.previous_secret) == (secret, created["secret"])
+    assert (unsealed(row.secret), unsealed(row.previous_secret)) == (secret, created["secret"])
     assert row.previous_secret_expires_at == clock.now() + timedelta(hours=24)
     shown = await client.get(f"/v1/webhooks/endpoints/{created['id']}", headers=bearer(admin_key))
     assert "secret" not in shown.json()
@@ -380,7 +380,7 @@ async def test_another_workspace_sees_none_of_the_endpoints(
         response = await client.request(method, url, json={}, headers=bearer(acme))
         assert response.status_code == 404, (method, url, response.text)
     assert (await client.get(path, headers=bearer(admin_key))).status_code == 200
-    assert (await stored(app, created["id"])).secret == created["secret"]
+    assert unsealed((await stored(app, created["id"])).secret) == created["secret"]
 
 
 ENDPOINTS = "/v1/webhooks/endpoints"

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from app.clock import FrozenClock
 from app.jobs.service import run_until_idle
 from app.webhooks import CHANNEL, outbox
-from tests.conftest import T0, bearer
+from tests.conftest import T0, bearer, sealed
 from tests.segments.test_segments import BIG_SPENDERS, put_segment
 from tests.tiers.test_tier_lifecycle import VALUE, customer, order, put_scheme, scheme
 
@@ -50,7 +50,7 @@ async def subscribe(
                 INSERT INTO webhook_endpoints (workspace_id, id, url, event_types, filter,
                     enabled, secret, created_at, updated_at)
                 SELECT id, :id, 'http://127.0.0.1:9/hook', :types, CAST(:filter AS jsonb),
-                       :enabled, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', :now, :now
+                       :enabled, :secret, :now, :now
                 FROM workspaces
                 """
             ),
@@ -59,6 +59,7 @@ async def subscribe(
                 "types": types or ALL_TYPES,
                 "filter": json.dumps(filter_) if filter_ is not None else None,
                 "enabled": enabled,
+                "secret": sealed("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
                 "now": T0,
             },
         )
