@@ -25,6 +25,7 @@ from app.events.import_file import EventFile
 from app.settings import Settings
 from tests.conftest import T0, bearer
 from tests.customers.test_metrics_oracle import Sent, observed, oracle
+from tests.webhooks.test_endpoints import allow_loopback, create_endpoint
 
 COUNTS = re.compile(r"([\d,]+) created, ([\d,]+) duplicate, ([\d,]+) rejected")
 
@@ -409,7 +410,7 @@ async def test_an_import_that_fails_mid_way_keeps_its_chunks_and_resumes(
 ) -> None:
     events = history(2000)
     source = write_ndjson(tmp_path / "events.ndjson", events)
-    real_backfill = backfill.backfill
+    real_store = backfill.store_for_later
     calls = 0
 
     async def failing_third_chunk(*args: Any, **kwargs: Any) -> Any:
@@ -417,9 +418,9 @@ async def test_an_import_that_fails_mid_way_keeps_its_chunks_and_resumes(
         calls += 1
         if calls == 3:
             raise OSError("connection reset by peer")
-        return await real_backfill(*args, **kwargs)
+        return await real_store(*args, **kwargs)
 
-    monkeypatch.setattr("app.events.importer.backfill", failing_third_chunk)
+    monkeypatch.setattr("app.events.importer.store_for_later", failing_third_chunk)
     code, out, err = await run_import(capsys, str(source), "--chunk-size", "500")
     assert code == 1
     assert out == ""
@@ -428,7 +429,7 @@ async def test_an_import_that_fails_mid_way_keeps_its_chunks_and_resumes(
     assert "running the same command again resumes" in err
     assert await count_rows(app, "events") == 1000
 
-    monkeypatch.setattr("app.events.importer.backfill", real_backfill)
+    monkeypatch.setattr("app.events.importer.store_for_later", real_store)
     code, out, _ = await run_import(capsys, str(source), "--chunk-size", "500")
     assert code == 0
     assert counts(out) == (1000, 1000, 0)
@@ -503,3 +504,171 @@ async def test_import_runs_while_the_server_writes_to_the_same_customers(
     assert counts(out) == (3000, 0, 0)
     assert await count_rows(app, "events") == 3300
     await assert_metrics_equal_recomputation(client, admin_key, events + live)
+
+
+VALUE_SCHEME: dict[str, Any] = {
+    "name": "Customer value",
+    "tiers": [
+        {
+            "key": "vip",
+            "name": "VIP",
+            "condition": {"field": "metrics.lifetime_spend", "op": "gte", "value": "3000.00"},
+        },
+        {
+            "key": "regular",
+            "name": "Regular",
+            "condition": {"field": "metrics.order_count", "op": "gte", "value": 1},
+        },
+    ],
+    "default_tier": "potential",
+}
+
+
+async def with_value_scheme(client: httpx.AsyncClient, key: str) -> None:
+    response = await client.put("/v1/schemes/value", json=VALUE_SCHEME, headers=bearer(key))
+    assert response.status_code in (200, 201), response.text
+
+
+async def tiers_and_history(app: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Each customer's tier in ``value``, and the reasons of its history rows in order."""
+    async with app.state.engine.connect() as conn:
+        tiers = dict(
+            (await conn.execute(text("SELECT customer_id, tier FROM customer_tiers"))).all()
+        )
+        history: dict[str, list[str]] = {}
+        for customer_id, reason in await conn.execute(
+            text("SELECT customer_id, reason FROM tier_history ORDER BY customer_id, seq")
+        ):
+            history.setdefault(customer_id, []).append(reason)
+    return tiers, history
+
+
+def expected_tier(events: list[dict[str, Any]], customer_id: str) -> str:
+    spend = expected(events, customer_id)["lifetime_spend"]
+    orders = expected(events, customer_id)["order_count"]
+    if Decimal(spend) >= 3000:
+        return "vip"
+    return "regular" if orders >= 1 else "potential"
+
+
+async def test_each_customer_is_classified_once_at_the_end_of_the_import(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await with_value_scheme(client, admin_key)
+    events = history(2000, customers=40)
+    source = write_ndjson(tmp_path / "events.ndjson", events)
+
+    code, out, _ = await run_import(capsys, str(source), "--chunk-size", "100")
+
+    assert code == 0
+    assert "40 customers classified" in out
+    tiers, history_rows = await tiers_and_history(app)
+    customers = sorted({e["customer_id"] for e in events})
+    assert tiers == {c: expected_tier(events, c) for c in customers}
+    # Twenty chunks touched every customer; each got one history row, not one per chunk.
+    assert history_rows == {c: ["import"] for c in customers}
+    assert await count_rows(app, "pending_classifications") == 0
+    await assert_metrics_equal_recomputation(client, admin_key, events)
+
+
+async def test_a_crash_before_the_classification_is_finished_by_a_rerun(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await with_value_scheme(client, admin_key)
+    events = history(1000, customers=30)
+    source = write_ndjson(tmp_path / "events.ndjson", events)
+    real_classify = backfill.classify_pending
+    calls = 0
+
+    async def failing_second_chunk(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError("connection reset by peer")
+        return await real_classify(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "CLASSIFY_CHUNK", 20)
+    monkeypatch.setattr("app.events.importer.classify_pending", failing_second_chunk)
+    code, _, err = await run_import(capsys, str(source), "--chunk-size", "300")
+    assert code == 1
+    assert "lost the database" in err
+    assert await count_rows(app, "events") == 1000
+    assert await count_rows(app, "pending_classifications") == 10  # the first 20 were done
+    tiers, _ = await tiers_and_history(app)
+    assert len(tiers) == 20
+
+    monkeypatch.setattr("app.events.importer.classify_pending", real_classify)
+    code, out, _ = await run_import(capsys, str(source), "--chunk-size", "300")
+    assert code == 0
+    assert counts(out) == (0, 1000, 0)
+    assert "10 customers classified" in out
+    customers = sorted({e["customer_id"] for e in events})
+    tiers, history_rows = await tiers_and_history(app)
+    assert tiers == {c: expected_tier(events, c) for c in customers}
+    assert history_rows == {c: ["import"] for c in customers}
+    assert await count_rows(app, "pending_classifications") == 0
+
+
+async def test_importing_the_same_file_twice_changes_nothing_the_second_time(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await with_value_scheme(client, admin_key)
+    events = history(600, customers=25)
+    source = write_ndjson(tmp_path / "events.ndjson", events)
+    assert (await run_import(capsys, str(source), "--chunk-size", "200"))[0] == 0
+
+    async def row_versions() -> list[Any]:
+        async with app.state.engine.connect() as conn:
+            return [
+                list(await conn.execute(text(f"SELECT xmin::text, * FROM {table} ORDER BY 2, 3")))
+                for table in ("customers", "customer_days", "customer_tiers", "tier_history")
+            ]
+
+    before = await row_versions()
+    code, out, _ = await run_import(capsys, str(source), "--chunk-size", "200")
+    assert code == 0
+    assert counts(out) == (0, 600, 0)
+    assert "0 customers classified" in out
+    assert await row_versions() == before
+
+
+async def test_notify_sends_each_customers_net_change_over_the_whole_import(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await with_value_scheme(client, admin_key)
+    allow_loopback(app)  # no worker runs: nothing is sent
+    await create_endpoint(client, admin_key)
+    events = history(900, customers=15)
+    source = write_ndjson(tmp_path / "events.ndjson", events)
+
+    code, _, _ = await run_import(capsys, str(source), "--chunk-size", "100", "--notify")
+
+    assert code == 0
+    async with app.state.engine.connect() as conn:
+        sent = list(
+            await conn.execute(
+                text(
+                    "SELECT customer_id, data ->> 'to_tier', data ->> 'reason' "
+                    "FROM webhook_messages ORDER BY 1"
+                )
+            )
+        )
+    customers = sorted({e["customer_id"] for e in events})
+    assert sent == [(c, expected_tier(events, c), "import") for c in customers]

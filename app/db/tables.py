@@ -203,6 +203,19 @@ customer_days = Table(
     PrimaryKeyConstraint("workspace_id", "customer_id", "day"),
 )
 
+# Customers ``tierline import`` stored events for and has not classified yet: the import
+# classifies each once, at its end; a re-run finishes what a crash left. ``notify``: the
+# classification sends webhooks for the customer's net change.
+pending_classifications = Table(
+    "pending_classifications",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("customer_id", Text, nullable=False),
+    Column("notify", Boolean, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "customer_id"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+)
+
 # A metric source is what user-defined metrics aggregate: one event type, and the event's base
 # amount (property '') or one numeric property. Several definitions may share a source.
 metric_sources = Table(

@@ -2,13 +2,16 @@
 
 The import (``tierline import``) and the batch endpoint's ``"mode": "backfill"`` both land here.
 Each item is judged as the normal path judges it (the same 422s and 409s, the same idempotency),
-but a chunk costs a few statements, not a few per event:
+but a chunk costs a few statements, not a few per event (``app.events.staging``):
 
 1. check each event's time and look up each currency's FX rate once;
-2. insert the events (``ON CONFLICT DO NOTHING``) and compare the fingerprints of those already
-   stored, to tell duplicates from conflicts;
-3. fold the created events into their customers: one upsert of the totals, one of the daily
-   roll-ups, one recomputation of ``next_review_at`` as of ``now``.
+2. copy the events into a staging table, insert them (``ON CONFLICT DO NOTHING``) and compare
+   the fingerprints of those already stored, to tell duplicates from conflicts;
+3. fold the created events into their customers: one upsert of the totals and traits, one of
+   the daily roll-ups, one per roll-up table of the workspace's own metrics;
+4. classify the customers, set-based: the batch at once (``backfill``); an import once per
+   customer at its end (``store_for_later``, then ``classify_pending``), however many chunks
+   touched the customer.
 
 The result equals sending the events one by one, except for traits: the normal path merges them
 in arrival order, a backfill in ``occurred_at`` order within the chunk (history arrives in any
@@ -17,9 +20,9 @@ order, and the newest value should win).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,10 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.principal import Workspace
 from app.classification import pipeline
-from app.clock import utc_day
 from app.db import statistics
+from app.db.engine import RawConnection
 from app.errors import TierlineError
 from app.events import backfill_repository as bulk
+from app.events import staging
 from app.events.schemas import EventIn
 from app.events.service import (
     EventIdConflict,
@@ -110,25 +114,68 @@ async def backfill(
     now: datetime,
     *,
     notify: bool = False,
-    created_before: int = 0,
 ) -> list[ItemResult]:
-    """Stores the events and folds the new ones into their customers; one result per event.
+    """Stores the events and folds the new ones into their customers, then classifies those
+    customers; one result per event.
 
     ``notify`` sends webhooks for each customer's net change over the batch (one message per
     scheme or segment it moved in, as of ``now``); off, the batch is silent.
-    ``created_before``: events the caller created in this workspace before this batch (an
-    import's earlier chunks), so the planner's statistics keep up as the workspace grows.
     """
     results: dict[int, ItemResult] = {}
-    staged = await _stage(conn, workspace, events, now, results)
-    created = await _store(conn, workspace, staged, now, results)
+    created = await _store(conn, workspace, events, now, results)
     if created:
-        await apply_to_customers(conn, workspace, created, now, notify=notify)
+        customers = sorted({item.event.customer_id for item in created.items})
+        await predictions.refresh_predictions(conn, workspace.id, customers, now)
+        await pipeline.classify(
+            conn, workspace.id, customers, now, "import", {}, definitions=created.definitions,
+            notify=notify,
+        )  # fmt: skip
+        await statistics.analyze_if_underestimated(conn, workspace.id, "events", len(created))
+    return [results[position] for position in range(len(events))]
+
+
+async def store_for_later(
+    conn: AsyncConnection,
+    workspace: Workspace,
+    events: list[EventIn],
+    now: datetime,
+    *,
+    notify: bool,
+    created_before: int,
+) -> list[ItemResult]:
+    """An import's chunk: stores the events and folds the new ones into their customers like
+    ``backfill``, but leaves those customers pending (``classify_pending`` classifies each
+    once, at the import's end). ``created_before``: events the import created before this
+    chunk, so the planner's statistics keep up as the workspace grows."""
+    results: dict[int, ItemResult] = {}
+    created = await _store(conn, workspace, events, now, results)
+    if created:
+        await staging.mark_pending(created.raw, workspace.id, notify)
         # Last: the next chunk's statements read every table this one wrote.
         await statistics.analyze_if_underestimated(
             conn, workspace.id, "events", created_before + len(created)
         )
     return [results[position] for position in range(len(events))]
+
+
+async def classify_pending(
+    conn: AsyncConnection, workspace: Workspace, now: datetime, limit: int
+) -> int:
+    """Classifies up to ``limit`` of the workspace's pending customers (reason ``import``),
+    with their CLV predictions, and clears them; how many it took (0: none is left)."""
+    pending = await bulk.pending_customers(conn, workspace.id, limit)
+    if not pending:
+        return 0
+    locked = await bulk.lock_customers(conn, workspace.id, list(pending))
+    notify = await bulk.clear_pending(conn, workspace.id, list(pending))
+    await predictions.refresh_predictions(conn, workspace.id, locked, now)
+    definitions = await user_metrics.definitions(conn, workspace.id)
+    for loud in (False, True):
+        await pipeline.classify(
+            conn, workspace.id, [c for c in locked if notify.get(c, False) is loud], now,
+            "import", {}, definitions=definitions, notify=loud,
+        )  # fmt: skip
+    return len(pending)
 
 
 async def _stage(
@@ -182,36 +229,54 @@ async def _rate(
         return error
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """The events a chunk created, on the connection that staged them."""
+
+    items: list[Staged]
+    raw: RawConnection
+    definitions: list[Definition]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 async def _store(
     conn: AsyncConnection,
     workspace: Workspace,
-    staged: list[Staged],
+    events: list[EventIn],
     now: datetime,
     results: dict[int, ItemResult],
-) -> list[Staged]:
-    """Inserts the first event of each id; decides created / duplicate / 409 for all of them.
+) -> _Stored:
+    """Stores the first event of each id and folds the created ones into their customers;
+    decides created / duplicate / 409 for all of them.
 
     As on the normal path, the first event with an id is stored and a later one with the same
-    id is a duplicate when its content is the same, a 409 when not. Rows go in ``event_id``
-    order, so concurrent backfills of overlapping ids wait for each other in one order.
+    id is a duplicate when its content is the same, a 409 when not.
     """
+    raw = await staging.open_staging(conn)
+    staged = await _stage(conn, workspace, events, now, results)
     first: dict[str, Staged] = {}
     for item in staged:
         first.setdefault(item.event.event_id, item)
-    to_insert = sorted(first.values(), key=lambda item: item.event.event_id)
-    inserted = await bulk.insert_events(conn, workspace.id, [_event_row(i) for i in to_insert], now)
-    stored = await bulk.stored_fingerprints(
-        conn, workspace.id, [event_id for event_id in first if event_id not in inserted]
-    )
+    await staging.load(raw, [_staged_row(item) for item in first.values()])
+    inserted = await staging.insert_events(raw, workspace.id, now)
+    stored = {}
+    if len(inserted) < len(first):  # a first import stores every id: nothing to ask
+        stored = await staging.stored_fingerprints(raw, workspace.id)
     created: list[Staged] = []
     for item in staged:
         event_id = item.event.event_id
-        if event_id in inserted and first[event_id] is item:
+        kept_by = first[event_id]
+        if kept_by is item and item.position in inserted:
             results[item.position] = Outcome("created", event_id, None)
             created.append(item)
             continue
         # A stored id that is gone again was erased meanwhile: the event was acknowledged.
-        kept = first[event_id].fingerprint if event_id in inserted else stored.get(event_id)
+        if kept_by.position in inserted:
+            kept: bytes | None = kept_by.fingerprint
+        else:
+            kept = stored.get(kept_by.position)
         if kept is None or item.fingerprint == kept:
             results[item.position] = Outcome("duplicate", event_id, None)
         else:
@@ -221,151 +286,38 @@ async def _store(
                 event_id=event_id,
             )
             results[item.position] = Rejected(event_id, conflict)
-    return created
-
-
-def _event_row(item: Staged) -> dict[str, Any]:
-    event = item.event
-    return {
-        "event_id": event.event_id,
-        "customer_id": event.customer_id,
-        "type": event.type,
-        "occurred_at": event.occurred_at,
-        "amount": event.amount,
-        "currency": item.currency,
-        "amount_base": item.amount_base,
-        "fx_rate": item.fx_rate,
-        "properties": event.properties,
-        "fingerprint": "\\x" + item.fingerprint.hex(),
-    }
-
-
-async def apply_to_customers(
-    conn: AsyncConnection,
-    workspace: Workspace,
-    created: list[Staged],
-    now: datetime,
-    *,
-    notify: bool = False,
-) -> None:
-    """Every customer-side effect of the newly stored events, one statement per step.
-
-    Each step is a separate function taking the created events, so further roll-ups (user
-    metrics, tiers) slot in as further steps. ``fold_totals`` must stay first: it takes the
-    customers' row locks, in id order, before anything else touches their rows.
-    """
-    await fold_totals(conn, workspace, created, now)
-    await add_daily_rollups(conn, workspace, created)
-    await refresh_predictions(conn, workspace, created, now)
+    if not created:
+        return _Stored(created, raw, [])
+    removes_traits = any(
+        value is None for item in created for value in (item.event.traits or {}).values()
+    )
+    await staging.fold_into_customers(raw, workspace.id, now, removes_traits=removes_traits)
     # Under the customers' locks, as on the normal path (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)
     await add_user_metric_rollups(conn, workspace, definitions, created)
-    await classify(conn, workspace, definitions, created, now, notify=notify)
+    return _Stored(created, raw, definitions)
 
 
-@dataclass(slots=True)
-class _CustomerChange:
-    orders: int = 0
-    order_total: Decimal = ZERO
-    refund_total: Decimal = ZERO
-    first_order_at: datetime | None = None
-    last_order_at: datetime | None = None
-    last_event_at: datetime | None = None
-    event_counts: dict[str, int] = field(default_factory=dict)
-    traits: dict[str, Any] = field(default_factory=dict)
-    """The net trait patch: the last value each name was given, ``None`` to remove it."""
-
-
-def _by_customer(created: Iterable[Staged]) -> dict[str, _CustomerChange]:
-    changes: dict[str, _CustomerChange] = {}
-    in_time_order = sorted(created, key=lambda item: (item.event.occurred_at, item.position))
-    for item in in_time_order:
-        event = item.event
-        change = changes.setdefault(event.customer_id, _CustomerChange())
-        at = event.occurred_at
-        if event.type == "order":
-            change.orders += 1
-            change.first_order_at = change.first_order_at or at
-            change.last_order_at = at
-        change.order_total += item.order_amount
-        change.refund_total += item.refund_amount
-        change.last_event_at = at
-        change.event_counts[event.type] = change.event_counts.get(event.type, 0) + 1
-        if event.traits:
-            change.traits.update(event.traits)
-    return changes
-
-
-async def refresh_predictions(
-    conn: AsyncConnection, workspace: Workspace, created: list[Staged], now: datetime
-) -> None:
-    """The CLV predictions of the customers whose purchase days changed."""
-    buyers = {i.event.customer_id for i in created if i.event.type in ("order", "refund")}
-    await predictions.refresh_predictions(conn, workspace.id, sorted(buyers), now)
-
-
-async def fold_totals(
-    conn: AsyncConnection, workspace: Workspace, created: list[Staged], now: datetime
-) -> None:
-    """Lifetime totals, event counts and traits of the customers, in one upsert."""
-    changes = sorted(_by_customer(created).items())
-    await bulk.fold_customers(
-        conn,
-        workspace.id,
-        [
-            {
-                "customer_id": customer_id,
-                "traits": {k: v for k, v in change.traits.items() if v is not None},
-                "order_count": change.orders,
-                "order_total": change.order_total,
-                "refund_total": change.refund_total,
-                "first_order_at": change.first_order_at,
-                "last_order_at": change.last_order_at,
-                "last_event_at": change.last_event_at,
-                "event_counts": change.event_counts,
-            }
-            for customer_id, change in changes
-        ],
-        now,
+def _staged_row(item: Staged) -> staging.StagedRow:
+    event = item.event
+    return staging.StagedRow(
+        position=item.position,
+        event_id=event.event_id,
+        customer_id=event.customer_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        amount=event.amount,
+        currency=item.currency,
+        amount_base=item.amount_base,
+        fx_rate=item.fx_rate,
+        properties=_json(event.properties),
+        traits=None if event.traits is None else _json(event.traits),
+        fingerprint=item.fingerprint,
     )
-    removals = [
-        {"customer_id": customer_id, "keys": [k for k, v in change.traits.items() if v is None]}
-        for customer_id, change in changes
-        if None in change.traits.values()
-    ]
-    if removals:
-        await bulk.remove_traits(conn, workspace.id, removals)
 
 
-async def add_daily_rollups(
-    conn: AsyncConnection, workspace: Workspace, created: list[Staged]
-) -> None:
-    """Orders and order / refund amounts per customer and UTC day, in one upsert."""
-    days: dict[tuple[str, date], list[Any]] = {}
-    for item in created:
-        if item.event.type not in ("order", "refund"):
-            continue
-        key = (item.event.customer_id, utc_day(item.event.occurred_at))
-        day = days.setdefault(key, [0, ZERO, ZERO])
-        day[0] += 1 if item.event.type == "order" else 0
-        day[1] += item.order_amount
-        day[2] += item.refund_amount
-    if not days:
-        return
-    await bulk.add_days(
-        conn,
-        workspace.id,
-        [
-            {
-                "customer_id": customer_id,
-                "day": day,
-                "orders": sums[0],
-                "order_amount": sums[1],
-                "refund_amount": sums[2],
-            }
-            for (customer_id, day), sums in sorted(days.items())
-        ],
-    )
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if value else "{}"
 
 
 async def add_user_metric_rollups(
@@ -390,29 +342,4 @@ async def add_user_metric_rollups(
             )
             for item in created
         ],
-    )
-
-
-async def classify(
-    conn: AsyncConnection,
-    workspace: Workspace,
-    definitions: list[Definition],
-    created: list[Staged],
-    now: datetime,
-    *,
-    notify: bool,
-) -> None:
-    """Every customer an event was created for, in every scheme and segment, set-based, with
-    reason ``import``: the tiers and memberships as of ``now``, one history row per change,
-    and with ``notify`` its webhook message. Without, subscribers hear about today's changes,
-    not a flood from the past."""
-    await pipeline.classify(
-        conn,
-        workspace.id,
-        sorted({item.event.customer_id for item in created}),
-        now,
-        "import",
-        {},
-        definitions=definitions,
-        notify=notify,
     )

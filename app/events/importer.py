@@ -1,11 +1,18 @@
 """``tierline import``: a file of events into a workspace, one transaction per chunk.
 
 Each chunk goes through ``app.events.backfill``, the path of the batch endpoint's backfill
-mode, and commits on its own: an interrupted import keeps the chunks it committed, and running
-it again counts their rows as duplicates, so it resumes where it stopped. The next chunk is read
-and validated while the database stores the current one. Chunks are short transactions that lock
-customers in id order, so the import runs while the server writes to the same database; a chunk
-that loses a deadlock or serialization conflict anyway is retried.
+mode, and commits on its own: its events stored and folded into their customers' totals and
+roll-ups, the customers recorded as pending. An interrupted import keeps the chunks it
+committed, and running it again counts their rows as duplicates, so it resumes where it
+stopped. The next chunk is read and validated while the database stores the current one.
+
+Classification waits for the end: each pending customer is classified once, in chunks of
+``CLASSIFY_CHUNK``, however many chunks touched it (with ``--notify``, its net change over the
+whole import is sent). A re-run finishes the pending customers an interrupted one left.
+
+Chunks are short transactions that lock customers in id order, so the import runs while the
+server writes to the same database; a chunk that loses a deadlock or serialization conflict
+anyway is retried.
 """
 
 from __future__ import annotations
@@ -14,27 +21,32 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tqdm import tqdm
 
 from app.auth import service as auth_service
 from app.auth.principal import Workspace
 from app.clock import Clock
-from app.db.engine import RETRYABLE_SQLSTATES, UNBOUNDED, Timeouts, create_engine
+from app.db.engine import UNBOUNDED, Timeouts, create_engine
+from app.db.errors import is_transient
 from app.errors import TierlineError
-from app.events.backfill import backfill
+from app.events.backfill import classify_pending, store_for_later
 from app.events.import_file import EventFile, ImportFileError, Row
 from app.events.service import ItemResult, Outcome, Rejected
 
 CHUNK_SIZE = 1000
+CLASSIFY_CHUNK = 1000
 RETRIES = 5
+
+_T = TypeVar("_T")
 
 Describe = Callable[[TierlineError], dict[str, Any]]
 """Turns a rejected row's error into the problem+json body its report records."""
@@ -54,6 +66,8 @@ class Summary:
     created: int = 0
     duplicate: int = 0
     rejected: int = 0
+    classified: int = 0
+    """Customers classified at the end (those of this import and of an interrupted one)."""
     seconds: float = 0.0
     rejected_path: Path | None = None
     """Where the rejected rows are, when there are any."""
@@ -62,7 +76,8 @@ class Summary:
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0
         return (
             f"{self.created:,} created, {self.duplicate:,} duplicate, {self.rejected:,} rejected "
-            f"({self.rows:,} rows in {self.seconds:.1f} s, {rate:,.0f} rows/s)"
+            f"({self.rows:,} rows in {self.seconds:.1f} s, {rate:,.0f} rows/s); "
+            f"{self.classified:,} customers classified"
         )
 
     def count(self, status: str) -> None:
@@ -124,6 +139,9 @@ class Progress:
         rate = rows / max(time.monotonic() - self._started, 1e-9)
         self._bar.set_postfix_str(f"{rows:,} rows, {rate:,.0f} rows/s", refresh=False)
 
+    def classifying(self) -> None:
+        self._bar.set_postfix_str("classifying the customers", refresh=True)
+
     def close(self) -> None:
         self._bar.close()
 
@@ -165,6 +183,8 @@ async def import_events(
                 notify=notify,
                 max_rows=max_rows,
             )
+            progress.classifying()
+            summary.classified = await _classify_pending(engine, target, clock)
         except (ImportFailed, ImportFileError) as error:
             raise ImportFailed(str(error), summary) from error
         finally:
@@ -238,26 +258,43 @@ async def _store_chunk(
     created_before: int,
 ) -> list[ItemResult]:
     events = [row.event for row in chunk if row.event is not None]
+    if not events:
+        return []
+    return await _retried(
+        engine,
+        lambda conn: store_for_later(
+            conn, workspace, events, clock.now(), notify=notify, created_before=created_before
+        ),
+        "the database refused a chunk",
+    )
+
+
+async def _classify_pending(engine: AsyncEngine, workspace: Workspace, clock: Clock) -> int:
+    """Classifies the workspace's pending customers, a chunk per transaction; how many."""
+    classified = 0
+    while taken := await _retried(
+        engine,
+        lambda conn: classify_pending(conn, workspace, clock.now(), CLASSIFY_CHUNK),
+        "the database refused to classify the imported customers",
+    ):
+        classified += taken
+    return classified
+
+
+async def _retried(
+    engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[_T]], refused: str
+) -> _T:
+    """``work`` in a transaction of its own, run again after a deadlock, a serialization
+    failure or a lock timeout."""
     attempt = 0
-    while events:
+    while True:
         try:
             async with engine.begin() as conn:
-                return await backfill(
-                    conn,
-                    workspace,
-                    events,
-                    clock.now(),
-                    notify=notify,
-                    created_before=created_before,
-                )
-        except DBAPIError as error:
+                return await work(conn)
+        except (DBAPIError, asyncpg.PostgresError) as error:
             attempt += 1
-            if (
-                getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES
-                or attempt == RETRIES
-            ):
-                raise ImportFailed(f"the database refused a chunk: {error.orig}") from error
+            if not is_transient(error) or attempt == RETRIES:
+                raise ImportFailed(f"{refused}: {getattr(error, 'orig', error)}") from error
             await asyncio.sleep(0.05 * 2**attempt)
-        except (OSError, SQLAlchemyError) as error:
+        except (OSError, SQLAlchemyError, asyncpg.InterfaceError) as error:
             raise ImportFailed(f"lost the database: {error}") from error
-    return []
