@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +26,7 @@ from app.events.import_file import EventFile
 from app.settings import Settings
 from tests.conftest import T0, bearer
 from tests.customers.test_metrics_oracle import Sent, observed, oracle
+from tests.tiers.test_schemes_api import VALUE
 from tests.webhooks.test_endpoints import allow_loopback, create_endpoint
 
 COUNTS = re.compile(r"([\d,]+) created, ([\d,]+) duplicate, ([\d,]+) rejected")
@@ -99,6 +101,22 @@ def counts(out: str) -> tuple[int, int, int]:
 async def count_rows(app: Any, table: str) -> int:
     async with app.state.engine.connect() as conn:
         return int((await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+def lost_on_call(
+    failing: int, real: Callable[..., Awaitable[Any]]
+) -> Callable[..., Awaitable[Any]]:
+    """``real``, except that its ``failing``-th call loses the database connection."""
+    calls = 0
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == failing:
+            raise OSError("connection reset by peer")
+        return await real(*args, **kwargs)
+
+    return call
 
 
 async def metrics_of(client: httpx.AsyncClient, key: str, customer_id: str) -> dict[str, Any]:
@@ -410,17 +428,9 @@ async def test_an_import_that_fails_mid_way_keeps_its_chunks_and_resumes(
 ) -> None:
     events = history(2000)
     source = write_ndjson(tmp_path / "events.ndjson", events)
-    real_store = backfill.store_for_later
-    calls = 0
-
-    async def failing_third_chunk(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise OSError("connection reset by peer")
-        return await real_store(*args, **kwargs)
-
-    monkeypatch.setattr("app.events.importer.store_for_later", failing_third_chunk)
+    monkeypatch.setattr(
+        "app.events.importer.store_for_later", lost_on_call(3, backfill.store_for_later)
+    )
     code, out, err = await run_import(capsys, str(source), "--chunk-size", "500")
     assert code == 1
     assert out == ""
@@ -429,7 +439,7 @@ async def test_an_import_that_fails_mid_way_keeps_its_chunks_and_resumes(
     assert "running the same command again resumes" in err
     assert await count_rows(app, "events") == 1000
 
-    monkeypatch.setattr("app.events.importer.store_for_later", real_store)
+    monkeypatch.setattr("app.events.importer.store_for_later", backfill.store_for_later)
     code, out, _ = await run_import(capsys, str(source), "--chunk-size", "500")
     assert code == 0
     assert counts(out) == (1000, 1000, 0)
@@ -506,26 +516,8 @@ async def test_import_runs_while_the_server_writes_to_the_same_customers(
     await assert_metrics_equal_recomputation(client, admin_key, events + live)
 
 
-VALUE_SCHEME: dict[str, Any] = {
-    "name": "Customer value",
-    "tiers": [
-        {
-            "key": "vip",
-            "name": "VIP",
-            "condition": {"field": "metrics.lifetime_spend", "op": "gte", "value": "3000.00"},
-        },
-        {
-            "key": "regular",
-            "name": "Regular",
-            "condition": {"field": "metrics.order_count", "op": "gte", "value": 1},
-        },
-    ],
-    "default_tier": "potential",
-}
-
-
 async def with_value_scheme(client: httpx.AsyncClient, key: str) -> None:
-    response = await client.put("/v1/schemes/value", json=VALUE_SCHEME, headers=bearer(key))
+    response = await client.put("/v1/schemes/value", json=VALUE, headers=bearer(key))
     assert response.status_code in (200, 201), response.text
 
 
@@ -546,7 +538,7 @@ async def tiers_and_history(app: Any) -> tuple[dict[str, str], dict[str, list[st
 def expected_tier(events: list[dict[str, Any]], customer_id: str) -> str:
     spend = expected(events, customer_id)["lifetime_spend"]
     orders = expected(events, customer_id)["order_count"]
-    if Decimal(spend) >= 3000:
+    if Decimal(spend) >= 1000:
         return "vip"
     return "regular" if orders >= 1 else "potential"
 
@@ -586,18 +578,10 @@ async def test_a_crash_before_the_classification_is_finished_by_a_rerun(
     await with_value_scheme(client, admin_key)
     events = history(1000, customers=30)
     source = write_ndjson(tmp_path / "events.ndjson", events)
-    real_classify = backfill.classify_pending
-    calls = 0
-
-    async def failing_second_chunk(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise OSError("connection reset by peer")
-        return await real_classify(*args, **kwargs)
-
     monkeypatch.setattr(importer, "CLASSIFY_CHUNK", 20)
-    monkeypatch.setattr("app.events.importer.classify_pending", failing_second_chunk)
+    monkeypatch.setattr(
+        "app.events.importer.classify_pending", lost_on_call(2, backfill.classify_pending)
+    )
     code, _, err = await run_import(capsys, str(source), "--chunk-size", "300")
     assert code == 1
     assert "lost the database" in err
@@ -606,7 +590,7 @@ async def test_a_crash_before_the_classification_is_finished_by_a_rerun(
     tiers, _ = await tiers_and_history(app)
     assert len(tiers) == 20
 
-    monkeypatch.setattr("app.events.importer.classify_pending", real_classify)
+    monkeypatch.setattr("app.events.importer.classify_pending", backfill.classify_pending)
     code, out, _ = await run_import(capsys, str(source), "--chunk-size", "300")
     assert code == 0
     assert counts(out) == (0, 1000, 0)

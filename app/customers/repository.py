@@ -29,6 +29,15 @@ EVENT_ROW_COLUMNS = """
 event's contribution (``event_row``), as ``json_to_recordset`` declares them."""
 
 
+ADD_TOTALS = """order_count = c.order_count + EXCLUDED.order_count,
+        order_total = c.order_total + EXCLUDED.order_total,
+        refund_total = c.refund_total + EXCLUDED.refund_total,
+        first_order_at = LEAST(c.first_order_at, EXCLUDED.first_order_at),
+        last_order_at = GREATEST(c.last_order_at, EXCLUDED.last_order_at),
+        last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at)"""
+"""How an upsert into ``customers AS c`` adds the lifetime totals of its new rows."""
+
+
 def fold_events_sql(source: str, *, unset: bool) -> str:
     """Creates the customers or folds one event each into their lifetime totals, locking them
     in id order (byte order, as every writer locks them), returning their ids. ``source`` is a
@@ -50,12 +59,7 @@ def fold_events_sql(source: str, *, unset: bool) -> str:
     ORDER BY e.customer_id COLLATE "C"
     ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
         traits = (c.traits || EXCLUDED.traits){removed},
-        order_count = c.order_count + EXCLUDED.order_count,
-        order_total = c.order_total + EXCLUDED.order_total,
-        refund_total = c.refund_total + EXCLUDED.refund_total,
-        first_order_at = LEAST(c.first_order_at, EXCLUDED.first_order_at),
-        last_order_at = GREATEST(c.last_order_at, EXCLUDED.last_order_at),
-        last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at),
+        {ADD_TOTALS},
         event_counts = c.event_counts || (
             SELECT jsonb_object_agg(added, COALESCE((c.event_counts ->> added)::integer, 0) + 1)
             FROM jsonb_object_keys(EXCLUDED.event_counts) AS added

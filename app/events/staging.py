@@ -24,6 +24,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.customers.repository import ADD_TOTALS
 from app.db.engine import RawConnection
 
 STAGING = "tierline_staged_events"
@@ -96,7 +97,7 @@ WHERE NOT s.created
 
 # Traits: per customer and name, the value of its latest event (``occurred_at``, then file
 # order); a JSON null removes the name (``_REMOVE_TRAITS``).
-_FOLD_CUSTOMERS = """
+_FOLD_CUSTOMERS = f"""
 WITH created AS (SELECT * FROM tierline_staged_events WHERE created),
 totals AS (
     SELECT customer_id,
@@ -127,7 +128,7 @@ INSERT INTO customers AS c (
     workspace_id, customer_id, traits, order_count, order_total, refund_total,
     first_order_at, last_order_at, last_event_at, event_counts, created_at, updated_at
 )
-SELECT $1, totals.customer_id, COALESCE(traits.traits, '{}'), totals.order_count,
+SELECT $1, totals.customer_id, COALESCE(traits.traits, '{{}}'), totals.order_count,
        totals.order_total, totals.refund_total, totals.first_order_at, totals.last_order_at,
        totals.last_event_at, counts.event_counts, $2, $2
 FROM totals
@@ -136,12 +137,7 @@ LEFT JOIN traits USING (customer_id)
 ORDER BY totals.customer_id COLLATE "C"
 ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
     traits = c.traits || EXCLUDED.traits,
-    order_count = c.order_count + EXCLUDED.order_count,
-    order_total = c.order_total + EXCLUDED.order_total,
-    refund_total = c.refund_total + EXCLUDED.refund_total,
-    first_order_at = LEAST(c.first_order_at, EXCLUDED.first_order_at),
-    last_order_at = GREATEST(c.last_order_at, EXCLUDED.last_order_at),
-    last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at),
+    {ADD_TOTALS},
     event_counts = c.event_counts || (
         SELECT jsonb_object_agg(
             added.type, added.n::integer + COALESCE((c.event_counts ->> added.type)::integer, 0)
@@ -149,7 +145,7 @@ ON CONFLICT (workspace_id, customer_id) DO UPDATE SET
         FROM jsonb_each_text(EXCLUDED.event_counts) AS added(type, n)
     ),
     updated_at = EXCLUDED.updated_at
-"""
+"""  # noqa: S608 - built from constants only
 
 # After _FOLD_CUSTOMERS in the same transaction: the rows are locked already.
 _REMOVE_TRAITS = """
