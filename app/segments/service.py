@@ -52,9 +52,9 @@ async def catalog(conn: AsyncConnection, workspace_id: UUID) -> FieldCatalog:
     return catalog_of(definitions, await schemes.active_schemes(conn, workspace_id))
 
 
-WITHOUT_CUSTOMERS_READ = frozenset({"customer_id", "metrics", "tiers"})
-"""What a query of a key without ``customers:read`` may select, filter and sort by: a
-customer's traits and the rest of its profile are for keys that may read customers."""
+PROFILE_NAMESPACES = frozenset({"traits", "customer"})
+"""The fields of a customer's profile beyond its id, metrics and tiers (``traits.*``,
+``customer.created_at``): a query reads them only for a key with ``customers:read``."""
 
 
 def check_profile_access(
@@ -74,7 +74,7 @@ def check_profile_access(
         named += [(f"{dotted(at)}.field", str(c.ref)) for at, c in walk(condition, ("condition",))]
     named += [(f"sort.{i}.field", key.field) for i, key in enumerate(sort)]
     for where, path in named:
-        if path.split(".", 1)[0] not in WITHOUT_CUSTOMERS_READ:
+        if path.split(".", 1)[0] in PROFILE_NAMESPACES:
             raise Forbidden(
                 f"{where}: '{path}' reads the customers' profiles, which needs the "
                 f"'{Scope.CUSTOMERS_READ.value}' scope; without it a query may select, "

@@ -85,6 +85,11 @@ async def test_queries_without_traits_answer_a_key_without_customers_read(
     assert [item["customer_id"] for item in items] == ["c0", "c1"]
     assert all(set(item) == {"customer_id", "metrics", "tiers"} for item in items)
 
+    unknown = await client.post(
+        "/v1/customers/search", json={"fields": ["email"]}, headers=bearer(reader)
+    )
+    assert unknown.status_code == 422  # not a field at all: no scope would help
+
     counted = await client.post(
         "/v1/customers/count", json={"condition": BUYERS}, headers=bearer(reader)
     )
