@@ -18,7 +18,7 @@ from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
 from app.api.disconnect import CancelOnDisconnect
 from app.api.limits import WorkspaceLimits
-from app.api.responses import use_problem_json
+from app.api.responses import state_scopes, use_problem_json
 from app.auth import purge as workspace_purge
 from app.auth.router import router as auth_router
 from app.classification.config import ConfigCache
@@ -55,7 +55,10 @@ support tickets, surveys and your own event types.
 **Authentication.** Every `/v1` route takes an API key: `Authorization: Bearer tl_...`.
 Keys carry scopes (`events:write`, `customers:read`, `customers:write`, `schemes:write`,
 `segments:read`, `segments:write`, `webhooks:manage`, `admin`, `instance`); `admin` implies
-every scope of its workspace except `instance`.
+every scope of its workspace except `instance`. Each operation names the scope it needs in its
+`security` requirement and in a `Scope:` line of its description. Without `customers:read` a key
+reads no customer's traits: the event response's `customer` is `null`, and customer search,
+count and exports may select, filter and sort by `customer_id`, `metrics` and `tiers` only.
 
 **Errors** are RFC 9457 `application/problem+json` documents with a stable `type`
 (`urn:tierline:problem:<slug>`), and for validation errors an `errors` list naming each field.
@@ -178,12 +181,12 @@ TAGS = [
 ]
 
 
-def document_problems_as_problem_json(app: FastAPI) -> None:
+def document_problems_and_scopes(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = use_problem_json(build())
+            app.openapi_schema = state_scopes(use_problem_json(build()), app.routes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -254,7 +257,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.configs = ConfigCache()
     app.state.metrics = Metrics()
 
-    document_problems_as_problem_json(app)
+    document_problems_and_scopes(app)
     problems.install(app)
     app.include_router(ops.router)
     app.include_router(events_router)

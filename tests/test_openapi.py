@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from app.api.deps import required_scope
 from app.main import VERSION, create_app
 from app.settings import Settings
 
@@ -76,15 +78,41 @@ def test_every_v1_operation_has_a_summary_a_declared_tag_and_requires_the_api_ke
         undeclared = set(tags) - declared_tags
         if undeclared:
             problems.append(f"{where}: tags {sorted(undeclared)} missing from TAGS in app/main.py")
-        if {"ApiKey": []} not in operation.get("security", []):
+        security = operation.get("security", [])
+        if [list(requirement) for requirement in security] != [["ApiKey"]]:
             problems.append(f"{where}: does not declare the ApiKey security scheme")
     assert problems == []
+
+
+def test_every_operation_states_the_scope_its_route_checks(document: dict[str, Any]) -> None:
+    application = create_app(Settings(database_url="postgresql://unused/unused"))
+    stated = {}
+    for context in iter_route_contexts(application.routes):
+        route = context.route
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            scope = required_scope(route.dependant)
+            for method in context.methods or ():
+                operation = document["paths"][str(context.path_format)][method.lower()]
+                stated[method, context.path_format] = (
+                    operation["security"],
+                    operation["description"].rsplit("\n\n", 1)[-1],
+                )
+                if scope is not None:
+                    assert stated[method, context.path_format] == (
+                        [{"ApiKey": [scope.value]}],
+                        f"Scope: `{scope.value}`.",
+                    ), (method, context.path_format)
+    assert stated["POST", "/v1/events"][0] == [{"ApiKey": ["events:write"]}]
+    assert stated["POST", "/v1/customers/search"][0] == [{"ApiKey": ["segments:read"]}]
+    assert stated["GET", "/healthz"] == ([], "No key needed.")
+    keyless = {path for (_, path), (security, _) in stated.items() if security == []}
+    assert keyless == {"/healthz", "/readyz", "/metrics"}
 
 
 def test_operations_endpoints_need_no_key_in_the_document(document: dict[str, Any]) -> None:
     for path in ("/healthz", "/readyz", "/metrics"):
         operation = document["paths"][path]["get"]
-        assert "security" not in operation, path
+        assert operation["security"] == [], path
         assert operation["tags"] == ["Operations"]
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import anyio
 import asyncpg
 from fastapi import Depends, Query, Request, Response, Security
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -63,6 +64,22 @@ async def _now(request: Request) -> datetime:
 Now = Annotated[datetime, Depends(_now)]
 
 
+_SCOPES: dict[Callable[..., Any], Scope] = {}
+"""The scope each dependency made by ``require``, ``ingestion`` and ``configured`` checks."""
+
+
+def required_scope(dependant: Dependant) -> Scope | None:
+    """The scope a route checks, found among its dependencies: what the OpenAPI document
+    states for it (``app.api.responses.state_scopes``), so no route can leave it out."""
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        if current.call in _SCOPES:
+            return _SCOPES[current.call]
+        stack.extend(current.dependencies)
+    return None
+
+
 def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def _principal(
         request: Request,
@@ -74,6 +91,7 @@ def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, Principal]]:
         return principal
 
     _principal.__name__ = f"require_{scope.name.lower()}"
+    _SCOPES[_principal] = scope
     return _principal
 
 
@@ -125,6 +143,7 @@ def ingestion(scope: Scope) -> Callable[..., Coroutine[Any, Any, Ingestion]]:
         )
 
     _ingestion.__name__ = f"ingest_{scope.name.lower()}"
+    _SCOPES[_ingestion] = scope
     return _ingestion
 
 
@@ -232,6 +251,7 @@ def configured(scope: Scope) -> Callable[..., AsyncIterator[Configured]]:
             yield Configured(conn, configs, config, caller.key_hash, state.clock.now())
 
     _configured.__name__ = f"configured_{scope.name.lower()}"
+    _SCOPES[_configured] = scope
     return _configured
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
+
+from app.api.deps import bearer, required_scope
 from app.errors import Problem
 
 _DESCRIPTIONS = {
@@ -72,4 +77,23 @@ def use_problem_json(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    return document
+
+
+def state_scopes(document: dict[str, Any], routes: Sequence[BaseRoute]) -> dict[str, Any]:
+    """Each operation's security requirement names the scope its route checks (the scope
+    the dependency of ``app.api.deps`` was made with), and its description says it in a
+    line; an operation whose route checks none needs no key (``security: []``)."""
+    scheme = bearer.scheme_name
+    for context in iter_route_contexts(routes):
+        route = context.route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        scope = required_scope(route.dependant)
+        line = "No key needed." if scope is None else f"Scope: `{scope.value}`."
+        for method in context.methods or ():
+            operation = document["paths"][context.path_format][method.lower()]
+            operation["security"] = [] if scope is None else [{scheme: [scope.value]}]
+            described = operation.get("description")
+            operation["description"] = line if not described else f"{described}\n\n{line}"
     return document

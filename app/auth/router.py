@@ -86,7 +86,7 @@ async def revoke_api_key(key_id: UUID, conn: Transaction, now: Now, principal: A
     status_code=status.HTTP_201_CREATED,
     tags=["Workspaces"],
     summary="Create a workspace",
-    description="Creates a tenant and its first admin key, returned once. Scope `instance`.",
+    description="Creates a tenant and its first admin key, returned once.",
     responses=problems(409, 422),
 )
 async def create_workspace(

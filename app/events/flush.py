@@ -50,7 +50,7 @@ import asyncpg
 from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.auth.keys import Scope
+from app.auth.keys import Scope, grants
 from app.auth.service import UNKNOWN_KEY, authorize
 from app.classification import pipeline
 from app.classification.config import (
@@ -157,6 +157,9 @@ class _Prepared:
     row: dict[str, Any]
     """The event's columns and its contribution to its customer (``customer_store.event_row``)."""
     new_event: user_metrics.NewEvent
+    shows_profile: bool
+    """Whether the key may read the customer's profile (``customers:read``): a key that may
+    only write events learns the tier changes it caused, not the customer's traits."""
 
 
 _INPUT_COLUMNS = (
@@ -342,7 +345,7 @@ async def write(
 ) -> tuple[list[Result], WorkspaceConfig]:
     """Each item's result, in the order given, and the configuration they ran under. The
     items are of distinct customers and distinct ids. With ``describe``, an outcome carries
-    the customer's profile after the event.
+    the customer's profile after the event, for a key that may read it (``customers:read``).
 
     What one event would be refused with alone (its key, its time, a missing rate, its id
     taken by another body) is its result, and the others go on. A database error propagates,
@@ -424,7 +427,7 @@ def _conflict(event: EventIn) -> EventIdConflict:
 async def _replayed(
     engine: AsyncEngine, config: WorkspaceConfig, p: _Prepared, now: datetime, describe: bool
 ) -> Result:
-    if not describe:
+    if not (describe and p.shows_profile):
         return Outcome("duplicate", p.event.event_id, None)
     try:
         async with engine.connect() as conn:
@@ -469,7 +472,8 @@ async def _prepare(
         event.customer_id, event.type, event.event_id, event.occurred_at, amount_base,
         event.properties,
     )  # fmt: skip
-    return _Prepared(index, event, digest, row, new_event)
+    shows_profile = grants(principal.scopes, Scope.CUSTOMERS_READ)
+    return _Prepared(index, event, digest, row, new_event, shows_profile)
 
 
 async def _rate(raw: RawConnection, config: WorkspaceConfig, currency: str) -> Decimal:
@@ -585,7 +589,7 @@ async def _classify_and_apply(
         apply.add(p.event, customer, rows[cid], decided)
         shown = (
             customer.shown(policy.shown(decided.tiers.assignments), decided.review)
-            if describe
+            if describe and p.shows_profile
             else None
         )
         answers.append((p, Outcome("created", p.event.event_id, shown, decided.tiers.changes)))

@@ -79,8 +79,9 @@ router.add_api_route(
     description="Stores the event and updates the customer's metrics in one transaction. "
     "`201` with `status: created`, or `200` with `status: duplicate` when this `event_id` was "
     "already stored with the same body (nothing changes). The same `event_id` with a "
-    "different body is a `409`. The response carries the customer's resulting metrics and "
-    "tiers, and the tier changes the event caused.",
+    "different body is a `409`. The response carries the tier changes the event caused "
+    "and, for a key that also holds `customers:read`, the customer's resulting traits, "
+    "metrics and tiers (`customer` is `null` otherwise).",
     responses={
         200: {"model": EventCreated, "description": "A replay: already stored, nothing changed."},
         **problems(400, 409, 422),

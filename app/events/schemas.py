@@ -91,7 +91,11 @@ class EventIn(BaseModel):
 class EventCreated(BaseModel):
     status: Literal["created", "duplicate"] = Field(examples=["created"])
     event_id: str = Field(examples=["ord-1001"])
-    customer: Customer
+    customer: Customer | None = Field(
+        description="The customer's profile after the event: traits, metrics and tiers. "
+        "`null` unless the key also holds `customers:read`: a key that may only send events "
+        "does not read profiles."
+    )
     tier_changes: list[TierChange] = Field(
         description="The tier changes this event caused, in every scheme (none for a replay)."
     )

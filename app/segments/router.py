@@ -13,8 +13,10 @@ from app.api.limits import EXPORT_POOL, WorkspaceLimits
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
+from app.auth.service import UNKNOWN_KEY
 from app.classification.config import WorkspaceConfig
 from app.customers.router import CustomerIdPath
+from app.errors import Unauthorized
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.rules.schema import Node
 from app.segments import export, query, service
@@ -46,6 +48,10 @@ SegmentKey = Annotated[
 ]
 Format = Literal["csv", "ndjson"]
 
+PROFILE_SCOPE_NOTE = (
+    " Without `customers:read` the key may select, filter and sort by `customer_id`, "
+    "`metrics` and `tiers` only: a trait or other profile field is a `403` naming the scope."
+)
 EXPORT_DESCRIPTION = (
     "Streams every matching customer, in customer id order, without loading the result in "
     "memory: NDJSON (one JSON object per line, the same items as search) or CSV (a header "
@@ -78,9 +84,14 @@ async def _answer(
 ) -> T:
     """What ``run`` answers (with the configuration version its statement read) for the
     query checked against the caller's cached workspace configuration, once that is
-    confirmed current (``ConfigCache.confirmed``: reloaded and run again if not)."""
+    confirmed current (``ConfigCache.confirmed``: reloaded and run again if not), the
+    key's scopes included."""
 
     async def attempt(config: WorkspaceConfig) -> tuple[T, int | None]:
+        principal = config.principals.get(context.key_hash)
+        if principal is None:
+            raise Unauthorized(UNKNOWN_KEY)
+        service.check_profile_access(principal.scopes, condition, sort or (), fields)
         built = service.query_of(
             config.workspace_id,
             context.now,
@@ -120,7 +131,7 @@ async def _export(
     description="Pages through the customers the condition holds for, sorted by `sort` "
     "(then the customer id), with keyset cursors: a customer whose sort values do not "
     "change between pages is never skipped or repeated. Send the next page's request with "
-    "the same condition and sort and the `next_cursor` of the previous page.",
+    "the same condition and sort and the `next_cursor` of the previous page." + PROFILE_SCOPE_NOTE,
     responses=problems(400, 422, 503),
 )
 async def search(body: SearchIn, context: ConfiguredReader) -> Page[SearchItem]:
@@ -136,6 +147,7 @@ async def search(body: SearchIn, context: ConfiguredReader) -> Page[SearchItem]:
 @router.post(
     "/v1/customers/count",
     summary="Count the customers a condition holds for",
+    description="Exact, as of the request." + PROFILE_SCOPE_NOTE,
     responses=problems(422, 503),
 )
 async def count(body: CountIn, context: ConfiguredReader) -> CountOut:
@@ -148,7 +160,7 @@ async def count(body: CountIn, context: ConfiguredReader) -> CountOut:
 @router.post(
     "/v1/customers/export",
     summary="Export the customers a condition holds for",
-    description=EXPORT_DESCRIPTION,
+    description=EXPORT_DESCRIPTION + PROFILE_SCOPE_NOTE,
     response_class=export.ExportResponse,
     status_code=status.HTTP_200_OK,
     responses={**EXPORT_RESPONSES, **problems(422)},
@@ -156,6 +168,7 @@ async def count(body: CountIn, context: ConfiguredReader) -> CountOut:
 async def export_customers(
     body: ExportIn, request: Request, conn: Transaction, now: Now, principal: Reader
 ) -> export.ExportResponse:
+    service.check_profile_access(principal.scopes, body.condition, fields=body.fields)
     built = await service.build_query(
         conn, principal.workspace_id, now, body.condition, fields=body.fields
     )
@@ -247,7 +260,8 @@ async def count_members(key: SegmentKey, conn: Transaction, principal: Reader) -
     "/v1/segments/{key}/export",
     summary="Export a segment's members",
     description=EXPORT_DESCRIPTION + " The members are those listed by "
-    "`GET /v1/segments/{key}/customers`.",
+    "`GET /v1/segments/{key}/customers`, whatever the segment's definition reads."
+    + PROFILE_SCOPE_NOTE,
     response_class=export.ExportResponse,
     status_code=status.HTTP_200_OK,
     responses={**EXPORT_RESPONSES, **problems(404, 422)},
@@ -268,8 +282,10 @@ async def export_segment(
         ),
     ] = None,
 ) -> export.ExportResponse:
-    await service.get_active(conn, principal.workspace_id, key)
     paths = None if fields is None else [path.strip() for path in fields.split(",")]
+    # The saved definition may read traits: the export shows none unless they are asked for.
+    service.check_profile_access(principal.scopes, None, fields=paths)
+    await service.get_active(conn, principal.workspace_id, key)
     built = await service.build_query(
         conn, principal.workspace_id, now, None, fields=paths, segment=key
     )

@@ -13,16 +13,17 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth.keys import Scope, grants
 from app.customers import repository as customer_store
 from app.customers.service import CustomerNotFound
 from app.db import Record
-from app.errors import InvalidInput, NotFound
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.jobs import service as jobs
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.pagination import decode_key, decode_seq
 from app.rules.fields import FieldCatalog
-from app.rules.schema import Node
+from app.rules.schema import Node, dotted, walk
 from app.segments import MEMBERSHIP_JOB, repository
 from app.segments.query import (
     DEFAULT_FIELDS,
@@ -49,6 +50,37 @@ class SegmentNotFound(NotFound):
 async def catalog(conn: AsyncConnection, workspace_id: UUID) -> FieldCatalog:
     definitions = await user_metrics.definitions(conn, workspace_id)
     return catalog_of(definitions, await schemes.active_schemes(conn, workspace_id))
+
+
+PROFILE_NAMESPACES = frozenset({"traits", "customer"})
+"""The fields of a customer's profile beyond its id, metrics and tiers (``traits.*``,
+``customer.created_at``): a query reads them only for a key with ``customers:read``."""
+
+
+def check_profile_access(
+    scopes: frozenset[str],
+    condition: Node | None,
+    sort: Sequence[SortKeyIn] = (),
+    fields: Sequence[str] | None = None,
+) -> None:
+    """Refuses (403 naming ``customers:read``) a query that selects, filters or sorts by a
+    trait or other profile field for a key without that scope: selecting shows the values,
+    filtering or sorting by them lets the caller probe them, a customer at a time. Checked
+    before the query is, so the refusal does not depend on the fields existing."""
+    if grants(scopes, Scope.CUSTOMERS_READ):
+        return
+    named = [(f"fields.{i}", path) for i, path in enumerate(fields or ())]
+    if condition is not None:
+        named += [(f"{dotted(at)}.field", str(c.ref)) for at, c in walk(condition, ("condition",))]
+    named += [(f"sort.{i}.field", key.field) for i, key in enumerate(sort)]
+    for where, path in named:
+        if path.split(".", 1)[0] in PROFILE_NAMESPACES:
+            raise Forbidden(
+                f"{where}: '{path}' reads the customers' profiles, which needs the "
+                f"'{Scope.CUSTOMERS_READ.value}' scope; without it a query may select, "
+                "filter and sort by customer_id, metrics and tiers only.",
+                required_scope=Scope.CUSTOMERS_READ.value,
+            )
 
 
 async def build_query(

@@ -278,6 +278,51 @@ async def test_events_need_the_events_write_scope(
     assert (await client.post("/v1/events", json=EVENT, headers=bearer(writer))).status_code == 201
 
 
+BUYERS = {
+    "name": "Buyers",
+    "tiers": [
+        {
+            "key": "buyer",
+            "name": "Buyer",
+            "condition": {"field": "metrics.order_count", "op": "gte", "value": 1},
+        }
+    ],
+    "default_tier": "prospect",
+}
+
+
+async def test_a_key_that_may_only_send_events_gets_no_profile_back(
+    client: httpx.AsyncClient, admin_key: str, make_key: KeyFactory
+) -> None:
+    scheme = await client.put("/v1/schemes/buyers", json=BUYERS, headers=bearer(admin_key))
+    assert scheme.status_code == 201, scheme.text
+    writer = await make_key("events:write")
+    created = await client.post("/v1/events", json=EVENT, headers=bearer(writer))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["status"], body["event_id"], body["customer"]) == ("created", "ord-1001", None)
+    assert [(c["scheme"], c["to_tier"]) for c in body["tier_changes"]] == [("buyers", "buyer")]
+    replay = await client.post("/v1/events", json=EVENT, headers=bearer(writer))
+    assert replay.status_code == 200
+    assert (replay.json()["status"], replay.json()["customer"]) == ("duplicate", None)
+    batch = await client.post(
+        "/v1/events/batch", json={"events": [event(event_id="ord-1002")]}, headers=bearer(writer)
+    )
+    assert batch.status_code == 200
+    assert all("customer" not in result for result in batch.json()["results"])
+
+
+async def test_a_key_that_may_also_read_customers_gets_the_profile_back(
+    client: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    key = await make_key("events:write", "customers:read")
+    created = await client.post("/v1/events", json=EVENT, headers=bearer(key))
+    assert created.status_code == 201, created.text
+    assert created.json()["customer"]["traits"] == {"industry": "machinery"}
+    replay = await client.post("/v1/events", json=EVENT, headers=bearer(key))
+    assert replay.json()["customer"]["metrics"]["order_count"] == 1
+
+
 async def test_a_changed_base_currency_applies_to_the_next_event_only(
     client: httpx.AsyncClient, admin_key: str
 ) -> None:
