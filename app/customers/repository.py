@@ -299,17 +299,20 @@ def _earliest_review_day() -> str:
     return f"LEAST(\n                {moments}\n            )"
 
 
-# Reads at most the longest window's days per customer, like the normal path.
+# Reads at most the longest window's days per customer, like the normal path: a subquery per
+# customer, so its days are found through the index however large the table has grown since
+# it was last analysed (a join was planned as a scan of every customer's days).
 _WINDOW_REVIEWS = text(
     f"""
     SELECT
         t.customer_id,
-        CAST({_earliest_review_day()} AS timestamp) AT TIME ZONE 'UTC' AS review_at
+        (
+            SELECT CAST({_earliest_review_day()} AS timestamp) AT TIME ZONE 'UTC'
+            FROM customer_days AS d
+            WHERE d.workspace_id = :workspace_id AND d.customer_id = t.customer_id
+              AND d.day >= CAST(:start_{max(WINDOWS)} AS date)
+        ) AS review_at
     FROM unnest(CAST(:customer_ids AS text[])) AS t(customer_id)
-    LEFT JOIN customer_days AS d
-      ON d.workspace_id = :workspace_id AND d.customer_id = t.customer_id
-     AND d.day >= CAST(:start_{max(WINDOWS)} AS date)
-    GROUP BY t.customer_id
     """  # noqa: S608 - the interpolated text is built from constants only
 )
 

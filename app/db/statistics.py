@@ -24,38 +24,43 @@ from typing import Literal
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 logger = logging.getLogger(__name__)
 
-# The tables a backfill or a refresh writes per customer: what the statements after it read.
-PER_CUSTOMER_TABLES = (
+MIN_ROWS = 1000
+
+Counted = Literal["events", "customers", "customer_tiers"]
+
+# What a count stands for: the tables written with it, whose statistics lag as far, and what
+# the statements after it read. An import's chunks write events and roll-ups, its end the
+# classification; the RFM refresh rewrites every customer's scores and tiers.
+_EVENT_TABLES = (
     "events",
     "customers",
     "customer_days",
     "customer_source_days",
     "customer_source_totals",
-    "customer_tiers",
-    "tier_history",
-    "segment_members",
-    "segment_history",
 )
+_TIER_TABLES = ("customer_tiers", "tier_history", "segment_members", "segment_history")
+_WRITTEN_WITH: dict[Counted, TextClause] = {
+    "events": text(f"ANALYZE {', '.join(_EVENT_TABLES)}"),
+    "customers": text(f"ANALYZE {', '.join(_EVENT_TABLES + _TIER_TABLES)}"),
+    "customer_tiers": text(f"ANALYZE {', '.join(_TIER_TABLES)}"),
+}
 
-_ANALYZE = text(f"ANALYZE {', '.join(PER_CUSTOMER_TABLES)}")
-
-MIN_ROWS = 1000
-
-Counted = Literal["events", "customers"]
-
-# Per process, the ``at_least`` of the last ANALYZE for each workspace: one int a workspace.
-_analyzed_at: dict[UUID, int] = {}
+# Per process, the ``at_least`` of the last ANALYZE for each workspace and counted table.
+_analyzed_at: dict[tuple[UUID, Counted], int] = {}
 
 # EXPLAIN plans its query with the bound value each time (no generic plan), so the estimate
 # is the one the next statements over this workspace will be planned with.
 _ESTIMATES = {
     "events": text("EXPLAIN (FORMAT JSON) SELECT 1 FROM events WHERE workspace_id = :ws"),
     "customers": text("EXPLAIN (FORMAT JSON) SELECT 1 FROM customers WHERE workspace_id = :ws"),
+    "customer_tiers": text(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM customer_tiers WHERE workspace_id = :ws"
+    ),
 }
 
 
@@ -70,15 +75,16 @@ async def estimated_rows(conn: AsyncConnection, workspace_id: UUID, table: Count
 async def analyze_if_underestimated(
     conn: AsyncConnection, workspace_id: UUID, table: Counted, at_least: int
 ) -> bool:
-    """ANALYZEs the per-customer tables when the planner believes ``table`` holds fewer than
-    half of the ``at_least`` rows of the workspace the caller knows of. Returns whether it did.
+    """ANALYZEs ``table`` and the tables written with it when the planner believes it holds
+    fewer than half of the ``at_least`` rows of the workspace the caller knows of. Returns
+    whether it did.
     """
-    if at_least < max(MIN_ROWS, 2 * _analyzed_at.get(workspace_id, 0)):
+    if at_least < max(MIN_ROWS, 2 * _analyzed_at.get((workspace_id, table), 0)):
         return False
     if await estimated_rows(conn, workspace_id, table) * 2 >= at_least:
         return False
-    await conn.execute(_ANALYZE)
-    _analyzed_at[workspace_id] = at_least
+    await conn.execute(_WRITTEN_WITH[table])
+    _analyzed_at[workspace_id, table] = at_least
     return True
 
 

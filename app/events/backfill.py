@@ -58,27 +58,40 @@ _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 @dataclass(frozen=True, slots=True)
+class Parsed:
+    """A valid event with what storing it takes that depends on it alone; an import computes
+    it in its reading thread, while the database stores the chunk before."""
+
+    event: EventIn
+    fingerprint: bytes
+    properties: str
+    """As JSON text."""
+    traits: str | None
+    """As JSON text."""
+
+
+def parsed(event: EventIn) -> Parsed:
+    traits = None if event.traits is None else _json(event.traits)
+    return Parsed(event, fingerprint(event), _json(event.properties), traits)
+
+
+@dataclass(frozen=True, slots=True)
 class Staged:
     """An event that passed every check but idempotency, ready to be stored."""
 
     position: int
-    event: EventIn
+    parsed: Parsed
     currency: str | None
     amount_base: Decimal | None
     fx_rate: Decimal | None
-    fingerprint: bytes
 
     @property
-    def order_amount(self) -> Decimal:
-        if self.event.type == "order" and self.amount_base is not None:
-            return self.amount_base
-        return ZERO
+    def event(self) -> EventIn:
+        return self.parsed.event
 
     @property
-    def refund_amount(self) -> Decimal:
-        if self.event.type == "refund" and self.amount_base is not None:
-            return self.amount_base
-        return ZERO
+    def fingerprint(self) -> bytes:
+        return self.parsed.fingerprint
 
 
 async def backfill_batch(
@@ -122,7 +135,7 @@ async def backfill(
     scheme or segment it moved in, as of ``now``); off, the batch is silent.
     """
     results: dict[int, ItemResult] = {}
-    created = await _store(conn, workspace, events, now, results)
+    created = await _store(conn, workspace, [parsed(event) for event in events], now, results)
     if created:
         customers = sorted({item.event.customer_id for item in created.items})
         await predictions.refresh_predictions(conn, workspace.id, customers, now)
@@ -137,7 +150,7 @@ async def backfill(
 async def store_for_later(
     conn: AsyncConnection,
     workspace: Workspace,
-    events: list[EventIn],
+    events: list[Parsed],
     now: datetime,
     *,
     notify: bool,
@@ -159,10 +172,13 @@ async def store_for_later(
 
 
 async def classify_pending(
-    conn: AsyncConnection, workspace: Workspace, now: datetime, limit: int
+    conn: AsyncConnection, workspace: Workspace, now: datetime, limit: int, classified_before: int
 ) -> int:
     """Classifies up to ``limit`` of the workspace's pending customers (reason ``import``),
-    with their CLV predictions, and clears them; how many it took (0: none is left)."""
+    with their CLV predictions, and clears them; how many it took (0: none is left).
+    ``classified_before``: customers the caller classified before, so the planner's
+    statistics keep up with the tiers this writes (a lookup of one customer's tier was
+    planned on an index of every customer's)."""
     pending = await bulk.pending_customers(conn, workspace.id, limit)
     if not pending:
         return 0
@@ -175,27 +191,31 @@ async def classify_pending(
             conn, workspace.id, [c for c in locked if notify.get(c, False) is loud], now,
             "import", {}, definitions=definitions, notify=loud,
         )  # fmt: skip
+    await statistics.analyze_if_underestimated(
+        conn, workspace.id, "customer_tiers", classified_before + len(locked)
+    )
     return len(pending)
 
 
 async def _stage(
     conn: AsyncConnection,
     workspace: Workspace,
-    events: list[EventIn],
+    events: list[Parsed],
     now: datetime,
     results: dict[int, ItemResult],
 ) -> list[Staged]:
     """Time bounds and FX conversion; a failing event is rejected alone."""
-    in_time: list[tuple[int, EventIn]] = []
-    for position, event in enumerate(events):
+    in_time: list[tuple[int, Parsed]] = []
+    for position, item in enumerate(events):
         try:
-            check_time(event, now)
-            in_time.append((position, event))
+            check_time(item.event, now)
+            in_time.append((position, item))
         except TierlineError as error:
-            results[position] = Rejected(event.event_id, error)
+            results[position] = Rejected(item.event.event_id, error)
     rates: dict[str, Decimal | TierlineError] = {}
     staged: list[Staged] = []
-    for position, event in in_time:
+    for position, item in in_time:
+        event = item.event
         currency, amount_base, rate = event.currency, None, None
         if event.amount is not None:
             currency = currency or workspace.base_currency
@@ -210,11 +230,10 @@ async def _stage(
         staged.append(
             Staged(
                 position=position,
-                event=event,
+                parsed=item,
                 currency=currency,
                 amount_base=amount_base,
                 fx_rate=None if rate == 1 else rate,
-                fingerprint=fingerprint(event),
             )
         )
     return staged
@@ -244,7 +263,7 @@ class _Stored:
 async def _store(
     conn: AsyncConnection,
     workspace: Workspace,
-    events: list[EventIn],
+    events: list[Parsed],
     now: datetime,
     results: dict[int, ItemResult],
 ) -> _Stored:
@@ -310,8 +329,8 @@ def _staged_row(item: Staged) -> staging.StagedRow:
         currency=item.currency,
         amount_base=item.amount_base,
         fx_rate=item.fx_rate,
-        properties=_json(event.properties),
-        traits=None if event.traits is None else _json(event.traits),
+        properties=item.parsed.properties,
+        traits=item.parsed.traits,
         fingerprint=item.fingerprint,
     )
 
@@ -327,6 +346,8 @@ async def add_user_metric_rollups(
     created: list[Staged],
 ) -> None:
     """The sources of the workspace's own metrics, in one upsert per roll-up table."""
+    if not definitions:
+        return
     await user_metrics.add_events(
         conn,
         workspace.id,

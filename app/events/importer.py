@@ -21,8 +21,10 @@ import asyncio
 import json
 import sys
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -35,15 +37,19 @@ from tqdm import tqdm
 from app.auth import service as auth_service
 from app.auth.principal import Workspace
 from app.clock import Clock
+from app.db import statistics
 from app.db.engine import UNBOUNDED, Timeouts, create_engine
 from app.db.errors import is_transient
 from app.errors import TierlineError
-from app.events.backfill import classify_pending, store_for_later
+from app.events.backfill import Parsed, classify_pending, parsed, store_for_later
 from app.events.import_file import EventFile, ImportFileError, Row
 from app.events.service import ItemResult, Outcome, Rejected
 
-CHUNK_SIZE = 1000
-CLASSIFY_CHUNK = 1000
+CHUNK_SIZE = 5000
+CLASSIFY_CHUNK = 5000
+STORES_IN_FLIGHT = 2
+"""Chunks stored at once, each on its connection: the database stores one while this process
+copies the next, so that neither waits for the other."""
 RETRIES = 5
 
 _T = TypeVar("_T")
@@ -163,7 +169,7 @@ async def import_events(
     ``describe`` gives the problem each rejected row is reported with (the CLI passes the
     API's, ``app.api.problems.error_problem``, so a row is refused in the API's words)."""
     started = time.monotonic()
-    engine = create_engine(database_url, pool_size=1, timeouts=timeouts)
+    engine = create_engine(database_url, pool_size=STORES_IN_FLIGHT, timeouts=timeouts)
     try:
         target = await _workspace(engine, workspace)
         rejected = RejectedRows(rejected_path_for(source.path), describe)
@@ -208,8 +214,10 @@ async def _workspace(engine: AsyncEngine, slug_or_id: str) -> Workspace:
     return Workspace(row.id, row.base_currency)
 
 
-def _take(rows: Iterator[Row], size: int) -> list[Row]:
-    return list(islice(rows, size))
+def _take(rows: Iterator[Row], size: int) -> tuple[list[Row], list[Parsed]]:
+    """The next ``size`` rows, and the events of the valid ones parsed for storing."""
+    chunk = list(islice(rows, size))
+    return chunk, [parsed(row.event) for row in chunk if row.event is not None]
 
 
 async def _run(
@@ -229,35 +237,66 @@ async def _run(
     if max_rows is not None:
         rows = islice(rows, max_rows)
     reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
-    while chunk := await reading:
-        # Read and validate the next chunk in a thread while this one is stored.
-        reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
-        try:
-            results = await _store_chunk(engine, workspace, chunk, clock, notify, summary.created)
-        except BaseException:
-            # The reading thread cannot be stopped; let it finish before the file closes.
-            await asyncio.wait([reading])
-            raise
-        judged = iter(results)
-        for row in chunk:
-            result = next(judged) if row.event is not None else None
-            error = result.error if isinstance(result, Rejected) else row.error
-            summary.count(result.status if isinstance(result, Outcome) else "rejected")
-            if error is not None:
-                rejected.add(row, error)
-        summary.rows += len(chunk)
-        progress.update(summary.rows)
+    storing: deque[tuple[list[Row], asyncio.Future[list[ItemResult]]]] = deque()
+    try:
+        while True:
+            chunk, events = await reading
+            if not chunk:
+                break
+            # Read and validate the next chunk in a thread while this one is stored.
+            reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
+            # The chunks in flight count as created, for the planner's statistics.
+            created = summary.created + sum(len(c) for c, _ in storing)
+            stored = _store_chunk(engine, workspace, events, clock, notify, created)
+            storing.append((chunk, asyncio.ensure_future(stored)))
+            if len(storing) == STORES_IN_FLIGHT:
+                _tally(*(await _next_stored(storing)), rejected, progress, summary)
+        while storing:
+            _tally(*(await _next_stored(storing)), rejected, progress, summary)
+    finally:
+        for _, store in storing:
+            store.cancel()
+        # The reading thread cannot be stopped; let it finish before the file closes.
+        pending: list[asyncio.Future[Any]] = [reading, *(store for _, store in storing)]
+        await asyncio.wait(pending)
+
+
+async def _next_stored(
+    storing: deque[tuple[list[Row], asyncio.Future[list[ItemResult]]]],
+) -> tuple[list[Row], list[ItemResult]]:
+    """The oldest chunk in flight, once stored, and its results."""
+    chunk, store = storing[0]
+    results = await store
+    storing.popleft()
+    return chunk, results
+
+
+def _tally(
+    chunk: list[Row],
+    results: list[ItemResult],
+    rejected: RejectedRows,
+    progress: Progress,
+    summary: Summary,
+) -> None:
+    judged = iter(results)
+    for row in chunk:
+        result = next(judged) if row.event is not None else None
+        error = result.error if isinstance(result, Rejected) else row.error
+        summary.count(result.status if isinstance(result, Outcome) else "rejected")
+        if error is not None:
+            rejected.add(row, error)
+    summary.rows += len(chunk)
+    progress.update(summary.rows)
 
 
 async def _store_chunk(
     engine: AsyncEngine,
     workspace: Workspace,
-    chunk: list[Row],
+    events: list[Parsed],
     clock: Clock,
     notify: bool,
     created_before: int,
 ) -> list[ItemResult]:
-    events = [row.event for row in chunk if row.event is not None]
     if not events:
         return []
     return await _retried(
@@ -272,13 +311,26 @@ async def _store_chunk(
 async def _classify_pending(engine: AsyncEngine, workspace: Workspace, clock: Clock) -> int:
     """Classifies the workspace's pending customers, a chunk per transaction; how many."""
     classified = 0
-    while taken := await _retried(
-        engine,
-        lambda conn: classify_pending(conn, workspace, clock.now(), CLASSIFY_CHUNK),
-        "the database refused to classify the imported customers",
-    ):
+    while True:
+        taken = await _retried(
+            engine,
+            partial(_classify_next, workspace=workspace, clock=clock, classified=classified),
+            "the database refused to classify the imported customers",
+        )
+        if not taken:
+            return classified
         classified += taken
-    return classified
+
+
+async def _classify_next(
+    conn: AsyncConnection, *, workspace: Workspace, clock: Clock, classified: int
+) -> int:
+    # Chunks grow with what was classified, up to CLASSIFY_CHUNK: a chunk's statements are
+    # planned with the statistics of the tiers before it (analysed as they double), and a
+    # first chunk of thousands, planned as if the workspace had no tiers, looked each
+    # customer's tier up among all of them.
+    limit = min(CLASSIFY_CHUNK, max(statistics.MIN_ROWS, classified))
+    return await classify_pending(conn, workspace, clock.now(), limit, classified)
 
 
 async def _retried(

@@ -52,7 +52,7 @@ class StagedRow(NamedTuple):
 
 _COLUMNS = StagedRow._fields
 
-_CREATE = """
+CREATE_STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS tierline_staged_events (
     position integer NOT NULL,
     event_id text NOT NULL,
@@ -194,7 +194,8 @@ WHERE EXCLUDED.notify AND NOT p.notify
 async def open_staging(conn: AsyncConnection) -> RawConnection:
     """The driver's connection, with an empty staging table, in the transaction ``conn``
     has begun (this statement begins it, if nothing has yet)."""
-    await conn.execute(text(_CREATE))
+    # Every time: a transaction that created it may have been rolled back.
+    await conn.execute(text(CREATE_STAGING))
     raw = (await conn.get_raw_connection()).driver_connection
     assert raw is not None
     # Empty unless this transaction staged a chunk already (it empties itself at commit).
