@@ -46,9 +46,14 @@ async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) ->
     segments = await segment_store.active_segments(conn, job.workspace_id)
     targets = Targets(targeted, pipeline.reading(segments, targeted))
     without_grace = None if current.grace_on_change else current.key
-    return await _next_chunk(
+    progress = await _next_chunk(
         conn, job, targets, "rule_change", cause, now, without_grace=without_grace
     )
+    finished_at = now if progress.finished else None
+    await tier_store.record_applied(
+        conn, job.workspace_id, current.key, current.version, progress.cursor, finished_at
+    )
+    return progress
 
 
 @jobs.handler(MEMBERSHIP_JOB, target=lambda params: f"segment:{params['segment']}")
@@ -94,6 +99,7 @@ async def _next_chunk(
         targets=targets,
         without_grace=without_grace,
         notify=job.params.get("notify", True),
+        keep_versions=True,
     )
     return jobs.Progress(
         cursor=ids[-1] if ids else job.cursor,

@@ -24,15 +24,19 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from pydantic_core import to_jsonable_python
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import utc_day
-from app.customers.columns import Among, among, fenced_columns, id_parameters
+from app.customers.catalog import field_catalog
+from app.customers.columns import Among, among, fenced_columns, id_parameters, metric_json
 from app.db import Record
 from app.db.statements import compiled_select, execute_template
 from app.metrics.aggregate import Definition
 from app.rules.compile import TZ, compile_condition, compile_next_flip
 from app.tiers.policy import Reason, Scheme
+from app.webhooks import TIER_CHANGED
 
 Cause = Mapping[str, Any]
 """Why a customer was classified (an event id, a version, a due review...), kept with each
@@ -49,7 +53,7 @@ def _facts(
 ) -> sa.Select[Any]:
     """Per customer (of the workspace, or of the parameter ``customers_of`` names): the
     tier it qualifies for, the next moment a rule's time comparison flips for it, and the
-    values of ``metrics`` (``m0``, ``m1``...) for its messages."""
+    values of ``metrics`` as its messages show them (``metrics``, an object)."""
     fenced, columns = fenced_columns(
         workspace_id,
         definitions,
@@ -67,11 +71,23 @@ def _facts(
     )
     flips = [compile_next_flip(tier.condition, columns, now) for tier in scheme.tiers]
     flip = flips[0] if len(flips) == 1 else sa.func.least(*flips, type_=TZ)
+    catalog = field_catalog(definitions)
+    shown = sa.func.jsonb_build_object(
+        *(
+            part
+            for name in metrics
+            for part in (
+                sa.literal(name, sa.Text()),
+                metric_json(catalog.metric_kind(name), columns.metric(name)),
+            )
+        ),
+        type_=JSONB,
+    )
     return sa.select(
         fenced.c.customer_id,
         qualified.label("qualified"),
         flip.label("flip"),
-        *(columns.metric(name).label(f"m{i}") for i, name in enumerate(metrics)),
+        shown.label("metrics"),
     )
 
 
@@ -90,6 +106,9 @@ current AS (
                AND (t.override_expires_at IS NULL OR t.override_expires_at > {now}) AS pinned,
            t.override_tier IS NOT NULL AND t.override_expires_at <= {now} AS lapsed,
            array_position({keys}, f.qualified) AS wanted_rank,
+           array_position({keys}, CASE WHEN t.override_tier IS NOT NULL
+               AND (t.override_expires_at IS NULL OR t.override_expires_at > {now})
+               THEN t.override_tier ELSE f.qualified END) AS target_rank,
            array_position({keys}, t.tier) AS held_rank,
            COALESCE(t.downgrade_since, {now}) AS stopped
     FROM facts f
@@ -166,8 +185,10 @@ saved AS (
            n.downgrade_to, n.downgrade_since, n.downgrade_at,
            n.override_tier, n.override_reason, n.override_set_at, n.override_expires_at
     FROM next n
-    WHERE (n.held, n.held_version, n.held_since, n.held_to, n.held_stopped, n.held_at,
-           n.held_override)
+    -- The reclassification job keeps the version of an assignment it does not otherwise
+    -- change: the scheme version's watermark shows it (app.tiers.repository.SHOWN_VERSION).
+    WHERE (n.held, CASE WHEN {keep_versions} THEN {version} ELSE n.held_version END,
+           n.held_since, n.held_to, n.held_stopped, n.held_at, n.held_override)
           IS DISTINCT FROM
           (n.tier, {version}, n.since, n.downgrade_to, n.downgrade_since, n.downgrade_at,
            n.override_tier)
@@ -186,9 +207,52 @@ history AS (
     FROM next n
     WHERE n.action IN ('assign', 'move')
     ORDER BY n.customer_id
+),
+moved AS (
+    SELECT n.customer_id, n.held, n.target, n.change_reason, n.metrics,
+           CASE WHEN n.held IS NULL THEN 'up'
+                WHEN n.held_rank IS NULL OR n.target_rank IS NULL THEN NULL
+                WHEN n.target_rank < n.held_rank THEN 'up' ELSE 'down' END AS direction
+    FROM next n
+    WHERE n.action IN ('assign', 'move')
+),
+-- The endpoints that want each move: app.webhooks.outbox.Subscriber.wants_tier_change.
+wanted AS (
+    SELECT m.customer_id, e.id AS endpoint_id
+    FROM moved m
+    JOIN jsonb_to_recordset({subscribers})
+         AS e(id uuid, schemes text[], tiers text[], direction text)
+      ON (e.schemes IS NULL OR {scheme} = ANY(e.schemes))
+     AND (e.tiers IS NULL OR m.held = ANY(e.tiers) OR m.target = ANY(e.tiers))
+     AND (e.direction = 'any' OR m.direction IS NULL OR m.direction = e.direction)
+),
+outgoing AS (
+    SELECT m.*, gen_random_uuid() AS message_id
+    FROM moved m
+    WHERE m.customer_id IN (SELECT w.customer_id FROM wanted w)
+),
+message AS (
+    INSERT INTO webhook_messages (workspace_id, id, type, customer_id, data, created_at)
+    SELECT {ws}, o.message_id, {message_type}, o.customer_id,
+           jsonb_build_object(
+               'customer_id', o.customer_id, 'scheme', {scheme}, 'scheme_version', {version},
+               'from_tier', o.held, 'to_tier', o.target, 'direction', o.direction,
+               'reason', o.change_reason, 'changed_at', {changed_at}, 'metrics', o.metrics),
+           {now}
+    FROM outgoing o
+    ORDER BY o.customer_id
+),
+delivery AS (
+    INSERT INTO webhook_deliveries
+        (workspace_id, message_id, endpoint_id, status, next_attempt_at, created_at)
+    SELECT {ws}, o.message_id, w.endpoint_id, 'pending', {now}, {now}
+    FROM outgoing o JOIN wanted w ON w.customer_id = o.customer_id
 )
-SELECT n.*, LEAST(n.flip, n.downgrade_at, n.override_expires_at) AS review_at
-FROM next n ORDER BY n.customer_id
+SELECT n.customer_id, n.action, n.held, n.target, n.change_reason,
+       LEAST(n.flip, n.downgrade_at, n.override_expires_at) AS review_at,
+       o.message_id IS NOT NULL AS messaged
+FROM next n LEFT JOIN outgoing o ON o.customer_id = n.customer_id
+ORDER BY n.customer_id
 """
 )
 
@@ -221,15 +285,27 @@ async def classify_scheme(
     causes: Mapping[str, Cause],
     *,
     grace: bool = True,
-    metrics: Sequence[str] = (),
+    keep_versions: bool = False,
+    subscribers: Sequence[Mapping[str, Any]] = (),
 ) -> list[Record]:
     """Classifies the customers ``ids`` in one scheme; returns a row per customer, by id:
     ``customer_id``, ``action`` (``assign`` and ``move`` change the tier), ``held`` (the old
     tier), ``target`` (the new one), ``change_reason``, ``review_at`` (the next moment the
-    tier may move with no new data) and the values of ``metrics`` as ``m0``, ``m1``... A
-    customer's history rows carry its entry in ``causes``, else ``cause``."""
+    tier may move with no new data) and ``messaged``. A customer's history rows carry its
+    entry in ``causes``, else ``cause``. Each move that one of ``subscribers`` (as
+    ``app.webhooks.outbox.Routes.tier_subscribers`` gives them) wants gets its
+    ``customer.tier_changed`` message, with a delivery per such endpoint, in the same
+    statement. ``keep_versions``: an assignment whose tier, downgrade and override stay is
+    not rewritten for the version alone (the reclassification job, whose watermark shows
+    it)."""
     own = _decision_values(scheme, workspace_id, now, reason, cause, grace=grace)
     own["causes"] = (json.dumps(causes), "jsonb")
+    own["keep_versions"] = (keep_versions, "boolean")
+    own["subscribers"] = (json.dumps(list(subscribers)), "jsonb")
+    own["message_type"] = (TIER_CHANGED, "text")
+    own["changed_at"] = (json.dumps(to_jsonable_python(now)), "jsonb")
+    # A payload shows the metrics the scheme reads; none are computed when nobody listens.
+    metrics = sorted(scheme.reads_metrics) if subscribers else []
     today = utc_day(now)
     customers_of = among(ids)
     shape = (scheme.key, scheme.version, today, tuple(definitions), customers_of, *metrics)
