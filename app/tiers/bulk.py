@@ -114,6 +114,7 @@ current AS (
     FROM facts f
     LEFT JOIN customer_tiers t
       ON t.workspace_id = {ws} AND t.customer_id = f.customer_id AND t.scheme_key = {scheme}
+      [chunk]
 ),
 timed AS (
     SELECT c.*,
@@ -217,19 +218,20 @@ moved AS (
     WHERE n.action IN ('assign', 'move')
 ),
 -- The endpoints that want each move: app.webhooks.outbox.Subscriber.wants_tier_change.
-wanted AS (
-    SELECT m.customer_id, e.id AS endpoint_id
-    FROM moved m
-    JOIN jsonb_to_recordset({subscribers})
-         AS e(id uuid, schemes text[], tiers text[], direction text)
-      ON (e.schemes IS NULL OR {scheme} = ANY(e.schemes))
-     AND (e.tiers IS NULL OR m.held = ANY(e.tiers) OR m.target = ANY(e.tiers))
-     AND (e.direction = 'any' OR m.direction IS NULL OR m.direction = e.direction)
-),
 outgoing AS (
-    SELECT m.*, gen_random_uuid() AS message_id
-    FROM moved m
-    WHERE m.customer_id IN (SELECT w.customer_id FROM wanted w)
+    SELECT r.*, gen_random_uuid() AS message_id
+    FROM (
+        SELECT m.*, ARRAY(
+            SELECT e.id
+            FROM jsonb_to_recordset({subscribers})
+                 AS e(id uuid, schemes text[], tiers text[], direction text)
+            WHERE (e.schemes IS NULL OR {scheme} = ANY(e.schemes))
+              AND (e.tiers IS NULL OR m.held = ANY(e.tiers) OR m.target = ANY(e.tiers))
+              AND (e.direction = 'any' OR m.direction IS NULL OR m.direction = e.direction)
+        ) AS endpoints
+        FROM moved m
+    ) AS r
+    WHERE cardinality(r.endpoints) > 0
 ),
 message AS (
     INSERT INTO webhook_messages (workspace_id, id, type, customer_id, data, created_at)
@@ -245,8 +247,8 @@ message AS (
 delivery AS (
     INSERT INTO webhook_deliveries
         (workspace_id, message_id, endpoint_id, status, next_attempt_at, created_at)
-    SELECT {ws}, o.message_id, w.endpoint_id, 'pending', {now}, {now}
-    FROM outgoing o JOIN wanted w ON w.customer_id = o.customer_id
+    SELECT {ws}, o.message_id, e.id, 'pending', {now}, {now}
+    FROM outgoing o, unnest(o.endpoints) AS e(id)
 )
 SELECT n.customer_id, n.action, n.held, n.target, n.change_reason,
        LEAST(n.flip, n.downgrade_at, n.override_expires_at) AS review_at,
@@ -256,12 +258,20 @@ ORDER BY n.customer_id
 """
 )
 
+# A chunk's assignments are looked up by its ids: else, in a workspace of some hundred
+# thousand customers, the planner reads every assignment of the scheme for each chunk. One
+# customer keeps its plain join (a generic plan; an array is planned afresh every time).
+_APPLY_TO: dict[Among, str] = {
+    "id": _APPLY.replace("[chunk]", ""),
+    "ids": _APPLY.replace("[chunk]", "AND t.customer_id = ANY({ids})"),
+}
+
 # What applying a version would do, changing nothing: the customers that would change tier
 # now, and those whose move grace and tenure would hold back, by from and to tier. The same
 # decisions as _APPLY, so a preview equals the save.
 _PREVIEW = (
     "WITH "
-    + _DECIDE
+    + _DECIDE.replace("[chunk]", "")
     + """
 SELECT held AS from_tier, target AS to_tier, action = 'hold' AS held_back,
        count(*) AS customers, (array_agg(customer_id ORDER BY customer_id))[1:{samples}] AS sample
@@ -309,10 +319,13 @@ async def classify_scheme(
     today = utc_day(now)
     customers_of = among(ids)
     shape = (scheme.key, scheme.version, today, tuple(definitions), customers_of, *metrics)
+    template = _APPLY_TO[customers_of]
+    if customers_of == "ids":
+        own["ids"] = (ids, "text[]")
     key = (_APPLY, workspace_id, *shape)
     build = partial(_facts, scheme, workspace_id, definitions, now, customers_of, metrics)
     facts = compiled_select(key, build, conn.dialect)
-    result = await execute_template(conn, _APPLY, "facts", facts, own, id_parameters(ids))
+    result = await execute_template(conn, template, "facts", facts, own, id_parameters(ids))
     return list(result.all())
 
 
