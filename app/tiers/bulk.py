@@ -4,9 +4,10 @@ Per scheme (in dependency order) one statement classifies a set of customers: th
 compiler (``app.rules.compile``) over the metric expressions of ``app.customers.columns``
 gives each customer's qualifying tier, and the same movement rules as ``app.tiers.policy``
 (immediate upgrades, downgrades held back by grace and tenure) decide the new assignment; the
-changed assignments and their history rows are written in the same statement, which returns
-each customer's decision and its review moment (a rule's time comparison that will flip, a
-pending downgrade, an override's expiry) for the caller to store.
+changed assignments, their history rows and, for each move an endpoint wants, its
+``customer.tier_changed`` message and deliveries are written in the same statement, which
+returns each customer's decision and its review moment (a rule's time comparison that will
+flip, a pending downgrade, an override's expiry) for the caller to store.
 
 The classification pipeline (``app.classification.pipeline``) is the one caller that writes:
 it holds the customers' row locks, as every other writer does, so an event for a customer is
