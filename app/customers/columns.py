@@ -282,12 +282,13 @@ def metric_json(kind: MetricKind | None, value: SqlExpr) -> SqlExpr:
         )
     if kind == "timestamp":
         utc = sa.func.timezone("UTC", value)
-        whole = sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')
+        # ``||`` rather than concat(), which would make "Z" of a null.
+        whole = sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS', type_=sa.Text())
         fraction = sa.case(
             (sa.extract("microseconds", value) % 1_000_000 != 0, sa.func.to_char(utc, ".US")),
             else_="",
         )
-        return sa.func.to_jsonb(sa.func.concat(whole, fraction, "Z"))
+        return sa.func.to_jsonb(whole + fraction + "Z")
     number = sa.cast(value, sa.Numeric())
     if kind == "money":
         places = sa.func.greatest(2, sa.func.min_scale(number))
