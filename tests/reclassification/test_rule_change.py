@@ -235,3 +235,28 @@ async def test_the_version_shown_follows_the_job_as_it_runs(
     final = await shown_versions(client, admin_key)
     assert {version for _, version in final.values()} == {2}
     assert {cid for cid in ids if final[cid][0] != first[cid][0]} == MOVERS
+
+
+async def test_a_version_superseded_mid_job_still_shows_where_its_job_passed(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Version 3 saved while version 2's job is half way: the customers version 2's job
+    passed show version 2 until version 3's job passes them; the rest show version 1."""
+    monkeypatch.setattr(reclassification_jobs, "CHUNK", CHUNK)
+    await seed(app, client, admin_key, clock)
+    await put_scheme(client, admin_key, VERSION_2)
+    assert await run_one_chunk(app.state.engine, clock)
+    await put_scheme(client, admin_key, {**VERSION_2, "name": "Customer value, renamed"})
+    ids = customer_ids()
+
+    shown = await shown_versions(client, admin_key)
+    assert {cid: version for cid, (_, version) in shown.items()} == {
+        cid: 2 if cid in ids[:CHUNK] else 1 for cid in ids
+    }
+    await run_until_idle(app.state.engine, clock)
+    final = await shown_versions(client, admin_key)
+    assert {version for _, version in final.values()} == {3}
