@@ -63,6 +63,12 @@ MOVERS = {"c00", "c01", "c05", "c06", "c09", "c11"}
 CHUNK = 5
 
 
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of ``CHUNK`` customers, so a job over a dozen takes three."""
+    monkeypatch.setattr(reclassification_jobs, "CHUNK", CHUNK)
+
+
 def customer_ids() -> list[str]:
     return [f"c{n:02}" for n in range(len(SPENDS))]
 
@@ -168,9 +174,7 @@ async def test_a_new_version_rewrites_the_movers_only_and_writes_what_the_python
     client: httpx.AsyncClient,
     admin_key: str,
     clock: FrozenClock,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(reclassification_jobs, "CHUNK", CHUNK)
     await seed(app, client, admin_key, clock)
     before = await assignment_rows(app)
     assert {version for _, _, version in before.values()} == {1}
@@ -201,12 +205,10 @@ async def test_the_version_shown_follows_the_job_as_it_runs(
     client: httpx.AsyncClient,
     admin_key: str,
     clock: FrozenClock,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Chunk by chunk: the customers the job has passed show version 2 (moved or not), the
     others version 1 with their old tier, except one an event classified meanwhile, which
     holds its version 2 tier; once the job ends, everyone shows version 2."""
-    monkeypatch.setattr(reclassification_jobs, "CHUNK", CHUNK)
     await seed(app, client, admin_key, clock)
     first = await shown_versions(client, admin_key)
     await put_scheme(client, admin_key, VERSION_2)
@@ -242,11 +244,9 @@ async def test_a_version_superseded_mid_job_still_shows_where_its_job_passed(
     client: httpx.AsyncClient,
     admin_key: str,
     clock: FrozenClock,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Version 3 saved while version 2's job is half way: the customers version 2's job
     passed show version 2 until version 3's job passes them; the rest show version 1."""
-    monkeypatch.setattr(reclassification_jobs, "CHUNK", CHUNK)
     await seed(app, client, admin_key, clock)
     await put_scheme(client, admin_key, VERSION_2)
     assert await run_one_chunk(app.state.engine, clock)
