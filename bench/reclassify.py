@@ -28,6 +28,16 @@ WHERE tier <> CASE ... END`` with version 2's thresholds, from one asyncpg conne
 statement needs one connection), on a fresh copy each of ``BASELINE_ROUNDS`` times; its median.
 The same UPDATE without the WHERE (every row rewritten) is measured once, for information;
 then the table is dropped, so autovacuum does not clean up after it while Tierline is timed.
+
+A second baseline does the writes Tierline does for the movers, by hand, in one statement:
+copies of ``customer_tiers`` (the workspace's rows), ``tier_history``, ``webhook_messages``
+and ``webhook_deliveries`` with the same columns, indexes and foreign keys (deliveries to the
+messages and to the endpoint); one statement reads each customer's lifetime spend, updates the
+movers' assignments (tier, version, since), and inserts their history rows, their
+``customer.tier_changed`` messages (the same payload, metrics included) and a delivery each.
+Median of ``BASELINE_ROUNDS`` fresh copies; the copies are dropped before the save. Target:
+Tierline at most ``SAME_WRITES_TARGET`` times it.
+
 A CHECKPOINT (when allowed) precedes each timed statement and the save; the WAL each side
 writes is reported.
 """
@@ -36,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import statistics
 import sys
@@ -46,9 +57,11 @@ from uuid import UUID
 
 import asyncpg
 import httpx
+from pydantic_core import to_jsonable_python
 
 from app.db.url import asyncpg_dsn
 from app.reclassification.jobs import CHUNK
+from app.tiers.repository import SHOWN_VERSION
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
 from bench.segments import (
     SCHEME_KEY,
@@ -89,6 +102,7 @@ VERSION_2: dict[str, Any] = {
 MOVED_SHARE = (0.25, 0.35)
 """The share of customers version 2 moves must fall in here, or the seed is not the issue's."""
 TARGET = 3.0
+SAME_WRITES_TARGET = 1.5
 BASELINE_ROUNDS = 3
 POLL_S = 0.1
 JOB_TIMEOUT_S = 3600.0
@@ -122,11 +136,70 @@ _BASELINE_UPDATE = f"UPDATE bench_tiers SET tier = {_CASE_2} WHERE tier <> {_CAS
 _BASELINE_EVERY_ROW = f"UPDATE bench_tiers SET tier = {_CASE_2}"  # noqa: S608
 _BASELINE_CHECK = f"SELECT count(*) FROM bench_tiers WHERE tier <> {_CASE_2}"  # noqa: S608
 
+_BY_HAND_TABLES = """
+DROP TABLE IF EXISTS bench_deliveries, bench_messages, bench_history, bench_assignments;
+CREATE TABLE bench_assignments (LIKE customer_tiers INCLUDING ALL);
+CREATE TABLE bench_history (LIKE tier_history INCLUDING ALL);
+CREATE TABLE bench_messages (LIKE webhook_messages INCLUDING ALL);
+CREATE TABLE bench_deliveries (
+    LIKE webhook_deliveries INCLUDING ALL,
+    FOREIGN KEY (workspace_id, message_id) REFERENCES bench_messages (workspace_id, id)
+        ON DELETE CASCADE,
+    FOREIGN KEY (workspace_id, endpoint_id) REFERENCES webhook_endpoints (workspace_id, id)
+        ON DELETE CASCADE
+);
+"""
+_BY_HAND_COPY = "INSERT INTO bench_assignments SELECT * FROM customer_tiers WHERE workspace_id = $1"
+_BY_HAND_DROP = "DROP TABLE bench_deliveries, bench_messages, bench_history, bench_assignments"
+_SPEND = "(c.order_total - c.refund_total)"
+# $1 workspace, $2 version, $3 now, $4 the history rows' cause, $5 the endpoint, $6 changed_at
+_BY_HAND = f"""
+WITH moved AS (
+    SELECT t.customer_id, t.tier AS from_tier, {_case_2(_SPEND)} AS to_tier, {_SPEND} AS spend,
+           gen_random_uuid() AS message_id
+    FROM bench_assignments t
+    JOIN customers c ON c.workspace_id = t.workspace_id AND c.customer_id = t.customer_id
+    WHERE t.workspace_id = $1 AND t.scheme_key = '{SCHEME_KEY}' AND t.tier <> {_case_2(_SPEND)}
+),
+assigned AS (
+    UPDATE bench_assignments t SET tier = m.to_tier, version = $2, since = $3
+    FROM moved m
+    WHERE t.workspace_id = $1 AND t.scheme_key = '{SCHEME_KEY}' AND t.customer_id = m.customer_id
+),
+history AS (
+    INSERT INTO bench_history (
+        workspace_id, customer_id, scheme_key, version, from_tier, to_tier, changed_at, reason,
+        cause
+    )
+    SELECT $1, m.customer_id, '{SCHEME_KEY}', $2, m.from_tier, m.to_tier, $3, 'rule_change', $4
+    FROM moved m ORDER BY m.customer_id
+),
+message AS (
+    INSERT INTO bench_messages (workspace_id, id, type, customer_id, data, created_at)
+    SELECT $1, m.message_id, '{TIER_CHANGED}', m.customer_id,
+           jsonb_build_object(
+               'customer_id', m.customer_id, 'scheme', '{SCHEME_KEY}', 'scheme_version', $2,
+               'from_tier', m.from_tier, 'to_tier', m.to_tier,
+               'direction', CASE WHEN array_position($7::text[], m.to_tier)
+                                      < array_position($7::text[], m.from_tier)
+                                 THEN 'up' ELSE 'down' END,
+               'reason', 'rule_change', 'changed_at', $6::jsonb,
+               'metrics', jsonb_build_object('lifetime_spend', to_jsonb(CAST(
+                   round(m.spend, greatest(2, min_scale(m.spend))) AS text)))),
+           $3
+    FROM moved m ORDER BY m.customer_id
+)
+INSERT INTO bench_deliveries
+    (workspace_id, message_id, endpoint_id, status, next_attempt_at, created_at)
+SELECT $1, m.message_id, $5, 'pending', $3, $3 FROM moved m
+"""  # noqa: S608 (constant SQL text)
+
 # What the save must have written, each compared with what the seed implies.
 _CHECKS = f"""
 SELECT
-  (SELECT count(*) FROM customer_tiers
-   WHERE workspace_id = $1 AND scheme_key = '{SCHEME_KEY}' AND version = $2) AS at_version,
+  (SELECT count(*) FROM customer_tiers t
+   WHERE t.workspace_id = $1 AND t.scheme_key = '{SCHEME_KEY}' AND {SHOWN_VERSION} = $2)
+   AS at_version,
   (SELECT count(*) FROM customer_tiers t JOIN bench_seed s USING (customer_id)
    WHERE t.workspace_id = $1 AND t.scheme_key = '{SCHEME_KEY}' AND t.tier <> s.tier_2)
    AS wrong_tiers,
@@ -229,6 +302,39 @@ async def baseline(conn: asyncpg.Connection, expected: int) -> tuple[list[float]
         rounds.append(seconds)
         _progress(f"hand-written UPDATE: {updated:,} rows in {seconds:.2f} s")
     raise AssertionError("unreachable")
+
+
+async def by_hand(
+    conn: asyncpg.Connection, workspace_id: UUID, endpoint_id: UUID, expected: int
+) -> tuple[list[float], int]:
+    """Seconds of the movers' writes by hand on ``BASELINE_ROUNDS`` fresh copies, and the
+    WAL bytes of the last round."""
+    rounds: list[float] = []
+    wal_bytes = 0
+    now = datetime.now(UTC)
+    cause = json.dumps({"scheme": SCHEME_KEY, "version": 2, "notify": True})
+    changed_at = json.dumps(to_jsonable_python(now))
+    tiers = [tier["key"] for tier in VERSION_2["tiers"]] + [VERSION_2["default_tier"]]
+    for _ in range(BASELINE_ROUNDS):
+        await conn.execute(_BY_HAND_TABLES)
+        await conn.execute(_BY_HAND_COPY, workspace_id)
+        await conn.execute(
+            "VACUUM (ANALYZE) bench_assignments, bench_history, bench_messages, bench_deliveries"
+        )
+        await _checkpoint(conn)
+        wal = await _wal(conn)
+        started = time.perf_counter()
+        status = await conn.execute(
+            _BY_HAND, workspace_id, 2, now, cause, endpoint_id, changed_at, tiers
+        )
+        seconds = time.perf_counter() - started
+        wal_bytes = await _wal_since(conn, wal)
+        if int(status.split()[-1]) != expected:
+            raise BenchError(f"the writes by hand made {status}, not {expected} deliveries")
+        rounds.append(seconds)
+        _progress(f"the same writes by hand: {expected:,} movers in {seconds:.2f} s")
+    await conn.execute(_BY_HAND_DROP)
+    return rounds, wal_bytes
 
 
 async def save_version(client: httpx.AsyncClient) -> tuple[float, dict[str, Any], int]:
@@ -356,6 +462,8 @@ async def run(context: Context, result: BenchmarkResult) -> None:
 
             rounds, every_row_s, baseline_wal = await baseline(conn, expected)
             hand_s = statistics.median(rounds)
+            same_rounds, same_wal = await by_hand(conn, workspace_id, endpoint_id, expected)
+            same_s = statistics.median(same_rounds)
 
             await _checkpoint(conn)
             wal = await _wal(conn)
@@ -396,7 +504,20 @@ async def run(context: Context, result: BenchmarkResult) -> None:
             "every_row_s": round(every_row_s, 3),
         },
     )
-    result.figures.append(figure)
+    same_writes = Figure(
+        name="reclassify_same_writes",
+        label="the same, vs the movers' writes by hand in one statement",
+        unit="s",
+        measured=round(tierline_s, 3),
+        baseline=round(same_s, 3),
+        target=SAME_WRITES_TARGET,
+        baseline_detail={
+            "rounds_s": [round(s, 3) for s in same_rounds],
+            "rows_changed_per_second": round(expected / same_s, 1),
+            "wal_bytes": same_wal,
+        },
+    )
+    result.figures += [figure, same_writes]
     result.details["written"] = found
     result.notes.append(
         f"Tierline {tierline_s:.2f} s ({expected / tierline_s:,.0f} changed rows/s; {chunks:,} "
@@ -404,7 +525,9 @@ async def run(context: Context, result: BenchmarkResult) -> None:
         f"finished {job_s:.2f} s; WAL {tierline_wal / 2**20:,.0f} MiB); hand-written UPDATE "
         f"median {hand_s:.2f} s of {', '.join(f'{s:.2f}' for s in rounds)} "
         f"({expected / hand_s:,.0f} rows/s; WAL {baseline_wal / 2**20:,.0f} MiB), every row "
-        f"rewritten {every_row_s:.2f} s; ratio {figure.ratio:.2f}"
+        f"rewritten {every_row_s:.2f} s; ratio {figure.ratio:.2f}; the same writes by hand "
+        f"median {same_s:.2f} s of {', '.join(f'{s:.2f}' for s in same_rounds)} (WAL "
+        f"{same_wal / 2**20:,.0f} MiB), ratio {same_writes.ratio:.2f}"
     )
     result.notes.append(
         f"written and checked: {found['changed_tiers']:,} changed tiers, "

@@ -10,10 +10,12 @@ Per chunk it costs a fixed number of statements, whatever the number of customer
 1. with every scheme and segment in play, ``next_review_at`` is recomputed from the
    metric windows (built-in, then user-defined), since the facts may have moved it later;
 2. each scheme, in dependency order, is classified by the SQL engine (``app.tiers.bulk``):
-   assignments, history and earlier review moments in one statement;
+   assignments, history, earlier review moments and a message per tier change an
+   endpoint wants, with its deliveries, in one statement;
 3. each segment's membership likewise (``app.segments.membership``);
-4. one outbox statement writes a message per change an endpoint wants, a customer's
-   messages in the order its changes were made, so their sequence numbers follow it.
+4. one outbox statement writes a message per segment change an endpoint wants, after the
+   tiers' ones, so a customer's messages follow the order its changes were made in and
+   their sequence numbers follow it.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import earliest, utc_day
 from app.customers import repository as customer_store
-from app.customers.catalog import field_catalog
-from app.customers.columns import metric_value
 from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.segments import membership
@@ -118,12 +118,15 @@ async def classify(
     stored_reviews: Mapping[str, datetime | None] | None = None,
     without_grace: str | None = None,
     notify: bool = True,
+    keep_versions: bool = False,
 ) -> Outcome:
     """Re-evaluates the customers ``ids`` (whose rows the caller holds locked) in ``targets``
     (default: everything active) as of ``now``. Each history row carries the customer's
     entry in ``causes``, else ``cause``. A scheme or segment reading a metric still being
     backfilled waits for it. ``without_grace`` names a scheme whose downgrades apply at
     once. Unless ``notify`` is false, each change an endpoint wants gets its message.
+    ``keep_versions``: an assignment is not rewritten for its version alone (the
+    reclassification job, which moves the version's watermark instead).
     ``metric_reviews``: the next moment each customer's metric windows change, when the
     caller has computed it already (``CustomerView.next_review_at``); ``stored_reviews``:
     the customers' stored ``next_review_at``, when the caller has read it (an unchanged
@@ -137,14 +140,13 @@ async def classify(
         targets = await everything(conn, workspace_id)
     pending = {d.name for d in definitions if not d.ready}
     routes = await outbox.routes(conn, workspace_id) if notify and targets else outbox.Routes(())
-    catalog = field_catalog(definitions)
-    messages: list[outbox.NewMessage] = []
+    subscribers = routes.tier_subscribers()
+    messaged = False
     tier_changes: dict[str, list[Change]] = {}
     moments: dict[str, list[datetime]] = {}
     for scheme in targets.schemes:
         if scheme.reads_metrics & pending:
             continue
-        metrics = sorted(scheme.reads_metrics) if routes else []
         rows = await bulk.classify_scheme(
             conn,
             workspace_id,
@@ -156,7 +158,8 @@ async def classify(
             cause,
             causes,
             grace=scheme.key != without_grace,
-            metrics=metrics,
+            keep_versions=keep_versions,
+            subscribers=subscribers,
         )
         for row in rows:
             if row.review_at is not None:
@@ -165,12 +168,7 @@ async def classify(
                 continue
             change = Change(scheme.key, scheme.version, row.held, row.target, row.change_reason)
             tier_changes.setdefault(row.customer_id, []).append(change)
-            if routes:
-                values = {
-                    name: metric_value(catalog.metric_kind(name), getattr(row, f"m{i}"))
-                    for i, name in enumerate(metrics)
-                }
-                messages.append(tier_message(scheme, row.customer_id, change, values, routes, now))
+            messaged = messaged or row.messaged
     applied = await membership.apply(
         conn,
         workspace_id,
@@ -186,10 +184,11 @@ async def classify(
     for customer_id, flips in applied.flips.items():
         moments.setdefault(customer_id, []).extend(flips)
     if routes:
-        messages += [segment_message(change, reason, routes, now) for change in applied.changes]
-        # Stable: per customer, tiers in dependency order, then segments, as they changed.
-        messages.sort(key=lambda m: m.customer_id or "")
-        await outbox.enqueue_many(conn, workspace_id, messages, now)
+        # After the tiers' messages, which the schemes' statements wrote in dependency order:
+        # each customer's messages follow the order its changes were made in.
+        messages = [segment_message(change, reason, routes, now) for change in applied.changes]
+        if not await outbox.enqueue_many(conn, workspace_id, messages, now) and messaged:
+            await outbox.wake(conn, workspace_id)
     reviews = await _store_reviews(
         conn,
         workspace_id,

@@ -271,6 +271,31 @@ def metric_value(kind: MetricKind | None, value: Any) -> Any:
     return format_decimal(number)
 
 
+def metric_json(kind: MetricKind | None, value: SqlExpr) -> SqlExpr:
+    """``metric_value`` in SQL, as the JSON value ``to_jsonable_python`` makes of it, for
+    payloads built by a statement: counts as integers, money with at least two decimals,
+    other numbers without trailing zeros, timestamps as UTC date-times (``Z``, microseconds
+    only when there are some)."""
+    if kind == "count":
+        return sa.func.to_jsonb(
+            sa.cast(sa.func.trunc(sa.cast(value, sa.Numeric())), sa.BigInteger())
+        )
+    if kind == "timestamp":
+        utc = sa.func.timezone("UTC", value)
+        # ``||`` rather than concat(), which would make "Z" of a null.
+        whole = sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS', type_=sa.Text())
+        fraction = sa.case(
+            (sa.extract("microseconds", value) % 1_000_000 != 0, sa.func.to_char(utc, ".US")),
+            else_="",
+        )
+        return sa.func.to_jsonb(whole + fraction + "Z")
+    number = sa.cast(value, sa.Numeric())
+    if kind == "money":
+        places = sa.func.greatest(2, sa.func.min_scale(number))
+        return sa.func.to_jsonb(sa.cast(sa.func.round(number, places), sa.Text()))
+    return sa.func.to_jsonb(sa.cast(sa.func.trim_scale(number), sa.Text()))
+
+
 def fenced_columns(
     workspace_id: UUID,
     definitions: Iterable[Definition],

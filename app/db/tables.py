@@ -348,6 +348,10 @@ scheme_versions = Table(
     Column("saved_by", UUID(as_uuid=True)),
     Column("saved_at", TZ, nullable=False),
     Column("job_id", UUID(as_uuid=True)),
+    # The reclassification job's cursor (a customer id) and end: the version applies to the
+    # customers up to the cursor, and to everyone once it has ended (app.tiers.repository).
+    Column("applied_through", Text),
+    Column("applied_at", TZ),
     PrimaryKeyConstraint("workspace_id", "scheme_key", "version"),
     ForeignKeyConstraint(
         ["workspace_id", "scheme_key"],

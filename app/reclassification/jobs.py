@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.classification import pipeline
@@ -21,7 +22,10 @@ from app.tiers import repository as tier_store
 from app.tiers.bulk import Cause
 from app.tiers.policy import Reason, affected
 
-CHUNK = 1000
+CHUNK = 5000
+"""Customers per transaction. At 100,000 customers (bench/README.md) chunks of 5,000 took
+4.8 s against 5.5 s for 1,000 and 4.3 s for 10,000, which holds its customers' row locks
+(and so their live events) twice as long."""
 
 
 def _scheme_target(params: dict[str, Any]) -> str | None:
@@ -46,9 +50,14 @@ async def reclassify_chunk(conn: AsyncConnection, job: Record, now: datetime) ->
     segments = await segment_store.active_segments(conn, job.workspace_id)
     targets = Targets(targeted, pipeline.reading(segments, targeted))
     without_grace = None if current.grace_on_change else current.key
-    return await _next_chunk(
+    progress = await _next_chunk(
         conn, job, targets, "rule_change", cause, now, without_grace=without_grace
     )
+    finished_at = now if progress.finished else None
+    await tier_store.record_applied(
+        conn, job.workspace_id, current.key, current.version, progress.cursor, finished_at
+    )
+    return progress
 
 
 @jobs.handler(MEMBERSHIP_JOB, target=lambda params: f"segment:{params['segment']}")
@@ -83,6 +92,9 @@ async def _next_chunk(
     total = job.total
     if total is None:
         total = await customer_store.count(conn, job.workspace_id)
+    # Planned for each chunk's own ids: after five runs PostgreSQL may settle on a generic
+    # plan, which guesses ten ids per array and, over thousands, costs ten times as much.
+    await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     ids = await customer_store.lock_chunk(conn, job.workspace_id, job.cursor, CHUNK)
     await pipeline.classify(
         conn,
@@ -94,6 +106,7 @@ async def _next_chunk(
         targets=targets,
         without_grace=without_grace,
         notify=job.params.get("notify", True),
+        keep_versions=True,
     )
     return jobs.Progress(
         cursor=ids[-1] if ids else job.cursor,

@@ -4,9 +4,10 @@ Per scheme (in dependency order) one statement classifies a set of customers: th
 compiler (``app.rules.compile``) over the metric expressions of ``app.customers.columns``
 gives each customer's qualifying tier, and the same movement rules as ``app.tiers.policy``
 (immediate upgrades, downgrades held back by grace and tenure) decide the new assignment; the
-changed assignments and their history rows are written in the same statement, which returns
-each customer's decision and its review moment (a rule's time comparison that will flip, a
-pending downgrade, an override's expiry) for the caller to store.
+changed assignments, their history rows and, for each move an endpoint wants, its
+``customer.tier_changed`` message and deliveries are written in the same statement, which
+returns each customer's decision and its review moment (a rule's time comparison that will
+flip, a pending downgrade, an override's expiry) for the caller to store.
 
 The classification pipeline (``app.classification.pipeline``) is the one caller that writes:
 it holds the customers' row locks, as every other writer does, so an event for a customer is
@@ -24,15 +25,19 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from pydantic_core import to_jsonable_python
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import utc_day
-from app.customers.columns import Among, among, fenced_columns, id_parameters
+from app.customers.catalog import field_catalog
+from app.customers.columns import Among, among, fenced_columns, id_parameters, metric_json
 from app.db import Record
 from app.db.statements import compiled_select, execute_template
 from app.metrics.aggregate import Definition
 from app.rules.compile import TZ, compile_condition, compile_next_flip
 from app.tiers.policy import Reason, Scheme
+from app.webhooks import TIER_CHANGED
 
 Cause = Mapping[str, Any]
 """Why a customer was classified (an event id, a version, a due review...), kept with each
@@ -49,7 +54,7 @@ def _facts(
 ) -> sa.Select[Any]:
     """Per customer (of the workspace, or of the parameter ``customers_of`` names): the
     tier it qualifies for, the next moment a rule's time comparison flips for it, and the
-    values of ``metrics`` (``m0``, ``m1``...) for its messages."""
+    values of ``metrics`` as its messages show them (``metrics``, an object)."""
     fenced, columns = fenced_columns(
         workspace_id,
         definitions,
@@ -67,11 +72,23 @@ def _facts(
     )
     flips = [compile_next_flip(tier.condition, columns, now) for tier in scheme.tiers]
     flip = flips[0] if len(flips) == 1 else sa.func.least(*flips, type_=TZ)
+    catalog = field_catalog(definitions)
+    shown = sa.func.jsonb_build_object(
+        *(
+            part
+            for name in metrics
+            for part in (
+                sa.literal(name, sa.Text()),
+                metric_json(catalog.metric_kind(name), columns.metric(name)),
+            )
+        ),
+        type_=JSONB,
+    )
     return sa.select(
         fenced.c.customer_id,
         qualified.label("qualified"),
         flip.label("flip"),
-        *(columns.metric(name).label(f"m{i}") for i, name in enumerate(metrics)),
+        shown.label("metrics"),
     )
 
 
@@ -90,11 +107,15 @@ current AS (
                AND (t.override_expires_at IS NULL OR t.override_expires_at > {now}) AS pinned,
            t.override_tier IS NOT NULL AND t.override_expires_at <= {now} AS lapsed,
            array_position({keys}, f.qualified) AS wanted_rank,
+           array_position({keys}, CASE WHEN t.override_tier IS NOT NULL
+               AND (t.override_expires_at IS NULL OR t.override_expires_at > {now})
+               THEN t.override_tier ELSE f.qualified END) AS target_rank,
            array_position({keys}, t.tier) AS held_rank,
            COALESCE(t.downgrade_since, {now}) AS stopped
     FROM facts f
     LEFT JOIN customer_tiers t
       ON t.workspace_id = {ws} AND t.customer_id = f.customer_id AND t.scheme_key = {scheme}
+      [chunk]
 ),
 timed AS (
     SELECT c.*,
@@ -166,8 +187,10 @@ saved AS (
            n.downgrade_to, n.downgrade_since, n.downgrade_at,
            n.override_tier, n.override_reason, n.override_set_at, n.override_expires_at
     FROM next n
-    WHERE (n.held, n.held_version, n.held_since, n.held_to, n.held_stopped, n.held_at,
-           n.held_override)
+    -- The reclassification job keeps the version of an assignment it does not otherwise
+    -- change: the scheme version's watermark shows it (app.tiers.repository.SHOWN_VERSION).
+    WHERE (n.held, CASE WHEN {keep_versions} THEN {version} ELSE n.held_version END,
+           n.held_since, n.held_to, n.held_stopped, n.held_at, n.held_override)
           IS DISTINCT FROM
           (n.tier, {version}, n.since, n.downgrade_to, n.downgrade_since, n.downgrade_at,
            n.override_tier)
@@ -186,18 +209,70 @@ history AS (
     FROM next n
     WHERE n.action IN ('assign', 'move')
     ORDER BY n.customer_id
+),
+moved AS (
+    SELECT n.customer_id, n.held, n.target, n.change_reason, n.metrics,
+           CASE WHEN n.held IS NULL THEN 'up'
+                WHEN n.held_rank IS NULL OR n.target_rank IS NULL THEN NULL
+                WHEN n.target_rank < n.held_rank THEN 'up' ELSE 'down' END AS direction
+    FROM next n
+    WHERE n.action IN ('assign', 'move')
+),
+-- The endpoints that want each move: app.webhooks.outbox.Subscriber.wants_tier_change.
+outgoing AS (
+    SELECT r.*, gen_random_uuid() AS message_id
+    FROM (
+        SELECT m.*, ARRAY(
+            SELECT e.id
+            FROM jsonb_to_recordset({subscribers})
+                 AS e(id uuid, schemes text[], tiers text[], direction text)
+            WHERE (e.schemes IS NULL OR {scheme} = ANY(e.schemes))
+              AND (e.tiers IS NULL OR m.held = ANY(e.tiers) OR m.target = ANY(e.tiers))
+              AND (e.direction = 'any' OR m.direction IS NULL OR m.direction = e.direction)
+        ) AS endpoints
+        FROM moved m
+    ) AS r
+    WHERE cardinality(r.endpoints) > 0
+),
+message AS (
+    INSERT INTO webhook_messages (workspace_id, id, type, customer_id, data, created_at)
+    SELECT {ws}, o.message_id, {message_type}, o.customer_id,
+           jsonb_build_object(
+               'customer_id', o.customer_id, 'scheme', {scheme}, 'scheme_version', {version},
+               'from_tier', o.held, 'to_tier', o.target, 'direction', o.direction,
+               'reason', o.change_reason, 'changed_at', {changed_at}, 'metrics', o.metrics),
+           {now}
+    FROM outgoing o
+    ORDER BY o.customer_id
+),
+delivery AS (
+    INSERT INTO webhook_deliveries
+        (workspace_id, message_id, endpoint_id, status, next_attempt_at, created_at)
+    SELECT {ws}, o.message_id, e.id, 'pending', {now}, {now}
+    FROM outgoing o, unnest(o.endpoints) AS e(id)
 )
-SELECT n.*, LEAST(n.flip, n.downgrade_at, n.override_expires_at) AS review_at
-FROM next n ORDER BY n.customer_id
+SELECT n.customer_id, n.action, n.held, n.target, n.change_reason,
+       LEAST(n.flip, n.downgrade_at, n.override_expires_at) AS review_at,
+       o.message_id IS NOT NULL AS messaged
+FROM next n LEFT JOIN outgoing o ON o.customer_id = n.customer_id
+ORDER BY n.customer_id
 """
 )
+
+# A chunk's assignments are looked up by its ids: else, in a workspace of some hundred
+# thousand customers, the planner reads every assignment of the scheme for each chunk. One
+# customer keeps its plain join (a generic plan; an array is planned afresh every time).
+_APPLY_TO: dict[Among, str] = {
+    "id": _APPLY.replace("[chunk]", ""),
+    "ids": _APPLY.replace("[chunk]", "AND t.customer_id = ANY({ids})"),
+}
 
 # What applying a version would do, changing nothing: the customers that would change tier
 # now, and those whose move grace and tenure would hold back, by from and to tier. The same
 # decisions as _APPLY, so a preview equals the save.
 _PREVIEW = (
     "WITH "
-    + _DECIDE
+    + _DECIDE.replace("[chunk]", "")
     + """
 SELECT held AS from_tier, target AS to_tier, action = 'hold' AS held_back,
        count(*) AS customers, (array_agg(customer_id ORDER BY customer_id))[1:{samples}] AS sample
@@ -221,22 +296,37 @@ async def classify_scheme(
     causes: Mapping[str, Cause],
     *,
     grace: bool = True,
-    metrics: Sequence[str] = (),
+    keep_versions: bool = False,
+    subscribers: Sequence[Mapping[str, Any]] = (),
 ) -> list[Record]:
     """Classifies the customers ``ids`` in one scheme; returns a row per customer, by id:
     ``customer_id``, ``action`` (``assign`` and ``move`` change the tier), ``held`` (the old
     tier), ``target`` (the new one), ``change_reason``, ``review_at`` (the next moment the
-    tier may move with no new data) and the values of ``metrics`` as ``m0``, ``m1``... A
-    customer's history rows carry its entry in ``causes``, else ``cause``."""
+    tier may move with no new data) and ``messaged``. A customer's history rows carry its
+    entry in ``causes``, else ``cause``. Each move that one of ``subscribers`` (as
+    ``app.webhooks.outbox.Routes.tier_subscribers`` gives them) wants gets its
+    ``customer.tier_changed`` message, with a delivery per such endpoint, in the same
+    statement. ``keep_versions``: an assignment whose tier, downgrade and override stay is
+    not rewritten for the version alone (the reclassification job, whose watermark shows
+    it)."""
     own = _decision_values(scheme, workspace_id, now, reason, cause, grace=grace)
     own["causes"] = (json.dumps(causes), "jsonb")
+    own["keep_versions"] = (keep_versions, "boolean")
+    own["subscribers"] = (json.dumps(list(subscribers)), "jsonb")
+    own["message_type"] = (TIER_CHANGED, "text")
+    own["changed_at"] = (json.dumps(to_jsonable_python(now)), "jsonb")
+    # A payload shows the metrics the scheme reads; none are computed when nobody listens.
+    metrics = sorted(scheme.reads_metrics) if subscribers else []
     today = utc_day(now)
     customers_of = among(ids)
     shape = (scheme.key, scheme.version, today, tuple(definitions), customers_of, *metrics)
+    template = _APPLY_TO[customers_of]
+    if customers_of == "ids":
+        own["ids"] = (ids, "text[]")
     key = (_APPLY, workspace_id, *shape)
     build = partial(_facts, scheme, workspace_id, definitions, now, customers_of, metrics)
     facts = compiled_select(key, build, conn.dialect)
-    result = await execute_template(conn, _APPLY, "facts", facts, own, id_parameters(ids))
+    result = await execute_template(conn, template, "facts", facts, own, id_parameters(ids))
     return list(result.all())
 
 

@@ -214,17 +214,53 @@ def assignment_of(row: Any) -> Assignment:
     )
 
 
+SHOWN_VERSION = """GREATEST(t.version, (
+    SELECT max(v.version) FROM scheme_versions v
+    WHERE v.workspace_id = t.workspace_id AND v.scheme_key = t.scheme_key
+      AND v.version > t.version
+      AND (v.applied_at IS NOT NULL OR t.customer_id <= v.applied_through)))"""
+"""The version a ``customer_tiers`` row ``t`` shows: the reclassification job rewrites only
+the assignments whose tier moves, so a customer unmoved by a newer version holds it once the
+version's job has passed the customer (its ``applied_through``) or finished."""
+
+
 async def assignments(
     conn: AsyncConnection, workspace_id: UUID, customer_id: str
 ) -> dict[str, Assignment]:
+    columns = ", ".join(c for c in ASSIGNMENT_COLUMNS if c != "version")
     result = await conn.execute(
         text(
-            "SELECT * FROM customer_tiers WHERE workspace_id = :ws AND customer_id = :cid "
-            "ORDER BY scheme_key"
+            f"SELECT {columns}, {SHOWN_VERSION} AS version FROM customer_tiers t "  # noqa: S608
+            "WHERE t.workspace_id = :ws AND t.customer_id = :cid ORDER BY t.scheme_key"
         ),
         {"ws": workspace_id, "cid": customer_id},
     )
     return {row.scheme_key: assignment_of(row) for row in result}
+
+
+async def record_applied(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    key: str,
+    version: int,
+    through: str | None,
+    finished_at: datetime | None,
+) -> None:
+    """Moves the version's watermark: it now applies to the customers up to ``through``
+    (in id order), and to everyone once ``finished_at`` is set."""
+    await conn.execute(
+        text(
+            "UPDATE scheme_versions SET applied_through = :through, applied_at = :finished_at "
+            "WHERE workspace_id = :ws AND scheme_key = :key AND version = :version"
+        ),
+        {
+            "ws": workspace_id,
+            "key": key,
+            "version": version,
+            "through": through,
+            "finished_at": finished_at,
+        },
+    )
 
 
 async def history_page(

@@ -84,6 +84,21 @@ class Routes:
     def for_segment_change(self, segment: str, type_: str) -> list[UUID]:
         return [s.id for s in self.subscribers if s.wants_segment_change(segment, type_)]
 
+    def tier_subscribers(self) -> list[dict[str, Any]]:
+        """The endpoints that take ``customer.tier_changed``, with their filters, for a
+        statement that routes tier changes itself (``app.tiers.bulk``): it applies
+        ``Subscriber.wants_tier_change`` in SQL."""
+        return [
+            {
+                "id": str(s.id),
+                "schemes": None if s.schemes is None else sorted(s.schemes),
+                "tiers": None if s.tiers is None else sorted(s.tiers),
+                "direction": s.direction,
+            }
+            for s in self.subscribers
+            if TIER_CHANGED in s.types
+        ]
+
     def for_type(self, type_: str) -> list[UUID]:
         return [s.id for s in self.subscribers if type_ in s.types]
 
