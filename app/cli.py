@@ -270,7 +270,7 @@ def cmd_import(args: argparse.Namespace) -> None:
     from app.db.engine import Timeouts
     from app.db.migrate import upgrade
     from app.events.import_file import EventFile, ImportFileError
-    from app.events.importer import ImportFailed, import_events
+    from app.events.importer import CHUNK_SIZE, ImportFailed, import_events
 
     settings = _settings()
     try:
@@ -290,7 +290,7 @@ def cmd_import(args: argparse.Namespace) -> None:
                 source,
                 SystemClock(),
                 error_problem,
-                chunk_size=args.chunk_size,
+                chunk_size=args.chunk_size or CHUNK_SIZE,
                 notify=args.notify,
                 timeouts=Timeouts(
                     statement=settings.import_statement_timeout,
@@ -397,7 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("file", metavar="FILE")
     load.add_argument("--workspace", default="default", help="workspace slug or id")
-    load.add_argument("--chunk-size", type=_chunk_size, default=1000, help="events per transaction")
+    load.add_argument(
+        "--chunk-size", type=_chunk_size, help="events per transaction (default 5,000)"
+    )
     load.add_argument(
         "--notify",
         action="store_true",
