@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.principal import Workspace
@@ -182,6 +183,9 @@ async def classify_pending(
     pending = await bulk.pending_customers(conn, workspace.id, limit)
     if not pending:
         return 0
+    # Planned for each chunk's own ids, as the reclassification job's: a generic plan guesses
+    # ten ids per array.
+    await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     locked = await bulk.lock_customers(conn, workspace.id, list(pending))
     notify = await bulk.clear_pending(conn, workspace.id, list(pending))
     await predictions.refresh_predictions(conn, workspace.id, locked, now)
