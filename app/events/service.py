@@ -54,6 +54,11 @@ ItemResult = Outcome | Rejected
 """One batch item's result; the router and the importer turn it into JSON."""
 
 
+# Built once (json.dumps with arguments builds one per call); its output must never change:
+# stored events are compared by these bytes' digest.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def fingerprint(event: EventIn) -> bytes:
     """Identity of an event's content: equal for a faithful replay, whatever the formatting."""
     canonical = {
@@ -65,8 +70,7 @@ def fingerprint(event: EventIn) -> bytes:
         "properties": event.properties,
         "traits": event.traits,
     }
-    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).digest()
+    return hashlib.sha256(_CANONICAL_JSON.encode(canonical).encode()).digest()
 
 
 def invalid(error: ValidationError) -> InvalidInput:
