@@ -155,20 +155,16 @@ async def store_for_later(
     now: datetime,
     *,
     notify: bool,
-    created_before: int,
 ) -> list[ItemResult]:
     """An import's chunk: stores the events and folds the new ones into their customers like
     ``backfill``, but leaves those customers pending (``classify_pending`` classifies each
-    once, at the import's end). ``created_before``: events the import created before this
-    chunk, so the planner's statistics keep up as the workspace grows."""
+    once, at the import's end). Its statements read the staging table and look rows up by
+    their keys, so, unlike the classification's, their plans do not depend on the planner's
+    statistics of the workspace: those are brought up to date once, before classifying."""
     results: dict[int, ItemResult] = {}
     created = await _store(conn, workspace, events, now, results)
     if created:
         await staging.mark_pending(created.raw, workspace.id, notify)
-        # Last: the next chunk's statements read every table this one wrote.
-        await statistics.analyze_if_underestimated(
-            conn, workspace.id, "events", created_before + len(created)
-        )
     return [results[position] for position in range(len(events))]
 
 

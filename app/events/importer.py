@@ -190,6 +190,12 @@ async def import_events(
                 max_rows=max_rows,
             )
             progress.classifying()
+            await _retried(
+                engine,
+                partial(statistics.analyze_if_underestimated, workspace_id=target.id,
+                        table="events", at_least=summary.created),
+                "the database refused to analyse the imported events",
+            )  # fmt: skip
             summary.classified = await _classify_pending(engine, target, clock)
         except (ImportFailed, ImportFileError) as error:
             raise ImportFailed(str(error), summary) from error
@@ -245,9 +251,7 @@ async def _run(
                 break
             # Read and validate the next chunk in a thread while this one is stored.
             reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
-            # The chunks in flight count as created, for the planner's statistics.
-            created = summary.created + sum(len(c) for c, _ in storing)
-            stored = _store_chunk(engine, workspace, events, clock, notify, created)
+            stored = _store_chunk(engine, workspace, events, clock, notify)
             storing.append((chunk, asyncio.ensure_future(stored)))
             if len(storing) == STORES_IN_FLIGHT:
                 _tally(*(await _next_stored(storing)), rejected, progress, summary)
@@ -295,15 +299,12 @@ async def _store_chunk(
     events: list[Parsed],
     clock: Clock,
     notify: bool,
-    created_before: int,
 ) -> list[ItemResult]:
     if not events:
         return []
     return await _retried(
         engine,
-        lambda conn: store_for_later(
-            conn, workspace, events, clock.now(), notify=notify, created_before=created_before
-        ),
+        lambda conn: store_for_later(conn, workspace, events, clock.now(), notify=notify),
         "the database refused a chunk",
     )
 
