@@ -1,14 +1,18 @@
 """The delivery queue: leasing due deliveries and recording each attempt, so that any number of
 workers can share it.
 
-A claim runs in one short transaction: it locks the endpoints that have due deliveries
-(``FOR NO KEY UPDATE SKIP LOCKED``), counts each one's deliveries in flight, and leases up to
-``webhook_endpoint_concurrency`` minus that many of its oldest, moving their
-``next_attempt_at`` to the end of the lease. An outcome is recorded in another short
+A claim runs in one short transaction of two phases. It first locks the endpoints that have
+due deliveries (``FOR NO KEY UPDATE SKIP LOCKED``), workspaces taking turns (each one's
+oldest endpoint before any one's second), leaving out those at their bound. Then, holding
+their workspaces' locks too, it counts each endpoint's and its workspace's deliveries in
+flight and leases as many of the endpoint's oldest as both bounds
+(``webhook_endpoint_concurrency``, ``webhook_workspace_concurrency``) leave room for,
+moving their ``next_attempt_at`` to the end of the lease. An outcome is recorded in another short
 transaction if the lease is still the worker's: delivered, or retried on the schedule (with
 jitter, longer if the receiver asked), or given up; an endpoint that answers 410 or fails
 for ``FAILING_FOR`` is disabled. A worker that dies leaves its deliveries due again when
-their leases end; one slow endpoint never holds more than its share of the workers.
+their leases end; one slow endpoint, or one workspace's backlog, never holds more than its
+share of the workers.
 
 Everything here reads the injected clock.
 """
@@ -39,45 +43,94 @@ FAILING_FOR = timedelta(days=5)
 
 _CANDIDATES = text(
     """
+    WITH due AS (
+        SELECT e.workspace_id, e.id, due.oldest
+        FROM webhook_endpoints e
+        CROSS JOIN LATERAL (
+            SELECT min(d.next_attempt_at) AS oldest
+            FROM webhook_deliveries d
+            WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+              AND d.status = 'pending' AND d.next_attempt_at <= :now
+        ) due
+        WHERE e.enabled AND due.oldest IS NOT NULL
+          -- A deleted workspace's deliveries are cancelled with it; one its last writes
+          -- queued as it was deleted is never sent either.
+          AND NOT EXISTS (
+              SELECT 1 FROM workspaces w WHERE w.id = e.workspace_id AND w.deleted_at IS NOT NULL
+          )
+          -- A first look, re-counted under the lock: an endpoint already at its bound would
+          -- only take a place another endpoint could use.
+          AND (
+              SELECT count(*) FROM webhook_deliveries d
+              WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+                AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+          ) < :bound
+    ),
+    -- The same first look for the workspaces: one at its bound is left out.
+    busy AS (
+        SELECT e.workspace_id, count(*) AS in_flight
+        FROM webhook_endpoints e
+        JOIN webhook_deliveries d ON d.workspace_id = e.workspace_id AND d.endpoint_id = e.id
+        WHERE e.workspace_id IN (SELECT workspace_id FROM due)
+          AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+        GROUP BY e.workspace_id
+    ),
+    -- Round-robin: every workspace's oldest endpoint before any workspace's second, so a
+    -- backlog in one workspace never queues another's webhooks behind it.
+    turns AS (
+        SELECT due.workspace_id, due.id, due.oldest,
+               row_number() OVER (PARTITION BY due.workspace_id ORDER BY due.oldest) AS turn
+        FROM due LEFT JOIN busy ON busy.workspace_id = due.workspace_id
+        WHERE COALESCE(busy.in_flight, 0) < :workspace_bound
+    )
     SELECT e.workspace_id, e.id, e.url, e.secret, e.previous_secret,
            e.previous_secret_expires_at
-    FROM webhook_endpoints e
-    CROSS JOIN LATERAL (
-        SELECT min(d.next_attempt_at) AS oldest
-        FROM webhook_deliveries d
-        WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
-          AND d.status = 'pending' AND d.next_attempt_at <= :now
-    ) due
-    WHERE e.enabled AND due.oldest IS NOT NULL
-      -- A deleted workspace's deliveries are cancelled with it; one its last writes queued
-      -- as it was deleted is never sent either.
-      AND NOT EXISTS (
-          SELECT 1 FROM workspaces w WHERE w.id = e.workspace_id AND w.deleted_at IS NOT NULL
-      )
-      -- A first look, re-counted under the lock: an endpoint already at its bound would
-      -- only take a place another endpoint could use.
-      AND (
-          SELECT count(*) FROM webhook_deliveries d
-          WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
-            AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
-      ) < :bound
-    ORDER BY due.oldest
+    FROM turns t
+    JOIN webhook_endpoints e ON e.workspace_id = t.workspace_id AND e.id = t.id
+    ORDER BY t.turn, t.oldest
     LIMIT :limit
     -- NO KEY: the outbox may still insert deliveries for the endpoint meanwhile.
     FOR NO KEY UPDATE OF e SKIP LOCKED
     """
 )
 
-# Runs after the endpoint's lock is held, so its snapshot counts every lease committed by
-# the worker that held the lock before. A lease moves next_attempt_at to its end, so the
-# partial index on (endpoint_id, next_attempt_at) finds the deliveries in flight.
+# Workers claiming for one workspace take turns, so that each counts the workspace's
+# deliveries in flight with the leases of the one before: its bound holds across workers.
+# Taken in the keys' order, so two claims never wait for each other in a circle.
+_LOCK_WORKSPACES = text(
+    """
+    SELECT count(pg_advisory_xact_lock(key))
+    FROM (
+        SELECT DISTINCT hashtextextended('webhooks:' || CAST(ws AS text), 0) AS key
+        FROM unnest(CAST(:workspaces AS uuid[])) AS ws
+        ORDER BY key
+    ) keys
+    """
+)
+
+# Runs after the endpoint's and the workspace's locks are held, so its snapshot counts every
+# lease committed by the worker that held them before (and those of this transaction). A
+# lease moves next_attempt_at to its end, so the partial index on (endpoint_id,
+# next_attempt_at) finds the deliveries in flight.
 _LEASE = text(
     """
-    WITH room AS (
-        SELECT GREATEST(0, LEAST(:room, :bound - count(*))) AS n
+    WITH endpoint_busy AS (
+        SELECT count(*) AS in_flight
         FROM webhook_deliveries
         WHERE endpoint_id = :ep AND workspace_id = :ws
           AND status = 'pending' AND next_attempt_at > :now AND leased_until > :now
+    ),
+    workspace_busy AS (
+        SELECT count(*) AS in_flight
+        FROM webhook_endpoints e
+        JOIN webhook_deliveries d ON d.workspace_id = e.workspace_id AND d.endpoint_id = e.id
+        WHERE e.workspace_id = :ws
+          AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+    ),
+    room AS (
+        SELECT GREATEST(0, LEAST(:room, :bound - endpoint_busy.in_flight,
+                                 :workspace_bound - workspace_busy.in_flight)) AS n
+        FROM endpoint_busy, workspace_busy
     ),
     picked AS (
         SELECT workspace_id, message_id, endpoint_id
@@ -261,16 +314,23 @@ class DeliveryQueue:
         self.jitter = jitter
 
     async def claim(self, limit: int) -> list[Claim]:
-        """Leases up to ``limit`` due deliveries, within each endpoint's bound."""
+        """Leases up to ``limit`` due deliveries, workspaces taking turns, within each
+        endpoint's and each workspace's bound."""
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
-        bound = self.settings.webhook_endpoint_concurrency
+        bounds = {
+            "bound": self.settings.webhook_endpoint_concurrency,
+            "workspace_bound": self.settings.webhook_workspace_concurrency,
+        }
         claims: list[Claim] = []
         async with self.engine.begin() as conn:
             await conn.execute(_NO_WAIT_FOR_FLUSH)
             endpoints = (
-                await conn.execute(_CANDIDATES, {"now": now, "bound": bound, "limit": limit})
+                await conn.execute(_CANDIDATES, {"now": now, "limit": limit, **bounds})
             ).all()
+            if endpoints:
+                workspaces = list({endpoint.workspace_id for endpoint in endpoints})
+                await conn.execute(_LOCK_WORKSPACES, {"workspaces": workspaces})
             for endpoint in endpoints:
                 room = limit - len(claims)
                 if room <= 0:
@@ -283,7 +343,7 @@ class DeliveryQueue:
                         "now": now,
                         "lease": lease,
                         "room": room,
-                        "bound": bound,
+                        **bounds,
                     },
                 )
                 claims.extend(
