@@ -198,11 +198,19 @@ attempt AS (
            excerpt
     FROM delivered
 ),
+-- Locked in one order, so two workers recovering the same endpoints never wait in a circle.
+recovered AS (
+    SELECT e.workspace_id, e.id
+    FROM webhook_endpoints e
+    WHERE (e.workspace_id, e.id) IN (SELECT workspace_id, endpoint_id FROM delivered)
+      AND e.failing_since IS NOT NULL
+    ORDER BY e.workspace_id, e.id
+    FOR NO KEY UPDATE
+),
 endpoint AS (
     UPDATE webhook_endpoints e SET failing_since = NULL
-    FROM (SELECT DISTINCT workspace_id, endpoint_id FROM delivered) x
-    WHERE e.workspace_id = x.workspace_id AND e.id = x.endpoint_id
-      AND e.failing_since IS NOT NULL
+    FROM recovered r
+    WHERE e.workspace_id = r.workspace_id AND e.id = r.id
 ),
 places AS (
     SELECT workspace_id, endpoint_id, count(*) AS n
