@@ -136,7 +136,7 @@ def background_loops(
         review_scheduler.work(engine, clock, stop),
         rfm.work(engine, clock, stop),
         clv.work(engine, clock, stop),
-        DeliveryWorker(engine, clock, settings, metrics).run(stop),
+        DeliveryWorker(engine, clock, settings, metrics, job_timeouts(settings)).run(stop),
         workspace_purge.work(engine, clock, settings, stop),
     ]
 

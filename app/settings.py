@@ -173,6 +173,13 @@ class Settings(BaseSettings):
     webhook_endpoint_concurrency: int = Field(
         default=4, ge=1, description="Deliveries in flight to one endpoint, across all workers."
     )
+    webhook_workspace_concurrency: int = Field(
+        default=16,
+        ge=1,
+        description="Deliveries in flight for one workspace, across all workers and its "
+        "endpoints: below a worker's concurrency, so that one workspace's backlog leaves "
+        "room for the others' webhooks.",
+    )
     webhook_worker_concurrency: int = Field(
         default=32, ge=1, description="Deliveries in flight in one worker process."
     )

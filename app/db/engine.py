@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -94,14 +94,19 @@ def create_query_engine(url: str, pool_size: int, timeouts: Timeouts = UNBOUNDED
 
 
 async def create_raw_pool(
-    url: str, size: int, prepared: Iterable[Positional] = (), timeouts: Timeouts = UNBOUNDED
+    url: str,
+    size: int,
+    prepared: Iterable[Positional] = (),
+    timeouts: Timeouts = UNBOUNDED,
+    settings: Mapping[str, str] | None = None,
 ) -> asyncpg.Pool:
     """A pool of raw asyncpg connections for the event write path (``app.events.flush``),
     beside the engine's: SQLAlchemy's checkout, transaction and check-in cost about as much
     server CPU as the event's own statements. Connections open on demand, with the
     statements of ``prepared`` prepared by SQL (``Positional.prepare``) and
     ``standard_conforming_strings`` on, which their literal arguments rely on; JSON comes
-    back decoded and goes in as text, as through the engine."""
+    back decoded and goes in as text, as through the engine. ``settings``: more of
+    PostgreSQL's settings for its sessions."""
 
     async def setup(conn: asyncpg.Connection) -> None:
         for type_name in ("json", "jsonb"):
@@ -128,6 +133,7 @@ async def create_raw_pool(
             **SERVER_SETTINGS,
             **timeouts.server_settings(),
             "standard_conforming_strings": "on",
+            **(settings or {}),
         },
     )
     assert pool is not None

@@ -1,33 +1,44 @@
 """The delivery queue: leasing due deliveries and recording each attempt, so that any number of
 workers can share it.
 
-A claim runs in one short transaction: it locks the endpoints that have due deliveries
-(``FOR NO KEY UPDATE SKIP LOCKED``), counts each one's deliveries in flight, and leases up to
-``webhook_endpoint_concurrency`` minus that many of its oldest, moving their
-``next_attempt_at`` to the end of the lease. An outcome is recorded in another short
-transaction if the lease is still the worker's: delivered, or retried on the schedule (with
-jitter, longer if the receiver asked), or given up; an endpoint that answers 410 or fails
-for ``FAILING_FOR`` is disabled. A worker that dies leaves its deliveries due again when
-their leases end; one slow endpoint never holds more than its share of the workers.
+A claim runs in one short transaction of two phases. It first locks the endpoints that have
+due deliveries (``FOR NO KEY UPDATE SKIP LOCKED``), workspaces taking turns (each one's
+oldest endpoint before any one's second), leaving out those at their bound. Then, holding
+their workspaces' locks too, it counts each endpoint's and its workspace's deliveries in
+flight and leases as many of the endpoint's oldest as both bounds
+(``webhook_endpoint_concurrency``, ``webhook_workspace_concurrency``) leave room for,
+moving their ``next_attempt_at`` to the end of the lease.
+
+An outcome is recorded if the lease is still the worker's. Delivered ones in bulk: those
+that came while the previous such statement ran are written together, by one statement on a
+raw asyncpg connection, which also leases each one's successor at its endpoint. A failure
+in a short transaction of its own: retried on the schedule (with jitter, longer if the
+receiver asked), or given up; an endpoint that answers 410 or fails for ``FAILING_FOR`` is
+disabled. A worker that dies leaves its deliveries due again when
+their leases end; one slow endpoint, or one workspace's backlog, never holds more than its
+share of the workers.
 
 Everything here reads the injected clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.repository import config_changed
 from app.clock import Clock
+from app.db.engine import UNBOUNDED, Timeouts, create_raw_pool
 from app.settings import Settings
 from app.webhooks.attempt import Claim, Outcome
 
@@ -39,45 +50,94 @@ FAILING_FOR = timedelta(days=5)
 
 _CANDIDATES = text(
     """
+    WITH due AS (
+        SELECT e.workspace_id, e.id, due.oldest
+        FROM webhook_endpoints e
+        CROSS JOIN LATERAL (
+            SELECT min(d.next_attempt_at) AS oldest
+            FROM webhook_deliveries d
+            WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+              AND d.status = 'pending' AND d.next_attempt_at <= :now
+        ) due
+        WHERE e.enabled AND due.oldest IS NOT NULL
+          -- A deleted workspace's deliveries are cancelled with it; one its last writes
+          -- queued as it was deleted is never sent either.
+          AND NOT EXISTS (
+              SELECT 1 FROM workspaces w WHERE w.id = e.workspace_id AND w.deleted_at IS NOT NULL
+          )
+          -- A first look, re-counted under the lock: an endpoint already at its bound would
+          -- only take a place another endpoint could use.
+          AND (
+              SELECT count(*) FROM webhook_deliveries d
+              WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+                AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+          ) < :bound
+    ),
+    -- The same first look for the workspaces: one at its bound is left out.
+    busy AS (
+        SELECT e.workspace_id, count(*) AS in_flight
+        FROM webhook_endpoints e
+        JOIN webhook_deliveries d ON d.workspace_id = e.workspace_id AND d.endpoint_id = e.id
+        WHERE e.workspace_id IN (SELECT workspace_id FROM due)
+          AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+        GROUP BY e.workspace_id
+    ),
+    -- Round-robin: every workspace's oldest endpoint before any workspace's second, so a
+    -- backlog in one workspace never queues another's webhooks behind it.
+    turns AS (
+        SELECT due.workspace_id, due.id, due.oldest,
+               row_number() OVER (PARTITION BY due.workspace_id ORDER BY due.oldest) AS turn
+        FROM due LEFT JOIN busy ON busy.workspace_id = due.workspace_id
+        WHERE COALESCE(busy.in_flight, 0) < :workspace_bound
+    )
     SELECT e.workspace_id, e.id, e.url, e.secret, e.previous_secret,
            e.previous_secret_expires_at
-    FROM webhook_endpoints e
-    CROSS JOIN LATERAL (
-        SELECT min(d.next_attempt_at) AS oldest
-        FROM webhook_deliveries d
-        WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
-          AND d.status = 'pending' AND d.next_attempt_at <= :now
-    ) due
-    WHERE e.enabled AND due.oldest IS NOT NULL
-      -- A deleted workspace's deliveries are cancelled with it; one its last writes queued
-      -- as it was deleted is never sent either.
-      AND NOT EXISTS (
-          SELECT 1 FROM workspaces w WHERE w.id = e.workspace_id AND w.deleted_at IS NOT NULL
-      )
-      -- A first look, re-counted under the lock: an endpoint already at its bound would
-      -- only take a place another endpoint could use.
-      AND (
-          SELECT count(*) FROM webhook_deliveries d
-          WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
-            AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
-      ) < :bound
-    ORDER BY due.oldest
+    FROM turns t
+    JOIN webhook_endpoints e ON e.workspace_id = t.workspace_id AND e.id = t.id
+    ORDER BY t.turn, t.oldest
     LIMIT :limit
     -- NO KEY: the outbox may still insert deliveries for the endpoint meanwhile.
     FOR NO KEY UPDATE OF e SKIP LOCKED
     """
 )
 
-# Runs after the endpoint's lock is held, so its snapshot counts every lease committed by
-# the worker that held the lock before. A lease moves next_attempt_at to its end, so the
-# partial index on (endpoint_id, next_attempt_at) finds the deliveries in flight.
+# Workers claiming for one workspace take turns, so that each counts the workspace's
+# deliveries in flight with the leases of the one before: its bound holds across workers.
+# Taken in the keys' order, so two claims never wait for each other in a circle.
+_LOCK_WORKSPACES = text(
+    """
+    SELECT count(pg_advisory_xact_lock(key))
+    FROM (
+        SELECT DISTINCT hashtextextended('webhooks:' || CAST(ws AS text), 0) AS key
+        FROM unnest(CAST(:workspaces AS uuid[])) AS ws
+        ORDER BY key
+    ) keys
+    """
+)
+
+# Runs after the endpoint's and the workspace's locks are held, so its snapshot counts every
+# lease committed by the worker that held them before (and those of this transaction). A
+# lease moves next_attempt_at to its end, so the partial index on (endpoint_id,
+# next_attempt_at) finds the deliveries in flight.
 _LEASE = text(
     """
-    WITH room AS (
-        SELECT GREATEST(0, LEAST(:room, :bound - count(*))) AS n
+    WITH endpoint_busy AS (
+        SELECT count(*) AS in_flight
         FROM webhook_deliveries
         WHERE endpoint_id = :ep AND workspace_id = :ws
           AND status = 'pending' AND next_attempt_at > :now AND leased_until > :now
+    ),
+    workspace_busy AS (
+        SELECT count(*) AS in_flight
+        FROM webhook_endpoints e
+        JOIN webhook_deliveries d ON d.workspace_id = e.workspace_id AND d.endpoint_id = e.id
+        WHERE e.workspace_id = :ws
+          AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+    ),
+    room AS (
+        SELECT GREATEST(0, LEAST(:room, :bound - endpoint_busy.in_flight,
+                                 :workspace_bound - workspace_busy.in_flight)) AS n
+        FROM endpoint_busy, workspace_busy
     ),
     picked AS (
         SELECT workspace_id, message_id, endpoint_id
@@ -102,63 +162,99 @@ _LEASE = text(
 # message, which at-least-once delivery allows: the worker need not wait for each commit to
 # reach the disk.
 _NO_WAIT_FOR_FLUSH = text("SET LOCAL synchronous_commit TO off")
+_NO_WAIT_FOR_FLUSH_SETTING = {"synchronous_commit": "off"}
+"""The same for the raw connection that records delivered outcomes, for its whole session."""
 
-# The common outcome in one statement: the delivery, if the lease is still ours, becomes
-# delivered, with its attempt row, and the endpoint is no longer failing. With :hand_off, the
-# endpoint's next due delivery is leased in the same statement, taking over the place this
-# one leaves: the endpoint's deliveries in flight stay as many, so its bound holds without
-# its lock, and a busy endpoint costs one transaction per delivery instead of two.
-_RECORD_DELIVERED = text(
-    """
-    WITH delivered AS (
-        UPDATE webhook_deliveries
-        SET status = 'delivered', attempts = attempts + 1, next_attempt_at = :now,
-            leased_until = NULL, last_attempt_at = :at, last_status_code = :status_code,
-            last_error = NULL, delivered_at = :now
-        WHERE workspace_id = :ws AND message_id = :msg AND endpoint_id = :ep
-          AND status = 'pending' AND leased_until = :lease
-        RETURNING workspace_id, message_id, endpoint_id
-    ),
-    attempt AS (
-        INSERT INTO webhook_attempts (workspace_id, message_id, endpoint_id, attempted_at,
-                                      status_code, latency_ms, response_excerpt)
-        SELECT workspace_id, message_id, endpoint_id, :at, :status_code, :latency_ms, :excerpt
-        FROM delivered
-    ),
-    endpoint AS (
-        UPDATE webhook_endpoints SET failing_since = NULL
-        WHERE workspace_id = :ws AND id = :ep AND failing_since IS NOT NULL
-          AND EXISTS (SELECT 1 FROM delivered)
-    ),
-    following AS (
-        SELECT d.workspace_id, d.message_id, d.endpoint_id, e.url, e.secret,
-               e.previous_secret, e.previous_secret_expires_at
+# The common outcome, for every delivery delivered since the last such statement, in one
+# statement on the raw connection: each delivery, if its lease is still ours, becomes
+# delivered, with its attempt row, and its endpoint is no longer failing. For each one
+# delivered with ``hand_off``, one of its endpoint's next due deliveries is leased, taking
+# over the place it leaves: the endpoint's and the workspace's deliveries in flight stay as
+# many, so their bounds hold without their locks, and a busy endpoint costs a share of one
+# statement per delivery.
+_RECORD_DELIVERED = """
+WITH outcome AS (
+    SELECT *
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
+                $6::int[], $7::float8[], $8::text[], $9::bool[])
+         AS o(workspace_id, message_id, endpoint_id, lease, attempted_at, status_code,
+              latency_ms, excerpt, hand_off)
+),
+delivered AS (
+    UPDATE webhook_deliveries d
+    SET status = 'delivered', attempts = d.attempts + 1, next_attempt_at = $10,
+        leased_until = NULL, last_attempt_at = o.attempted_at,
+        last_status_code = o.status_code, last_error = NULL, delivered_at = $10
+    FROM outcome o
+    WHERE d.workspace_id = o.workspace_id AND d.message_id = o.message_id
+      AND d.endpoint_id = o.endpoint_id AND d.status = 'pending' AND d.leased_until = o.lease
+    RETURNING d.workspace_id, d.message_id, d.endpoint_id, o.attempted_at, o.status_code,
+              o.latency_ms, o.excerpt, o.hand_off
+),
+attempt AS (
+    INSERT INTO webhook_attempts (workspace_id, message_id, endpoint_id, attempted_at,
+                                  status_code, latency_ms, response_excerpt)
+    SELECT workspace_id, message_id, endpoint_id, attempted_at, status_code, latency_ms,
+           excerpt
+    FROM delivered
+),
+-- Locked in one order, so two workers recovering the same endpoints never wait in a circle.
+recovered AS (
+    SELECT e.workspace_id, e.id
+    FROM webhook_endpoints e
+    WHERE (e.workspace_id, e.id) IN (SELECT workspace_id, endpoint_id FROM delivered)
+      AND e.failing_since IS NOT NULL
+    ORDER BY e.workspace_id, e.id
+    FOR NO KEY UPDATE
+),
+endpoint AS (
+    UPDATE webhook_endpoints e SET failing_since = NULL
+    FROM recovered r
+    WHERE e.workspace_id = r.workspace_id AND e.id = r.id
+),
+places AS (
+    SELECT workspace_id, endpoint_id, count(*) AS n
+    FROM delivered WHERE hand_off
+    GROUP BY workspace_id, endpoint_id
+),
+following AS (
+    SELECT d.workspace_id, d.message_id, d.endpoint_id, e.url, e.secret, e.previous_secret,
+           e.previous_secret_expires_at
+    FROM places p
+    JOIN webhook_endpoints e ON e.workspace_id = p.workspace_id AND e.id = p.endpoint_id
+    CROSS JOIN LATERAL (
+        SELECT d.workspace_id, d.message_id, d.endpoint_id
         FROM webhook_deliveries d
-        JOIN webhook_endpoints e ON e.workspace_id = d.workspace_id AND e.id = d.endpoint_id
-        WHERE :hand_off AND EXISTS (SELECT 1 FROM delivered) AND e.enabled
-          AND NOT EXISTS (
-              SELECT 1 FROM workspaces w WHERE w.id = :ws AND w.deleted_at IS NOT NULL
-          )
-          AND d.endpoint_id = :ep AND d.workspace_id = :ws
-          AND d.status = 'pending' AND d.next_attempt_at <= :now
+        WHERE d.endpoint_id = p.endpoint_id AND d.workspace_id = p.workspace_id
+          AND d.status = 'pending' AND d.next_attempt_at <= $10
         ORDER BY d.next_attempt_at
-        LIMIT 1
-        FOR UPDATE OF d SKIP LOCKED
-    ),
-    leased AS (
-        UPDATE webhook_deliveries d
-        SET leased_until = :next_lease, next_attempt_at = :next_lease
-        FROM following f
-        JOIN webhook_messages m ON m.workspace_id = f.workspace_id AND m.id = f.message_id
-        WHERE d.workspace_id = f.workspace_id AND d.message_id = f.message_id
-          AND d.endpoint_id = f.endpoint_id
-        RETURNING d.message_id, m.type, m.customer_id, m.data, m.seq, m.created_at, f.url,
-                  f.secret, f.previous_secret, f.previous_secret_expires_at
-    )
-    SELECT (SELECT count(*) FROM delivered) AS delivered, l.*
-    FROM (SELECT 1) AS one LEFT JOIN leased AS l ON true
-    """
+        LIMIT p.n
+        FOR UPDATE SKIP LOCKED
+    ) d
+    WHERE e.enabled
+      AND NOT EXISTS (
+          SELECT 1 FROM workspaces w WHERE w.id = p.workspace_id AND w.deleted_at IS NOT NULL
+      )
+),
+leased AS (
+    UPDATE webhook_deliveries d
+    SET leased_until = $11, next_attempt_at = $11
+    FROM following f
+    JOIN webhook_messages m ON m.workspace_id = f.workspace_id AND m.id = f.message_id
+    WHERE d.workspace_id = f.workspace_id AND d.message_id = f.message_id
+      AND d.endpoint_id = f.endpoint_id
+    RETURNING d.workspace_id, d.message_id, d.endpoint_id, m.type, m.customer_id, m.data,
+              m.seq, m.created_at, f.url, f.secret, f.previous_secret,
+              f.previous_secret_expires_at
 )
+SELECT false AS leased, workspace_id, message_id, endpoint_id, NULL AS type,
+       NULL AS customer_id, NULL::jsonb AS data, NULL::bigint AS seq,
+       NULL::timestamptz AS created_at, NULL AS url, NULL AS secret, NULL AS previous_secret,
+       NULL::timestamptz AS previous_secret_expires_at
+FROM delivered
+UNION ALL
+SELECT true, * FROM leased
+"""
 
 _OWN_DELIVERY = text(
     """
@@ -233,6 +329,16 @@ def default_jitter() -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class _Delivered:
+    """A delivered outcome waiting for the next ``_RECORD_DELIVERED``."""
+
+    claim: Claim
+    outcome: Outcome
+    hand_off: bool
+    written: asyncio.Future[Recorded]
+
+
+@dataclass(frozen=True, slots=True)
 class Recorded:
     """What recording an outcome came to."""
 
@@ -254,23 +360,36 @@ class DeliveryQueue:
         settings: Settings,
         *,
         jitter: Callable[[], float] = default_jitter,
+        timeouts: Timeouts = UNBOUNDED,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.settings = settings
         self.jitter = jitter
+        self.timeouts = timeouts
+        self._raw: asyncpg.Pool | None = None
+        """One raw connection, opened at the first delivered outcome, for recording them."""
+        self._delivered: list[_Delivered] = []
+        self._flushing: asyncio.Task[None] | None = None
 
     async def claim(self, limit: int) -> list[Claim]:
-        """Leases up to ``limit`` due deliveries, within each endpoint's bound."""
+        """Leases up to ``limit`` due deliveries, workspaces taking turns, within each
+        endpoint's and each workspace's bound."""
         now = self.clock.now()
         lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
-        bound = self.settings.webhook_endpoint_concurrency
+        bounds = {
+            "bound": self.settings.webhook_endpoint_concurrency,
+            "workspace_bound": self.settings.webhook_workspace_concurrency,
+        }
         claims: list[Claim] = []
         async with self.engine.begin() as conn:
             await conn.execute(_NO_WAIT_FOR_FLUSH)
             endpoints = (
-                await conn.execute(_CANDIDATES, {"now": now, "bound": bound, "limit": limit})
+                await conn.execute(_CANDIDATES, {"now": now, "limit": limit, **bounds})
             ).all()
+            if endpoints:
+                workspaces = list({endpoint.workspace_id for endpoint in endpoints})
+                await conn.execute(_LOCK_WORKSPACES, {"workspaces": workspaces})
             for endpoint in endpoints:
                 room = limit - len(claims)
                 if room <= 0:
@@ -283,48 +402,108 @@ class DeliveryQueue:
                         "now": now,
                         "lease": lease,
                         "room": room,
-                        "bound": bound,
+                        **bounds,
                     },
                 )
                 claims.extend(
-                    _claim(endpoint.workspace_id, endpoint.id, lease, endpoint, row) for row in rows
+                    _claim(endpoint.workspace_id, endpoint.id, lease, endpoint._mapping, row)
+                    for row in rows.mappings()
                 )
         return claims
 
     async def record(self, claim: Claim, outcome: Outcome, *, hand_off: bool) -> Recorded:
         """Records the outcome if the lease is still ours; with it, the endpoint's next due
         delivery, leased, when it was delivered and ``hand_off`` asks for one."""
-        now = self.clock.now()
-        keys = {"ws": claim.workspace_id, "msg": claim.message_id, "ep": claim.endpoint_id}
-        attempt = {
-            **keys,
-            "lease": claim.lease,
-            "at": outcome.attempted_at,
-            "status_code": outcome.status_code,
-            "latency_ms": round(outcome.latency * 1000, 3),
-            "excerpt": outcome.excerpt,
-        }
-        following: Claim | None = None
-        async with self.engine.begin() as conn:
-            await conn.execute(_NO_WAIT_FOR_FLUSH)
-            if outcome.delivered:
-                next_lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
-                row = (
-                    await conn.execute(
-                        _RECORD_DELIVERED,
-                        {**attempt, "now": now, "hand_off": hand_off, "next_lease": next_lease},
-                    )
-                ).one()
-                status: str | None = "delivered" if row.delivered else None
-                if row.message_id is not None:
-                    following = _claim(claim.workspace_id, claim.endpoint_id, next_lease, row, row)
-            else:
-                status = await self._record_failure(conn, claim, outcome, attempt)
-        if status is None:
+        if outcome.delivered:
+            recorded = await self._record_delivered(claim, outcome, hand_off)
+        else:
+            recorded = await self._record_failure(claim, outcome)
+        if recorded.status is None:
             # The lease ran out and another worker took the delivery, or it was replayed or
             # erased meanwhile: its outcome is no longer ours to write.
             logger.warning("webhook delivery lease lost; outcome not recorded", extra=claim.ids())
-        return Recorded(status, following)
+        return recorded
+
+    async def aclose(self) -> None:
+        """Closes the raw connection, once the outcomes being recorded are written."""
+        if self._flushing is not None:
+            await asyncio.wait([self._flushing])
+        if self._raw is not None:
+            raw, self._raw = self._raw, None
+            await raw.close()
+
+    async def _record_delivered(self, claim: Claim, outcome: Outcome, hand_off: bool) -> Recorded:
+        """Queues the outcome for the next ``_RECORD_DELIVERED``: one runs at a time, with
+        every outcome that came while the one before ran (group commit), so a busy worker
+        writes many per round trip and an idle one waits for none."""
+        written: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
+        self._delivered.append(_Delivered(claim, outcome, hand_off, written))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush_delivered())
+        return await written
+
+    async def _flush_delivered(self) -> None:
+        try:
+            while self._delivered:
+                batch, self._delivered = self._delivered, []
+                try:
+                    recorded = await self._write_delivered(batch)
+                except Exception as error:
+                    for each in batch:
+                        if not each.written.done():
+                            each.written.set_exception(error)
+                    continue
+                for each, result in zip(batch, recorded, strict=True):
+                    if not each.written.done():
+                        each.written.set_result(result)
+        finally:
+            self._flushing = None
+
+    async def _write_delivered(self, batch: list[_Delivered]) -> list[Recorded]:
+        now = self.clock.now()
+        next_lease = now + timedelta(seconds=self.settings.webhook_lease_seconds)
+        columns = list(
+            zip(
+                *(
+                    (
+                        each.claim.workspace_id,
+                        each.claim.message_id,
+                        each.claim.endpoint_id,
+                        each.claim.lease,
+                        each.outcome.attempted_at,
+                        each.outcome.status_code,
+                        round(each.outcome.latency * 1000, 3),
+                        each.outcome.excerpt,
+                        each.hand_off,
+                    )
+                    for each in batch
+                ),
+                strict=True,
+            )
+        )
+        if self._raw is None:
+            self._raw = await create_raw_pool(
+                self.engine.url.render_as_string(hide_password=False),
+                1,
+                timeouts=self.timeouts,
+                settings=_NO_WAIT_FOR_FLUSH_SETTING,
+            )
+        async with self._raw.acquire() as conn:
+            rows = await conn.fetch(_RECORD_DELIVERED, *map(list, columns), now, next_lease)
+        delivered = {(row["message_id"], row["endpoint_id"]) for row in rows if not row["leased"]}
+        following: dict[UUID, list[Claim]] = {}
+        for row in rows:
+            if row["leased"]:
+                claim = _claim(row["workspace_id"], row["endpoint_id"], next_lease, row, row)
+                following.setdefault(claim.endpoint_id, []).append(claim)
+        recorded = []
+        for each in batch:
+            if (each.claim.message_id, each.claim.endpoint_id) not in delivered:
+                recorded.append(Recorded(None))
+                continue
+            taking_over = following.get(each.claim.endpoint_id) if each.hand_off else None
+            recorded.append(Recorded("delivered", taking_over.pop() if taking_over else None))
+        return recorded
 
     async def depth(self) -> int:
         """How many deliveries are due to enabled endpoints."""
@@ -332,31 +511,41 @@ class DeliveryQueue:
             depth: int = (await conn.execute(_QUEUE_DEPTH, {"now": self.clock.now()})).scalar_one()
         return depth
 
-    async def _record_failure(
-        self, conn: AsyncConnection, claim: Claim, outcome: Outcome, attempt: dict[str, Any]
-    ) -> str | None:
-        """Records a failed attempt and schedules the next one, or gives up; returns the
-        delivery's new status, or None when the lease is no longer ours."""
+    async def _record_failure(self, claim: Claim, outcome: Outcome) -> Recorded:
+        """Records a failed attempt and schedules the next one, or gives up, in a transaction
+        of its own."""
         now = self.clock.now()
-        attempts = (await conn.execute(_OWN_DELIVERY, attempt)).scalar_one_or_none()
-        if attempts is None:
-            return None
-        attempts += 1
-        await conn.execute(_INSERT_ATTEMPT, {**attempt, "error": outcome.error})
-        gave_up = attempts >= len(self.settings.webhook_retry_schedule)
-        status = "failed" if gave_up else "pending"
-        await self._endpoint_failed(conn, claim, outcome, now)
-        await conn.execute(
-            _RESCHEDULE,
-            {
-                **attempt,
-                "status": status,
-                "attempts": attempts,
-                "next_attempt_at": now if gave_up else now + self._wait(attempts, outcome),
-                "error": outcome.error,
-            },
-        )
-        return status
+        attempt = {
+            "ws": claim.workspace_id,
+            "msg": claim.message_id,
+            "ep": claim.endpoint_id,
+            "lease": claim.lease,
+            "at": outcome.attempted_at,
+            "status_code": outcome.status_code,
+            "latency_ms": round(outcome.latency * 1000, 3),
+            "excerpt": outcome.excerpt,
+        }
+        async with self.engine.begin() as conn:
+            await conn.execute(_NO_WAIT_FOR_FLUSH)
+            attempts = (await conn.execute(_OWN_DELIVERY, attempt)).scalar_one_or_none()
+            if attempts is None:
+                return Recorded(None)
+            attempts += 1
+            await conn.execute(_INSERT_ATTEMPT, {**attempt, "error": outcome.error})
+            gave_up = attempts >= len(self.settings.webhook_retry_schedule)
+            status = "failed" if gave_up else "pending"
+            await self._endpoint_failed(conn, claim, outcome, now)
+            await conn.execute(
+                _RESCHEDULE,
+                {
+                    **attempt,
+                    "status": status,
+                    "attempts": attempts,
+                    "next_attempt_at": now if gave_up else now + self._wait(attempts, outcome),
+                    "error": outcome.error,
+                },
+            )
+        return Recorded(status)
 
     def _wait(self, attempts: int, outcome: Outcome) -> timedelta:
         """The wait before the next attempt: the schedule's, with jitter; longer if a 429 or
@@ -385,24 +574,34 @@ class DeliveryQueue:
         logger.warning("webhook endpoint disabled", extra={**claim.ids(), "reason": reason})
 
 
+class _Row(Protocol):
+    """A row by column name: SQLAlchemy's ``RowMapping`` or asyncpg's ``Record``."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
 def _claim(
-    workspace_id: UUID, endpoint_id: UUID, lease: datetime, endpoint: Any, row: Any
+    workspace_id: UUID,
+    endpoint_id: UUID,
+    lease: datetime,
+    endpoint: _Row,
+    message: _Row,
 ) -> Claim:
-    """A claim from a leased delivery's message ``row`` and its ``endpoint`` row."""
+    """A claim from a leased delivery's ``message`` row and its ``endpoint`` row."""
     return Claim(
         workspace_id=workspace_id,
-        message_id=row.message_id,
+        message_id=message["message_id"],
         endpoint_id=endpoint_id,
         lease=lease,
-        url=endpoint.url,
-        secret=endpoint.secret,
-        previous_secret=endpoint.previous_secret,
-        previous_secret_expires_at=endpoint.previous_secret_expires_at,
-        type=row.type,
-        customer_id=row.customer_id,
-        data=row.data,
-        seq=row.seq,
-        created_at=row.created_at,
+        url=endpoint["url"],
+        secret=endpoint["secret"],
+        previous_secret=endpoint["previous_secret"],
+        previous_secret_expires_at=endpoint["previous_secret_expires_at"],
+        type=message["type"],
+        customer_id=message["customer_id"],
+        data=message["data"],
+        seq=message["seq"],
+        created_at=message["created_at"],
     )
 
 

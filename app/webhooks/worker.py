@@ -20,6 +20,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.clock import Clock
+from app.db.engine import UNBOUNDED, Timeouts
 from app.db.url import asyncpg_dsn
 from app.observability import Metrics
 from app.settings import Settings
@@ -37,7 +38,9 @@ QUEUE_DEPTH_EVERY_SECONDS = 5.0
 
 
 class DeliveryWorker:
-    """Delivers through its own queue and sender; ``aclose`` closes the sender's clients."""
+    """Delivers through its own queue and sender; ``aclose`` closes the sender's clients and
+    the queue's raw connection. ``timeouts`` bound the statements of that connection (those of
+    ``engine`` come with it)."""
 
     def __init__(
         self,
@@ -45,17 +48,20 @@ class DeliveryWorker:
         clock: Clock,
         settings: Settings,
         metrics: Metrics | None,
+        timeouts: Timeouts = UNBOUNDED,
+        /,
         *,
         jitter: Callable[[], float] = default_jitter,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.queue = DeliveryQueue(engine, clock, settings, jitter=jitter)
+        self.queue = DeliveryQueue(engine, clock, settings, jitter=jitter, timeouts=timeouts)
         self.sender = Sender(clock, settings)
         self._depth_counted_at = -QUEUE_DEPTH_EVERY_SECONDS
 
     async def aclose(self) -> None:
         await self.sender.aclose()
+        await self.queue.aclose()
 
     async def deliver_due(self) -> int:
         """One pass: claims what is due, sends it all concurrently and records the outcomes;

@@ -49,6 +49,8 @@ class Receiver:
         self.in_flight: dict[str, int] = {}
         self.peak_in_flight: dict[str, int] = {}
         """By path: the most requests being answered at once."""
+        self.peak_total = 0
+        """The most requests being answered at once, all paths together."""
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._arrived = asyncio.Condition()
@@ -116,6 +118,7 @@ class Receiver:
             self._arrived.notify_all()
         self.in_flight[path] = self.in_flight.get(path, 0) + 1
         self.peak_in_flight[path] = max(self.peak_in_flight.get(path, 0), self.in_flight[path])
+        self.peak_total = max(self.peak_total, sum(self.in_flight.values()))
         try:
             if reply.delay:
                 await asyncio.sleep(reply.delay)
