@@ -656,3 +656,54 @@ async def test_notify_sends_each_customers_net_change_over_the_whole_import(
         )
     customers = sorted({e["customer_id"] for e in events})
     assert sent == [(c, expected_tier(events, c), "import") for c in customers]
+
+
+async def test_traits_merged_past_16_kib_are_refused_with_their_customers_other_events_kept(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    chunk = "x" * 6000  # each event well under the limit; the three merged are over it
+    big = [
+        {
+            "event_id": f"t{n}",
+            "customer_id": "crm-big",
+            "type": "visit",
+            "occurred_at": (T0 - timedelta(days=n + 1)).isoformat(),
+            "traits": {f"t{n}": chunk},
+        }
+        for n in range(3)
+    ]
+    order = {
+        "event_id": "o1",
+        "customer_id": "crm-big",
+        "type": "order",
+        "occurred_at": (T0 - timedelta(days=9)).isoformat(),
+        "amount": "10.00",
+    }
+    other = {
+        "event_id": "o2",
+        "customer_id": "crm-small",
+        "type": "order",
+        "occurred_at": (T0 - timedelta(days=9)).isoformat(),
+        "amount": "5.00",
+        "traits": {"region": "north"},
+    }
+    source = write_ndjson(tmp_path / "events.ndjson", [*big, order, other])
+
+    code, out, _ = await run_import(capsys, str(source))
+
+    assert code == 0
+    assert counts(out) == (2, 0, 3)
+    report = importer.rejected_path_for(source).read_text()
+    reported = [json.loads(line) for line in report.splitlines()]
+    assert [r["line"] for r in reported] == [1, 2, 3]
+    assert {r["problem"]["errors"][0]["code"] for r in reported} == {"too_large"}
+    big_customer = await metrics_of(client, admin_key, "crm-big")
+    assert big_customer["traits"] == {}
+    assert big_customer["metrics"]["order_count"] == 1
+    small_customer = await metrics_of(client, admin_key, "crm-small")
+    assert small_customer["traits"] == {"region": "north"}
+    assert await count_rows(app, "events") == 2

@@ -21,6 +21,7 @@ order, and the newest value should win).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.principal import Workspace
 from app.classification import pipeline
+from app.customers.service import check_merged_traits
 from app.db import statistics
 from app.db.engine import RawConnection
 from app.errors import TierlineError
@@ -52,6 +54,7 @@ from app.metrics import service as user_metrics
 from app.metrics.aggregate import Definition
 from app.money import convert
 from app.predictions import service as predictions
+from app.validation import MAX_JSON_OBJECT_BYTES
 
 ZERO = Decimal(0)
 
@@ -203,10 +206,15 @@ async def _stage(
     events: list[Parsed],
     now: datetime,
     results: dict[int, ItemResult],
+    refused: Mapping[int, TierlineError],
 ) -> list[Staged]:
-    """Time bounds and FX conversion; a failing event is rejected alone."""
+    """Time bounds and FX conversion; a failing event is rejected alone, as is one of
+    ``refused`` (by position) with its error."""
     in_time: list[tuple[int, Parsed]] = []
     for position, item in enumerate(events):
+        if position in refused:
+            results[position] = Rejected(item.event.event_id, refused[position])
+            continue
         try:
             check_time(item.event, now)
             in_time.append((position, item))
@@ -268,13 +276,60 @@ async def _store(
     results: dict[int, ItemResult],
 ) -> _Stored:
     """Stores the first event of each id and folds the created ones into their customers;
-    decides created / duplicate / 409 for all of them.
+    decides created / duplicate / 409 / 422 for all of them.
 
     As on the normal path, the first event with an id is stored and a later one with the same
-    id is a duplicate when its content is the same, a 409 when not.
+    id is a duplicate when its content is the same, a 409 when not. A customer whose traits
+    the chunk's events would merge past 16 KiB gets none of them: those events are refused
+    (422 ``too_large``, as ``PATCH`` and ``POST /v1/events`` refuse them) and the chunk is
+    stored again without them.
     """
+    if not any(item.event.traits for item in events):
+        return await _store_once(conn, workspace, events, now, results, {})
+    refused: dict[int, TierlineError] = {}
+    while True:
+        attempt: dict[int, ItemResult] = {}
+        savepoint = await conn.begin_nested()
+        stored = await _store_once(conn, workspace, events, now, attempt, refused)
+        too_large = await _traits_too_large(conn, workspace, stored.items)
+        if not too_large:
+            await savepoint.commit()
+            results.update(attempt)
+            return stored
+        await savepoint.rollback()
+        refused |= too_large
+
+
+async def _traits_too_large(
+    conn: AsyncConnection, workspace: Workspace, created: list[Staged]
+) -> dict[int, TierlineError]:
+    """The created events that carry traits, by position, of the customers whose merged
+    traits passed the limit, with the error to refuse them with."""
+    with_traits = {item.event.customer_id for item in created if item.event.traits}
+    found = await bulk.traits_over(conn, workspace.id, sorted(with_traits), MAX_JSON_OBJECT_BYTES)
+    errors: dict[str, TierlineError] = {}
+    for customer_id, traits in found.items():
+        try:
+            check_merged_traits(traits)
+        except TierlineError as error:
+            errors[customer_id] = error
+    return {
+        item.position: errors[item.event.customer_id]
+        for item in created
+        if item.event.traits and item.event.customer_id in errors
+    }
+
+
+async def _store_once(
+    conn: AsyncConnection,
+    workspace: Workspace,
+    events: list[Parsed],
+    now: datetime,
+    results: dict[int, ItemResult],
+    refused: Mapping[int, TierlineError],
+) -> _Stored:
     raw = await staging.open_staging(conn)
-    staged = await _stage(conn, workspace, events, now, results)
+    staged = await _stage(conn, workspace, events, now, results, refused)
     first: dict[str, Staged] = {}
     for item in staged:
         first.setdefault(item.event.event_id, item)

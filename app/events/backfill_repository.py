@@ -1,11 +1,15 @@
-"""The customers an import left to classify (``pending_classifications``), taken in chunks.
+"""What the backfill path reads besides its staging table: the customers an import left to
+classify (``pending_classifications``), taken in chunks, and traits grown too large.
 
-A chunk is taken in the order every writer locks customers in: the customers' rows first (in
-id order), then their pending rows, the order an import's chunk writes them in.
+A chunk of pending customers is taken in the order every writer locks customers in: the
+customers' rows first (in id order), then their pending rows, the order an import's chunk
+writes them in.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
@@ -54,3 +58,24 @@ async def clear_pending(
     """Clears the pending rows of ``ids``; whether each cleared one asked for webhooks."""
     result = await conn.execute(_CLEAR, {"ws": workspace_id, "ids": ids})
     return {row.customer_id: row.notify for row in result}
+
+
+# jsonb's text has a space after each colon and comma: never shorter than the compact JSON the
+# limit measures, so only the customers it finds need measuring.
+_TRAITS_OVER = text(
+    """
+    SELECT customer_id, CAST(traits AS text) AS traits FROM customers
+    WHERE workspace_id = :ws AND customer_id = ANY(CAST(:ids AS text[]))
+      AND octet_length(CAST(traits AS text)) > :limit
+    """
+)
+
+
+async def traits_over(
+    conn: AsyncConnection, workspace_id: UUID, ids: list[str], limit: int
+) -> dict[str, dict[str, Any]]:
+    """The traits of the customers of ``ids`` that may be over ``limit`` bytes as JSON."""
+    if not ids:
+        return {}
+    result = await conn.execute(_TRAITS_OVER, {"ws": workspace_id, "ids": ids, "limit": limit})
+    return {row.customer_id: json.loads(row.traits) for row in result}

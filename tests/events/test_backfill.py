@@ -380,6 +380,29 @@ async def test_traits_follow_event_time_within_a_backfill_batch(
     }
 
 
+async def test_traits_a_batch_would_merge_past_16_kib_are_refused_and_the_rest_kept(
+    app: Any, client: httpx.AsyncClient, admin_key: str
+) -> None:
+    chunk = "x" * 6000  # each event well under the limit; the three merged are over it
+    await send(client, admin_key, [event(event_id="t0", traits={"t0": chunk})], "backfill")
+    results = await send(
+        client,
+        admin_key,
+        [
+            event(event_id="t1", traits={"t1": chunk}),
+            event(event_id="plain", type="visit", amount=None),
+            event(event_id="t2", traits={"t2": chunk}),
+            event(event_id="other", customer_id="crm-7", traits={"t": chunk}),
+        ],
+        "backfill",
+    )
+    assert [r["status"] for r in results] == ["rejected", "created", "rejected", "created"]
+    assert {results[i]["problem"]["errors"][0]["code"] for i in (0, 2)} == {"too_large"}
+    assert sorted((await customer(client, admin_key, "crm-42"))["traits"]) == ["t0"]
+    assert sorted((await customer(client, admin_key, "crm-7"))["traits"]) == ["t"]
+    assert await count(app, "events") == 3
+
+
 async def test_backfill_sets_next_review_at_as_of_now(
     app: Any, client: httpx.AsyncClient, admin_key: str
 ) -> None:
