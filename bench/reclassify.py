@@ -1,7 +1,7 @@
 """Reclassification: saving a new scheme version over 1,000,000 customers, about 30% of whom
 change tier, with one webhook endpoint subscribed, until every tier, history row and outbox
 message is written; against one hand-written ``UPDATE ... SET tier = CASE ... END`` over the
-same rows. Target: at most three times the hand-written time.
+same rows, printed for information (issue 24 replaced its target of three times; see below).
 
 1,000,000 customers of the default workspace (scale 1) are seeded straight into PostgreSQL
 with COPY, as ``bench.segments`` seeds them (same generator), with their tiers in version 1 of
@@ -101,8 +101,9 @@ VERSION_2: dict[str, Any] = {
 }
 MOVED_SHARE = (0.25, 0.35)
 """The share of customers version 2 moves must fall in here, or the seed is not the issue's."""
-TARGET = 3.0
 SAME_WRITES_TARGET = 1.5
+"""issue 24: at most 1.5 times the movers' writes by hand; it replaced the first benchmark
+issue's target against the bare UPDATE, whose ratio is printed for information."""
 BASELINE_ROUNDS = 3
 POLL_S = 0.1
 JOB_TIMEOUT_S = 3600.0
@@ -486,7 +487,7 @@ async def run(context: Context, result: BenchmarkResult) -> None:
         unit="s",
         measured=round(tierline_s, 3),
         baseline=round(hand_s, 3),
-        target=TARGET,
+        target=None,
         measured_detail={
             "rows_changed": expected,
             "rows_changed_per_second": round(expected / tierline_s, 1),
