@@ -56,8 +56,6 @@ from app.money import convert
 from app.predictions import service as predictions
 from app.validation import MAX_JSON_OBJECT_BYTES
 
-ZERO = Decimal(0)
-
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
