@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -40,7 +40,7 @@ from app.reclassification import reviews as review_scheduler
 from app.rfm import service as rfm
 from app.rfm.router import router as rfm_router
 from app.segments.router import router as segments_router
-from app.settings import Settings
+from app.settings import BackgroundWork, Settings
 from app.tiers.router import router as tiers_router
 from app.vault import Vault
 from app.webhooks.router import router as webhooks_router
@@ -128,17 +128,21 @@ def background_loops(
     engine: AsyncEngine, clock: Clock, settings: Settings, metrics: Metrics, stop: asyncio.Event
 ) -> list[Coroutine[Any, Any, None]]:
     """What runs beside the API (``TIERLINE_BACKGROUND_WORKERS``) or alone (``tierline
-    worker``): the job runner, the review scheduler, the daily RFM refresh, the CLV refit and
-    rescoring scheduler, the webhook delivery worker and the purge of deleted workspaces, until
-    ``stop`` is set. Any number of processes may run them at once."""
-    return [
-        job_runner.work(engine, clock, stop),
-        review_scheduler.work(engine, clock, stop),
-        rfm.work(engine, clock, stop),
-        clv.work(engine, clock, stop),
-        DeliveryWorker(engine, clock, settings, metrics, job_timeouts(settings)).run(stop),
-        workspace_purge.work(engine, clock, settings, stop),
-    ]
+    worker``), of the job runner, the review scheduler, the daily RFM refresh, the CLV refit
+    and rescoring scheduler, the webhook delivery worker and the purge of deleted workspaces:
+    those ``TIERLINE_BACKGROUND_WORK`` names, until ``stop`` is set. Any number of processes
+    may run them at once."""
+    loops: dict[BackgroundWork, Callable[[], Coroutine[Any, Any, None]]] = {
+        "jobs": lambda: job_runner.work(engine, clock, stop),
+        "reviews": lambda: review_scheduler.work(engine, clock, stop),
+        "rfm": lambda: rfm.work(engine, clock, stop),
+        "clv": lambda: clv.work(engine, clock, stop),
+        "webhooks": lambda: DeliveryWorker(
+            engine, clock, settings, metrics, job_timeouts(settings)
+        ).run(stop),
+        "purge": lambda: workspace_purge.work(engine, clock, settings, stop),
+    }
+    return [loops[work]() for work in dict.fromkeys(settings.background_work)]
 
 
 TAGS = [

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 KEY_PATTERN = re.compile(r"^tl_[A-Za-z0-9_-]{29,}$")
+
+BackgroundWork = Literal["jobs", "reviews", "rfm", "clv", "webhooks", "purge"]
+BACKGROUND_WORK: tuple[BackgroundWork, ...] = get_args(BackgroundWork)
 
 
 class Settings(BaseSettings):
@@ -128,6 +131,14 @@ class Settings(BaseSettings):
         description="Run background jobs (metric backfills, reclassification), the review "
         "scheduler and the webhook delivery worker inside the server process.",
     )
+    background_work: Annotated[list[BackgroundWork], NoDecode] = Field(
+        default=list(BACKGROUND_WORK),
+        min_length=1,
+        description="Which background work a process runs (the server with "
+        "`BACKGROUND_WORKERS`, or `tierline worker`), comma-separated: `jobs`, `reviews`, "
+        "`rfm`, `clv`, `webhooks`, `purge`. All by default; e.g. `webhooks` for a process "
+        "that only delivers, so that large jobs and deliveries do not share one.",
+    )
     # Deleted workspaces (issue 22).
     deleted_workspace_retention_days: float = Field(
         default=30,
@@ -235,9 +246,9 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("webhook_allowed_networks", mode="before")
+    @field_validator("webhook_allowed_networks", "background_work", mode="before")
     @classmethod
-    def _cidr_list(cls, value: object) -> object:
+    def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
