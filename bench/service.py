@@ -194,6 +194,36 @@ async def running_service(
                 await stop_process(process)
 
 
+@asynccontextmanager
+async def running_worker(service: Service, settings: dict[str, str]) -> AsyncIterator[int]:
+    """``tierline worker`` on the service's database, with ``settings`` added to the
+    environment (``TIERLINE_BACKGROUND_WORK``, say); its pid. Stopped on exit."""
+    env = os.environ | {
+        "TIERLINE_DATABASE_URL": service.database_url,
+        "TIERLINE_LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    with tempfile.TemporaryFile(prefix="tierline-bench-worker-") as log:
+        process = await asyncio.create_subprocess_exec(
+            str(tierline_executable()),
+            "worker",
+            env=env,
+            cwd=ROOT,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            yield process.pid
+            if process.returncode is not None:
+                raise BenchError(f"tierline worker exited with code {process.returncode}")
+        except Exception as error:
+            error.add_note(f"--- tierline worker output, last lines ---\n{_tail(log)}")
+            raise
+        finally:
+            await stop_process(process)
+
+
 async def wait_for_job(
     client: httpx.AsyncClient,
     job_id: str | None,
