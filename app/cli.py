@@ -355,8 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
         "worker",
         help="run background jobs and the review scheduler, without the API",
         description="Runs what `serve` runs beside the API (metric backfills, reclassification "
-        "jobs, the review scheduler) until SIGINT or SIGTERM. Any number may run at once; "
-        "set TIERLINE_BACKGROUND_WORKERS=false on the API processes to leave the work to them.",
+        "jobs, the review scheduler, webhook delivery; those TIERLINE_BACKGROUND_WORK names) "
+        "until SIGINT or SIGTERM. Any number may run at once; set "
+        "TIERLINE_BACKGROUND_WORKERS=false on the API processes to leave the work to them.",
     )
     worker.set_defaults(func=cmd_worker)
 

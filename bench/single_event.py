@@ -80,11 +80,8 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -104,8 +101,7 @@ from bench.service import (
     ROOT,
     Service,
     running_service,
-    stop_process,
-    tierline_executable,
+    running_worker,
     wait_for_job,
 )
 from bench.stats import percentile
@@ -147,7 +143,6 @@ SERVICE_SETTINGS = {
     "TIERLINE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
 }
 SAME_WORK_SLUG = "same-work-baseline"
-LOG_TAIL_LINES = 40
 CHANNELS = (b"web", b"store", b"phone")
 DRAWS = 1 << 16
 """The load generator cycles through this many pre-drawn (customer, amount, channel)."""
@@ -546,41 +541,6 @@ async def save(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> No
     await wait_for_job(client, response.json().get("job_id"), JOB_TIMEOUT_S)
 
 
-@asynccontextmanager
-async def running_worker(service: Service) -> AsyncIterator[None]:
-    """``tierline worker`` on the service's database, for the setup's jobs (the server runs
-    without background workers); stopped on exit."""
-    env = (
-        os.environ
-        | SERVICE_SETTINGS
-        | {
-            "TIERLINE_DATABASE_URL": service.database_url,
-            "TIERLINE_LOG_LEVEL": "WARNING",
-        }
-    )
-    with tempfile.TemporaryFile(prefix="tierline-bench-worker-") as log:
-        process = await asyncio.create_subprocess_exec(
-            str(tierline_executable()),
-            "worker",
-            env=env,
-            cwd=ROOT,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
-        try:
-            yield
-            if process.returncode is not None:
-                raise BenchError(f"tierline worker exited with code {process.returncode}")
-        except Exception as error:
-            log.seek(0)
-            output = log.read().decode(errors="replace").splitlines()[-LOG_TAIL_LINES:]
-            error.add_note("--- tierline worker output, last lines ---\n" + "\n".join(output))
-            raise
-        finally:
-            await stop_process(process)
-
-
 async def subscribe(client: httpx.AsyncClient) -> str:
     """The one endpoint: every tier change and segment entry and exit."""
     body = {"url": ENDPOINT_URL, "event_types": [TIER_CHANGED, SEGMENT_ENTERED, SEGMENT_EXITED]}
@@ -600,7 +560,7 @@ async def prepare(service: Service, customers: int) -> dict[str, Any]:
     events = history(customers, datetime.now(UTC), random.Random(SEED))
     started = time.perf_counter()
     async with service.client(timeout_s=300.0) as client:
-        async with running_worker(service):
+        async with running_worker(service, SERVICE_SETTINGS):
             for key, scheme in SCHEMES.items():
                 await save(client, f"/v1/schemes/{key}", scheme)
             await save(client, f"/v1/segments/{SEGMENT_KEY}", SEGMENT)
