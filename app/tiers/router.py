@@ -18,10 +18,10 @@ from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.tiers import preview, service, templates
 from app.tiers.assignment_schemas import (
-    CustomerTiers,
     OverrideIn,
     TierAssignment,
     TierHistoryItem,
+    TiersAsOf,
 )
 from app.tiers.explanation_schemas import TierExplanation
 from app.tiers.policy import shown
@@ -297,7 +297,7 @@ async def tier_history(
     "and must not be later than now; otherwise `422` naming `as_of`.",
     responses=problems(404, 422),
 )
-async def customer_tiers(
+async def get_customer_tiers(
     customer_id: CustomerIdPath,
     conn: Transaction,
     now: Now,
@@ -306,9 +306,9 @@ async def customer_tiers(
         Moment | None,
         Query(description="A past moment with a timezone, e.g. `2026-03-01T00:00:00Z`."),
     ] = None,
-) -> CustomerTiers:
+) -> TiersAsOf:
     held = await service.tiers_at(conn, principal.workspace_id, customer_id, as_of, now)
-    return CustomerTiers.model_validate(
+    return TiersAsOf.model_validate(
         {"customer_id": customer_id, "as_of": (as_of or now).astimezone(UTC), "tiers": shown(held)}
     )
 
