@@ -295,14 +295,18 @@ async def export_segment(
 @router.get(
     "/v1/customers/{customer_id}/segments",
     summary="The segments a customer is in",
+    description="Every active segment the customer is a member of, on one page.",
     tags=["Customers"],
     responses=problems(404),
 )
 async def list_customer_segments(
     customer_id: CustomerIdPath, conn: Transaction, principal: CustomerReader
-) -> list[CustomerSegment]:
+) -> Page[CustomerSegment]:
     rows = await service.customer_segments(conn, principal.workspace_id, customer_id)
-    return [CustomerSegment(key=row.key, name=row.name, since=row.since) for row in rows]
+    return Page(
+        items=[CustomerSegment(key=row.key, name=row.name, since=row.since) for row in rows],
+        next_cursor=None,
+    )
 
 
 @router.get(

@@ -85,10 +85,10 @@ def _scheme(row: Any) -> Scheme:
     "`rfm` (the RFM groups over the RFM scores), `lifecycle` (new / active / at risk / "
     "churned), `industrial` (strategic / key / general account) and `clv` (tiers by the CLV "
     "model's predicted value, with a churn-risk segment). Each lists its thresholds with "
-    "their defaults and the scheme (and segments) it installs with them.",
+    "their defaults and the scheme (and segments) it installs with them. All on one page.",
 )
-async def list_templates(principal: Reader) -> list[TemplateOut]:
-    return [
+async def list_templates(principal: Reader) -> Page[TemplateOut]:
+    templates_out = [
         TemplateOut(
             name=t.name,
             title=t.title,
@@ -104,6 +104,7 @@ async def list_templates(principal: Reader) -> list[TemplateOut]:
         )
         for t in templates.TEMPLATES.values()
     ]
+    return Page(items=templates_out, next_cursor=None)
 
 
 def _jsonable(value: Any) -> Any:

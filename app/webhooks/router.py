@@ -288,14 +288,15 @@ async def get_message(message_id: MessageId, conn: Transaction, principal: Manag
     "/messages/{message_id}/attempts",
     summary="Every delivery attempt of a message, oldest first",
     description="One per request made, to every endpoint, with the answer's status, the "
-    "latency and the start of the response body, or the error when no answer came.",
+    "latency and the start of the response body, or the error when no answer came; on one "
+    "page (a message has at most one attempt per step of the retry schedule per endpoint).",
     responses=problems(404),
 )
 async def list_attempts(
     message_id: MessageId, conn: Transaction, principal: Manager
-) -> list[Attempt]:
+) -> Page[Attempt]:
     rows = await service.attempts(conn, principal.workspace_id, message_id)
-    return [Attempt.model_validate(row._mapping) for row in rows]
+    return Page(items=[Attempt.model_validate(row._mapping) for row in rows], next_cursor=None)
 
 
 @router.post(

@@ -219,7 +219,8 @@ async def test_attempts_are_listed_oldest_first(
             )
     response = await client.get(f"{MESSAGES}/{message_id}/attempts", headers=bearer(admin_key))
     assert response.status_code == 200, response.text
-    assert response.json() == [
+    assert response.json()["next_cursor"] is None
+    assert response.json()["items"] == [
         {
             "endpoint_id": b,
             "attempted_at": iso(T0),
