@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +19,7 @@ from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
 from app.api.disconnect import CancelOnDisconnect
 from app.api.limits import WorkspaceLimits
+from app.api.query import refuse_unknown_query_parameters
 from app.api.responses import state_scopes, use_problem_json
 from app.auth import purge as workspace_purge
 from app.auth.router import router as auth_router
@@ -263,6 +264,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
         separate_input_output_schemas=False,
         generate_unique_id_function=operation_id,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()

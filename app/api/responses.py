@@ -12,7 +12,8 @@ from app.api.deps import bearer, required_scope
 from app.errors import Problem
 
 _DESCRIPTIONS = {
-    400: "Malformed request (invalid JSON, bad encoding, bad cursor).",
+    400: "Malformed request (invalid JSON, bad encoding, bad cursor), or a query parameter "
+    "the route does not take (`unknown-parameter`, naming it in `parameters`).",
     401: "Missing, malformed, unknown or revoked API key.",
     403: "The key lacks the scope this route needs.",
     404: "No such object in the caller's workspace.",
@@ -68,8 +69,12 @@ def use_problem_json(document: dict[str, Any]) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             if path.startswith("/v1/"):
+                # Any /v1 route refuses a query parameter it does not take (app.api.query).
+                operation.setdefault("responses", {}).setdefault(
+                    "400", {"description": _DESCRIPTIONS[400]}
+                )
                 for status, response in WORKSPACE_LIMITS.items():
-                    operation.setdefault("responses", {}).setdefault(status, dict(response))
+                    operation["responses"].setdefault(status, dict(response))
             for status, response in operation.get("responses", {}).items():
                 if not status.isdigit() or int(status) < 400:
                     continue

@@ -484,7 +484,8 @@ webhook_endpoints = Table(
     Column("id", UUID(as_uuid=True), nullable=False),
     Column("url", Text, nullable=False),
     Column("description", Text),
-    Column("event_types", ARRAY(Text), nullable=False),
+    # Null: every type, including types added later.
+    Column("event_types", ARRAY(Text)),
     Column("filter", JSONB),
     Column("enabled", Boolean, nullable=False),
     Column("disabled_reason", Text),

@@ -57,8 +57,13 @@ def _unknown(field: str, kind: str, keys: Sequence[str], known: set[str]) -> lis
     ]
 
 
-def _not_applicable(event_types: Sequence[str], found: EndpointFilter) -> list[dict[str, str]]:
-    """Filter parts that no subscribed type reads: they would silently do nothing."""
+def _not_applicable(
+    event_types: Sequence[str] | None, found: EndpointFilter
+) -> list[dict[str, str]]:
+    """Filter parts that no subscribed type reads: they would silently do nothing. Every
+    part applies to an endpoint that takes every type."""
+    if event_types is None:
+        return []
     parts: list[tuple[str, str]] = []
     if TIER_CHANGED not in event_types:
         given = {
@@ -96,7 +101,7 @@ async def check_url(
 async def _filter_errors(
     conn: AsyncConnection,
     workspace_id: UUID,
-    event_types: Sequence[str],
+    event_types: Sequence[str] | None,
     found: EndpointFilter | None,
 ) -> list[dict[str, str]]:
     if found is None:
