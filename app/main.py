@@ -45,6 +45,7 @@ from app.segments.router import router as segments_router
 from app.settings import BackgroundWork, Settings
 from app.tiers.router import router as tiers_router
 from app.vault import Vault
+from app.webhooks.router import document_webhooks
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import DeliveryWorker
 
@@ -284,6 +285,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(segments_router)
     app.include_router(analytics_router)
     app.include_router(webhooks_router)
+    document_webhooks(app)
     app.include_router(jobs_router)
     app.include_router(auth_router)
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.webhooks import CHANNEL, CUSTOMER_DELETED, SEGMENT_ENTERED, SEGMENT_EXITED, TIER_CHANGED
 
-Movement = Literal["up", "down"] | None
+Movement = Literal["entered", "up", "down"] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +58,14 @@ class Subscriber:
         if self.tiers is not None and not {from_tier, to_tier} & self.tiers:
             return False
         # A move whose direction cannot be told (from a tier the version dropped) is sent
-        # rather than lost.
-        return self.direction == "any" or moved is None or moved == self.direction
+        # rather than lost; a first tier passes an `up` filter, as it did before it had a
+        # direction of its own.
+        return (
+            self.direction == "any"
+            or moved is None
+            or moved == self.direction
+            or (moved == "entered" and self.direction == "up")
+        )
 
     def wants_segment_change(self, segment: str, type_: str) -> bool:
         return self.takes(type_) and (self.segments is None or segment in self.segments)

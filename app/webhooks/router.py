@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 
 from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
@@ -15,6 +15,7 @@ from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.validation import Moment
 from app.vault import Vault
 from app.webhooks import messages, service
+from app.webhooks.payloads import PAYLOADS
 from app.webhooks.schemas import (
     Attempt,
     Delivery,
@@ -320,3 +321,34 @@ async def replay_message(
 ) -> Requeued:
     requeued = await service.replay(conn, principal.workspace_id, message_id, endpoint_id, now)
     return Requeued(requeued=requeued)
+
+
+_RECEIVED = (
+    "Tierline POSTs this body to each subscribed endpoint (Standard Webhooks): headers "
+    "`webhook-id` (the message id; the same on every retry), `webhook-timestamp` (Unix "
+    "seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` of "
+    "`{webhook-id}.{webhook-timestamp}.{body}` with the endpoint's secret; two while a "
+    "rotated secret still signs). Answer 2xx within 15 s; anything else is retried on the "
+    "schedule. Verify with the `standardwebhooks` package."
+)
+
+
+def document_webhooks(app: FastAPI) -> None:
+    """The OpenAPI document's ``webhooks`` section: one operation per message type, its body
+    the type's payload model (``app.webhooks.payloads``)."""
+    for type_, model in PAYLOADS.items():
+
+        async def received(body: Any) -> None:
+            """Documentation only: Tierline sends this; it serves no such route."""
+
+        received.__annotations__ = {"body": model, "return": None}
+        app.webhooks.add_api_route(
+            type_,
+            received,
+            methods=["POST"],
+            summary=model.__doc__,
+            description=_RECEIVED,
+            operation_id=f"webhook_{type_.replace('.', '_')}",
+            tags=["Webhooks"],
+            status_code=status.HTTP_204_NO_CONTENT,
+        )

@@ -101,8 +101,9 @@ class EndpointFilter(BaseModel):
     direction: Literal["up", "down", "any"] = Field(
         default="any",
         description="`customer.tier_changed` only for moves `up` (towards the scheme's first "
-        "tier; a first tier counts as up) or `down`; `any`: both. A move whose direction "
-        "cannot be told (from a tier the scheme no longer has) is always sent.",
+        "tier; a customer's first tier, whose message says `entered`, counts as up) or "
+        "`down`; `any`: both. A move whose direction cannot be told (from a tier the scheme "
+        "no longer has: `direction` null) is always sent.",
     )
 
 
