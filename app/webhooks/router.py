@@ -276,6 +276,48 @@ async def list_messages(
 
 
 @router.get(
+    "/endpoints/{endpoint_id}/messages",
+    summary="List the messages sent to one endpoint, newest first",
+    description="The messages with a delivery to this endpoint, each with that delivery "
+    "only; the same filters as the workspace's list, `status` applying to this endpoint's "
+    "delivery.",
+    responses=problems(400, 404, 422),
+)
+async def list_endpoint_messages(
+    endpoint_id: EndpointId,
+    conn: Transaction,
+    principal: Manager,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    type_: Annotated[
+        EventType | None, Query(alias="type", description="Only messages of this type.")
+    ] = None,
+    customer_id: Annotated[
+        str | None,
+        Query(max_length=255, description="Only messages about this customer."),
+    ] = None,
+    delivery_status: Annotated[
+        DeliveryStatus | None,
+        Query(alias="status", description="Only messages whose delivery is in this status."),
+    ] = None,
+) -> Page[Message]:
+    rows, deliveries = await service.messages_page(
+        conn,
+        principal.workspace_id,
+        cursor,
+        limit,
+        type_,
+        customer_id,
+        delivery_status,
+        endpoint_id,
+    )
+    return Page[Message](
+        items=[_message(row, deliveries[row.id]) for row in rows[:limit]],
+        next_cursor=next_cursor(rows, limit, lambda row: [row.seq]),
+    )
+
+
+@router.get(
     "/messages/{message_id}",
     summary="A webhook message and its deliveries",
     responses=problems(404),
