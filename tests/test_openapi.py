@@ -58,6 +58,24 @@ def test_every_operation_id_is_chosen_and_unique(document: dict[str, Any]) -> No
     assert {"send_event", "get_customer", "put_scheme", "search_customers"} <= set(ids)
 
 
+def test_every_v1_operation_documents_the_refusals_any_such_route_can_give(
+    document: dict[str, Any],
+) -> None:
+    """An unknown query parameter (400) on any route; a body over the limit (413) or not
+    JSON (415) on any that takes one; each a problem+json document."""
+    for method, path, operation in _operations(document):
+        if not path.startswith("/v1/"):
+            continue
+        wanted = {"400", "429", "503"} | (
+            {"413", "415"} if method in ("POST", "PUT", "PATCH") else set()
+        )
+        responses = operation["responses"]
+        assert wanted <= set(responses), (method, path, wanted - set(responses))
+        for status in wanted - {"429", "503"}:
+            content = responses[status]["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+
+
 def test_a_python_client_generates_from_the_committed_document_without_a_warning(
     tmp_path: Path,
 ) -> None:

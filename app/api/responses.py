@@ -65,16 +65,23 @@ WORKSPACE_LIMITS = {
 def use_problem_json(document: dict[str, Any]) -> dict[str, Any]:
     """Error responses are documented as what they are: ``application/problem+json`` bodies
     of the ``Problem`` schema (FastAPI's default 422 schema is not what this API sends); the
-    ``/v1`` routes with the refusals of the workspace limits."""
+    ``/v1`` routes with the refusals every such route can give (unknown parameters, bodies,
+    validation, the workspace limits)."""
     for path, operations in document.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if path.startswith("/v1/"):
-                # Any /v1 route refuses a query parameter it does not take (app.api.query).
-                operation.setdefault("responses", {}).setdefault(
-                    "400", {"description": _DESCRIPTIONS[400]}
-                )
-                for status, response in WORKSPACE_LIMITS.items():
-                    operation["responses"].setdefault(status, dict(response))
+                responses = operation.setdefault("responses", {})
+                # Any /v1 route refuses a query parameter it does not take (app.api.query),
+                # and any body over its size or not JSON (app.api.body_guard).
+                given = [400]
+                if method in ("post", "put", "patch"):
+                    given += [413, 415]
+                if operation.get("parameters") or operation.get("requestBody"):
+                    given.append(422)
+                for code in given:
+                    responses.setdefault(str(code), {"description": _DESCRIPTIONS[code]})
+                for limit, response in WORKSPACE_LIMITS.items():
+                    responses.setdefault(limit, dict(response))
             for status, response in operation.get("responses", {}).items():
                 if not status.isdigit() or int(status) < 400:
                     continue
