@@ -20,7 +20,12 @@ from app.api.direct import DirectRoute
 from app.api.disconnect import CancelOnDisconnect
 from app.api.limits import WorkspaceLimits
 from app.api.query import refuse_unknown_query_parameters
-from app.api.responses import state_scopes, use_problem_json
+from app.api.responses import (
+    add_examples,
+    keep_null_examples,
+    state_scopes,
+    use_problem_json,
+)
 from app.auth import purge as workspace_purge
 from app.auth.router import router as auth_router
 from app.classification.config import ConfigCache
@@ -199,7 +204,8 @@ def document_problems_and_scopes(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = state_scopes(use_problem_json(build()), app.routes)
+            document = add_examples(keep_null_examples(use_problem_json(build()), app.routes))
+            app.openapi_schema = state_scopes(document, app.routes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

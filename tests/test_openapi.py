@@ -6,12 +6,16 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from app.api.deps import required_scope
 from app.main import VERSION, create_app
@@ -74,6 +78,74 @@ def test_every_v1_operation_documents_the_refusals_any_such_route_can_give(
         for status in wanted - {"429", "503"}:
             content = responses[status]["content"]
             assert list(content) == ["application/problem+json"], (method, path, status)
+
+
+def _examples(node: Any, pointer: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(pointer of the schema, where the example is, example) for every example in the
+    document: a schema's ``examples``, a parameter's or a media type's ``example(s)``."""
+    if isinstance(node, dict):
+        if "schema" in node and ("example" in node or "examples" in node):
+            found = node.get("examples", {})
+            values = list(found.values()) if isinstance(found, dict) else list(found)
+            values = [v["value"] if isinstance(v, dict) and "value" in v else v for v in values]
+            for value in values + ([node["example"]] if "example" in node else []):
+                yield f"{pointer}/schema", pointer, value
+        elif isinstance(node.get("examples"), list) and (
+            "type" in node or "properties" in node or "$ref" in node or "anyOf" in node
+        ):
+            for value in node["examples"]:
+                yield pointer, pointer, value
+        for key, value in node.items():
+            if key not in ("examples", "example"):
+                yield from _examples(
+                    value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+                )
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _examples(value, f"{pointer}/{index}")
+
+
+def test_every_example_in_the_document_fits_its_schema(document: dict[str, Any]) -> None:
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:tierline", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    checked, wrong = 0, []
+    for schema_at, where, example in _examples(document):
+        validator = Draft202012Validator({"$ref": f"urn:tierline#{schema_at}"}, registry=registry)
+        errors = [error.message for error in validator.iter_errors(example)]
+        if errors:
+            wrong.append((where, errors[:2]))
+        checked += 1
+    assert wrong == [], '\n'.join(map(str, wrong))
+    assert checked > 200
+
+
+def test_the_main_resources_have_an_example_of_each_request_and_response(
+    document: dict[str, Any],
+) -> None:
+    """A body the docs and a generated client show as it is, never one synthesized from
+    types: each JSON request and 2xx response of the /v1 operations (a page's items)."""
+    schemas = document["components"]["schemas"]
+
+    def named(schema: dict[str, Any]) -> str:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        page = re.fullmatch(r"Page_(\w+)_", name)
+        return page[1] if page else name
+
+    missing = set()
+    for _, path, operation in _operations(document):
+        if not path.startswith("/v1/"):
+            continue
+        bodies = [operation.get("requestBody", {})] + [
+            response for status, response in operation["responses"].items() if status < "300"
+        ]
+        for body in bodies:
+            media = body.get("content", {}).get("application/json", {})
+            if "$ref" in media.get("schema", {}) and "example" not in media:
+                name = named(media["schema"])
+                if "examples" not in schemas[name]:
+                    missing.add(name)
+    assert missing == set()
 
 
 def test_a_python_client_generates_from_the_committed_document_without_a_warning(

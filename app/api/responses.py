@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
 from app.api.deps import bearer, required_scope
@@ -60,6 +63,80 @@ WORKSPACE_LIMITS = {
     },
 }
 """Every ``/v1`` route may answer these (``app.api.limits``)."""
+
+
+EXAMPLES = Path(__file__).with_name("examples.json")
+"""An example for each schema whose model gives none: real responses of a walk-through, with
+fixed moments (``tests/test_openapi.py`` validates each against its schema)."""
+
+
+def add_examples(document: dict[str, Any]) -> dict[str, Any]:
+    """Each schema without an example gets the one ``examples.json`` has for it, so that
+    the docs and generated clients show a real body rather than one synthesized from types
+    (``"string"``, ``"additionalProp1"``)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, example in json.loads(EXAMPLES.read_text()).items():
+        if name in schemas:
+            schemas[name].setdefault("examples", [example])
+    return document
+
+
+def keep_null_examples(document: dict[str, Any], routes: Sequence[BaseRoute]) -> dict[str, Any]:
+    """The examples as the models and routes give them: FastAPI encodes the document with
+    ``exclude_none``, which drops every ``null`` from an example too (``"customer": null``
+    would go missing, and the example would no longer fit its schema)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for model in _models(routes):
+        generated = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, schema in [(model.__name__, generated), *generated.get("$defs", {}).items()]:
+            if name in schemas:
+                _copy_examples(schema, schemas[name])
+    for context in iter_route_contexts(routes):
+        route = context.route
+        if not isinstance(route, APIRoute):
+            continue
+        for status, response in route.responses.items():
+            for media, given in response.get("content", {}).items():
+                if "example" in given:
+                    for method in context.methods or ():
+                        operation = document["paths"][context.path_format][method.lower()]
+                        content = operation["responses"][str(status)]["content"][media]
+                        content["example"] = given["example"]
+    return document
+
+
+def _models(routes: Sequence[BaseRoute]) -> set[type[BaseModel]]:
+    found: set[type[BaseModel]] = set()
+    for context in iter_route_contexts(routes):
+        route = context.route
+        if not isinstance(route, APIRoute):
+            continue
+        candidates = [route.response_model] + [
+            param.field_info.annotation for param in route.dependant.body_params
+        ]
+        candidates += [response.get("model") for response in route.responses.values()]
+        found.update(c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel))
+    return found
+
+
+def _copy_examples(source: Any, target: Any) -> None:
+    """``source``'s ``examples`` into the same places of ``target``, a schema of the same
+    shape (properties by name, ``anyOf`` and ``items`` alike)."""
+    if not isinstance(source, dict) or not isinstance(target, dict):
+        return
+    if "examples" in source and "examples" in target:
+        target["examples"] = source["examples"]
+    for key in ("properties", "anyOf", "items"):
+        inner, outer = source.get(key), target.get(key)
+        if isinstance(inner, dict) and isinstance(outer, dict):
+            if key == "properties":
+                for name in inner.keys() & outer.keys():
+                    _copy_examples(inner[name], outer[name])
+            else:
+                _copy_examples(inner, outer)
+        elif isinstance(inner, list) and isinstance(outer, list) and len(inner) == len(outer):
+            for one, other in zip(inner, outer, strict=True):
+                _copy_examples(one, other)
 
 
 def use_problem_json(document: dict[str, Any]) -> dict[str, Any]:
