@@ -116,7 +116,7 @@ def test_every_example_in_the_document_fits_its_schema(document: dict[str, Any])
         if errors:
             wrong.append((where, errors[:2]))
         checked += 1
-    assert wrong == [], '\n'.join(map(str, wrong))
+    assert wrong == [], "\n".join(map(str, wrong))
     assert checked > 200
 
 
