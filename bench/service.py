@@ -16,7 +16,6 @@ import socket
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,9 +48,7 @@ def database_server() -> str:
     from app.db.embedded import start_embedded
 
     print(f"bench: starting the embedded PostgreSQL in {EMBEDDED_PGDATA}", file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-        return start_embedded(EMBEDDED_PGDATA, database="postgres")
+    return start_embedded(EMBEDDED_PGDATA, database="postgres")
 
 
 async def server_version(server_url: str) -> str:
