@@ -210,7 +210,10 @@ async def test_converted_amounts_and_their_sums_are_rounded_to_minor_units(
     try:
         await _seed(conn)
         await asyncio.to_thread(upgrade, empty_database, "0016")
-        amounts = dict(await conn.fetch("SELECT event_id, amount_base FROM events"))
+        amounts = {
+            r["event_id"]: r["amount_base"]
+            for r in await conn.fetch("SELECT event_id, amount_base FROM events")
+        }
         customers = {
             r["customer_id"]: (r["order_total"], r["refund_total"])
             for r in await conn.fetch("SELECT * FROM customers")
