@@ -39,15 +39,15 @@ from app.db.engine import RawConnection
 from app.errors import TierlineError
 from app.events import backfill_repository as bulk
 from app.events import staging
+from app.events.parsed import Parsed, invalid, parsed
 from app.events.schemas import EventIn
 from app.events.service import (
+    MAX_CLOCK_SKEW,
     EventIdConflict,
     ItemResult,
     Outcome,
     Rejected,
-    check_time,
-    fingerprint,
-    invalid,
+    in_future,
 )
 from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
@@ -60,40 +60,14 @@ _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 @dataclass(frozen=True, slots=True)
-class Parsed:
-    """A valid event with what storing it takes that depends on it alone; an import computes
-    it in its reading thread, while the database stores the chunk before."""
-
-    event: EventIn
-    fingerprint: bytes
-    properties: str
-    """As JSON text."""
-    traits: str | None
-    """As JSON text."""
-
-
-def parsed(event: EventIn) -> Parsed:
-    traits = None if event.traits is None else _json(event.traits)
-    return Parsed(event, fingerprint(event), _json(event.properties), traits)
-
-
-@dataclass(frozen=True, slots=True)
 class Staged:
     """An event that passed every check but idempotency, ready to be stored."""
 
     position: int
-    parsed: Parsed
+    event: Parsed
     currency: str | None
     amount_base: Decimal | None
     fx_rate: Decimal | None
-
-    @property
-    def event(self) -> EventIn:
-        return self.parsed.event
-
-    @property
-    def fingerprint(self) -> bytes:
-        return self.parsed.fingerprint
 
 
 async def backfill_batch(
@@ -209,19 +183,17 @@ async def _stage(
     """Time bounds and FX conversion; a failing event is rejected alone, as is one of
     ``refused`` (by position) with its error."""
     in_time: list[tuple[int, Parsed]] = []
-    for position, item in enumerate(events):
+    latest = now + MAX_CLOCK_SKEW
+    for position, event in enumerate(events):
         if position in refused:
-            results[position] = Rejected(item.event.event_id, refused[position])
-            continue
-        try:
-            check_time(item.event, now)
-            in_time.append((position, item))
-        except TierlineError as error:
-            results[position] = Rejected(item.event.event_id, error)
+            results[position] = Rejected(event.event_id, refused[position])
+        elif event.occurred_at > latest:
+            results[position] = Rejected(event.event_id, in_future())
+        else:
+            in_time.append((position, event))
     rates: dict[str, Decimal | TierlineError] = {}
     staged: list[Staged] = []
-    for position, item in in_time:
-        event = item.event
+    for position, event in in_time:
         currency, amount_base, rate = event.currency, None, None
         if event.amount is not None:
             currency = currency or workspace.base_currency
@@ -236,7 +208,7 @@ async def _stage(
         staged.append(
             Staged(
                 position=position,
-                parsed=item,
+                event=event,
                 currency=currency,
                 amount_base=amount_base,
                 fx_rate=None if rate == 1 else rate,
@@ -282,7 +254,7 @@ async def _store(
     (422 ``too_large``, as ``PATCH`` and ``POST /v1/events`` refuse them) and the chunk is
     stored again without them.
     """
-    if not any(item.event.traits for item in events):
+    if not any(event.has_traits for event in events):
         return await _store_once(conn, workspace, events, now, results, {})
     refused: dict[int, TierlineError] = {}
     while True:
@@ -303,7 +275,7 @@ async def _traits_too_large(
 ) -> dict[int, TierlineError]:
     """The created events that carry traits, by position, of the customers whose merged
     traits passed the limit, with the error to refuse them with."""
-    with_traits = {item.event.customer_id for item in created if item.event.traits}
+    with_traits = {item.event.customer_id for item in created if item.event.has_traits}
     found = await bulk.traits_over(conn, workspace.id, sorted(with_traits), MAX_JSON_OBJECT_BYTES)
     errors: dict[str, TierlineError] = {}
     for customer_id, traits in found.items():
@@ -314,7 +286,7 @@ async def _traits_too_large(
     return {
         item.position: errors[item.event.customer_id]
         for item in created
-        if item.event.traits and item.event.customer_id in errors
+        if item.event.has_traits and item.event.customer_id in errors
     }
 
 
@@ -346,10 +318,10 @@ async def _store_once(
             continue
         # A stored id that is gone again was erased meanwhile: the event was acknowledged.
         if kept_by.position in inserted:
-            kept: bytes | None = kept_by.fingerprint
+            kept: bytes | None = kept_by.event.fingerprint
         else:
             kept = stored.get(kept_by.position)
-        if kept is None or item.fingerprint == kept:
+        if kept is None or item.event.fingerprint == kept:
             results[item.position] = Outcome("duplicate", event_id, None)
         else:
             conflict = EventIdConflict(
@@ -360,9 +332,7 @@ async def _store_once(
             results[item.position] = Rejected(event_id, conflict)
     if not created:
         return _Stored(created, raw, [])
-    removes_traits = any(
-        value is None for item in created for value in (item.event.traits or {}).values()
-    )
+    removes_traits = any(item.event.removes_traits for item in created)
     await staging.fold_into_customers(raw, workspace.id, now, removes_traits=removes_traits)
     # Under the customers' locks, as on the normal path (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)
@@ -382,14 +352,10 @@ def _staged_row(item: Staged) -> staging.StagedRow:
         currency=item.currency,
         amount_base=item.amount_base,
         fx_rate=item.fx_rate,
-        properties=item.parsed.properties,
-        traits=item.parsed.traits,
-        fingerprint=item.fingerprint,
+        properties=event.properties,
+        traits=event.traits,
+        fingerprint=event.fingerprint,
     )
-
-
-def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if value else "{}"
 
 
 async def add_user_metric_rollups(
@@ -412,7 +378,7 @@ async def add_user_metric_rollups(
                 event_id=item.event.event_id,
                 occurred_at=item.event.occurred_at,
                 amount_base=item.amount_base,
-                properties=item.event.properties,
+                properties=json.loads(item.event.properties),
             )
             for item in created
         ],
