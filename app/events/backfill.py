@@ -38,7 +38,7 @@ from app.db import statistics
 from app.db.engine import RawConnection
 from app.errors import TierlineError
 from app.events import backfill_repository as bulk
-from app.events import staging
+from app.events import staged_copy, staging
 from app.events.parsed import Parsed, invalid, parsed
 from app.events.schemas import EventIn
 from app.events.service import (
@@ -303,7 +303,8 @@ async def _store_once(
     first: dict[str, Staged] = {}
     for item in staged:
         first.setdefault(item.event.event_id, item)
-    await staging.load(raw, [_staged_row(item) for item in first.values()])
+    currencies: dict[str | None, bytes] = {}
+    await staging.load_encoded(raw, [_staged_row(item, currencies) for item in first.values()])
     inserted = await staging.insert_events(raw, workspace.id, now)
     stored = {}
     if len(inserted) < len(first):  # a first import stores every id: nothing to ask
@@ -340,21 +341,17 @@ async def _store_once(
     return _Stored(created, raw, definitions)
 
 
-def _staged_row(item: Staged) -> staging.StagedRow:
+def _staged_row(item: Staged, currencies: dict[str | None, bytes]) -> bytes:
     event = item.event
-    return staging.StagedRow(
-        position=item.position,
-        event_id=event.event_id,
-        customer_id=event.customer_id,
-        type=event.type,
-        occurred_at=event.occurred_at,
-        amount=event.amount,
-        currency=item.currency,
-        amount_base=item.amount_base,
-        fx_rate=item.fx_rate,
-        properties=event.properties,
-        traits=event.traits,
-        fingerprint=event.fingerprint,
+    if item.currency not in currencies:
+        currencies[item.currency] = staged_copy.text(item.currency)
+    if item.fx_rate is None:
+        amount_base, fx_rate = event.copied_amount, staged_copy.NULL
+    else:
+        amount_base = staged_copy.numeric(item.amount_base)
+        fx_rate = staged_copy.numeric(item.fx_rate)
+    return staged_copy.row(
+        event.copied, item.position, currencies[item.currency], amount_base, fx_rate
     )
 
 

@@ -42,7 +42,14 @@ from app.db.errors import is_transient
 from app.errors import TierlineError
 from app.events.backfill import classify_pending, store_for_later
 from app.events.import_file import EventFile, ImportFileError
-from app.events.import_reader import CHUNK_SIZE, ReadChunk, Reader, ReaderStopped, ReadRow
+from app.events.import_reader import (
+    CHUNK_SIZE,
+    ReadChunk,
+    Reader,
+    ReaderStopped,
+    ReadRow,
+    rare_collections,
+)
 from app.events.parsed import Parsed
 from app.events.service import ItemResult, Rejected
 
@@ -176,10 +183,11 @@ async def import_events(
     if reader is None:
         reader = Reader(source, describe, chunk_size=chunk_size, max_rows=max_rows)
     try:
-        return await _import(
-            database_url, workspace, source, reader, clock, describe, notify=notify,
-            show_progress=show_progress, timeouts=timeouts, started=started,
-        )  # fmt: skip
+        with rare_collections():
+            return await _import(
+                database_url, workspace, source, reader, clock, describe, notify=notify,
+                show_progress=show_progress, timeouts=timeouts, started=started,
+            )  # fmt: skip
     finally:
         reader.close()
 

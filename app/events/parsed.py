@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from app.errors import InvalidInput, field_errors
+from app.events import staged_copy
 from app.events.schemas import EventIn
 
 # Built once (json.dumps with arguments builds one per call); its output must never change:
@@ -65,22 +66,41 @@ class Parsed(NamedTuple):
     """Whether the event carries at least one trait."""
     removes_traits: bool
     """Whether one of its traits is ``null`` (removes the trait)."""
+    copied: bytes
+    """Its own fields of a staging row, encoded for ``COPY`` (``staged_copy.event_fields``)."""
+    copied_amount: bytes
+    """``amount`` encoded for ``COPY``: the base amount too, when it needs no conversion."""
 
 
 def parsed(event: EventIn) -> Parsed:
     traits = event.traits
+    occurred_at = event.occurred_at.astimezone(UTC)
+    properties = _json(event.properties)
+    traits_json = None if traits is None else _json(traits)
+    digest = fingerprint(event)
     return Parsed(
         event.event_id,
         event.customer_id,
         event.type,
-        event.occurred_at.astimezone(UTC),
+        occurred_at,
         event.amount,
         event.currency,
-        _json(event.properties),
-        None if traits is None else _json(traits),
-        fingerprint(event),
+        properties,
+        traits_json,
+        digest,
         bool(traits),
         traits is not None and None in traits.values(),
+        staged_copy.event_fields(
+            event.event_id,
+            event.customer_id,
+            event.type,
+            occurred_at,
+            event.amount,
+            properties,
+            traits_json,
+            digest,
+        ),
+        staged_copy.numeric(event.amount),
     )
 
 

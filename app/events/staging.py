@@ -15,6 +15,7 @@ transaction has begun).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.customers.repository import ADD_TOTALS
 from app.db.engine import RawConnection
+from app.events import staged_copy
 
 STAGING = "tierline_staged_events"
 """The connection's staging table (``TEMP``), named in every statement below."""
@@ -206,6 +208,17 @@ async def open_staging(conn: AsyncConnection) -> RawConnection:
 async def load(raw: RawConnection, rows: Sequence[StagedRow]) -> None:
     """Copies the rows, of distinct event ids, into the staging table."""
     await raw.copy_records_to_table(STAGING, records=rows, columns=_COLUMNS)
+
+
+async def load_encoded(raw: RawConnection, rows: list[bytes]) -> None:
+    """Copies rows encoded by ``app.events.staged_copy.row``, of distinct event ids, into the
+    staging table: what ``load`` does, without asyncpg encoding each value."""
+    await raw.copy_to_table(
+        STAGING,
+        source=io.BytesIO(b"".join((staged_copy.HEADER, *rows, staged_copy.TRAILER))),
+        columns=staged_copy.COLUMNS,
+        format="binary",
+    )
 
 
 async def insert_events(raw: RawConnection, workspace_id: UUID, now: datetime) -> set[int]:
