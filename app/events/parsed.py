@@ -78,6 +78,7 @@ def parsed(event: EventIn) -> Parsed:
     properties = _json(event.properties)
     traits_json = None if traits is None else _json(traits)
     digest = fingerprint(event)
+    amount = staged_copy.numeric(event.amount)
     return Parsed(
         event.event_id,
         event.customer_id,
@@ -95,14 +96,18 @@ def parsed(event: EventIn) -> Parsed:
             event.customer_id,
             event.type,
             occurred_at,
-            event.amount,
+            amount,
             properties,
             traits_json,
             digest,
         ),
-        staged_copy.numeric(event.amount),
+        amount,
     )
 
 
+# Built once, as _CANONICAL_JSON.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if value else "{}"
+    return _COMPACT_JSON.encode(value) if value else "{}"

@@ -49,19 +49,20 @@ def event_fields(
     customer_id: str,
     type: str,
     occurred_at: datetime,
-    amount: Decimal | None,
+    amount: bytes,
     properties: str,
     traits: str | None,
     fingerprint: bytes,
 ) -> bytes:
-    """The row's first fields, ``event_id`` to ``fingerprint``: what the event alone decides."""
+    """The row's first fields, ``event_id`` to ``fingerprint``: what the event alone decides
+    (``amount`` encoded already, by ``numeric``)."""
     return b"".join(
         (
             text(event_id),
             text(customer_id),
             text(type),
             _TIMESTAMP.pack(8, (occurred_at - _PG_EPOCH) // _MICROSECOND),
-            numeric(amount),
+            amount,
             text(properties),
             text(traits),
             _LENGTH.pack(len(fingerprint)) + fingerprint,

@@ -58,7 +58,7 @@ def staged_rows(draw: st.DrawFn, position: int) -> staging.StagedRow:
 
 def encoded(row: staging.StagedRow) -> bytes:
     fields = staged_copy.event_fields(
-        row.event_id, row.customer_id, row.type, row.occurred_at, row.amount,
+        row.event_id, row.customer_id, row.type, row.occurred_at, staged_copy.numeric(row.amount),
         row.properties, row.traits, row.fingerprint,
     )  # fmt: skip
     return staged_copy.row(
