@@ -4,7 +4,8 @@ Each chunk goes through ``app.events.backfill``, the path of the batch endpoint'
 mode, and commits on its own: its events stored and folded into their customers' totals and
 roll-ups, the customers recorded as pending. An interrupted import keeps the chunks it
 committed, and running it again counts their rows as duplicates, so it resumes where it
-stopped. The next chunk is read and validated while the database stores the current one.
+stopped. A process of its own reads, validates and encodes the file
+(``app.events.import_reader``) while this one feeds the database.
 
 Classification waits for the end: each pending customer is classified once, in chunks of
 ``CLASSIFY_CHUNK``, however many chunks touched it (with ``--notify``, its net change over the

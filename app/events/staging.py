@@ -188,9 +188,15 @@ INSERT INTO pending_classifications AS p (workspace_id, customer_id, notify)
 SELECT DISTINCT $1::uuid, customer_id, $2::boolean
 FROM tierline_staged_events WHERE created
 ORDER BY 2
-ON CONFLICT (workspace_id, customer_id) DO UPDATE SET notify = true
-WHERE EXCLUDED.notify AND NOT p.notify
+ON CONFLICT (workspace_id, customer_id) {}
 """
+# A customer pending already stays as it is, unless this import asks for webhooks: then it
+# gets them. DO NOTHING, rather than an update whose condition fails, leaves the row
+# unlocked: most of a chunk's customers were pending already, from the chunks before.
+_MARK_PENDING_SILENT = _MARK_PENDING.format("DO NOTHING")
+_MARK_PENDING_NOTIFY = _MARK_PENDING.format(
+    "DO UPDATE SET notify = true WHERE EXCLUDED.notify AND NOT p.notify"
+)
 
 
 async def open_staging(conn: AsyncConnection) -> RawConnection:
@@ -246,4 +252,6 @@ async def fold_into_customers(
 
 async def mark_pending(raw: RawConnection, workspace_id: UUID, notify: bool) -> None:
     """Records the stored events' customers as still to classify."""
-    await raw.execute(_MARK_PENDING, workspace_id, notify)
+    await raw.execute(
+        _MARK_PENDING_NOTIFY if notify else _MARK_PENDING_SILENT, workspace_id, notify
+    )
