@@ -1,14 +1,14 @@
 """The import's reading process: the file read, validated and parsed beside the importer.
 
-Validating a row and computing what storing it takes (``app.events.backfill.parsed``: the
-fingerprint, the JSON texts) is most of the Python an import runs per row, and in a thread it
-shared one GIL with the process that feeds the database. So a child process (forked, so it
-starts at once and needs nothing pickled to start) reads the file and sends the importer each
-chunk ready: per row its line, the row as read, and either its ``Parsed`` event (plain
-values, cheap to unpickle) or the problem it is refused with, described in the child by the
-importer's own ``describe``. The child keeps up to ``READ_AHEAD`` chunks ready: the command
-starts it before its own heavier imports and its migration check, so the first chunks are
-ready when the database is.
+Validating a row and computing what storing it takes (``app.events.parsed.parsed``: the
+fingerprint, the JSON texts, the row encoded for ``COPY``) is most of the Python an import
+runs per row, and in a thread it shared one GIL with the process that feeds the database.
+So a child process (forked, so it starts at once and needs nothing pickled to start) reads
+the file and sends the importer each chunk as soon as it is ready: per row its line, the row
+as read, and either its ``Parsed`` event (plain values, cheap to unpickle) or the problem it
+is refused with, described in the child by the importer's own ``describe``. The child
+keeps up to ``READ_AHEAD`` chunks ready: the command starts it before its own heavier imports
+and its migration check, so the first chunks are ready when the database is.
 
 The child ignores Ctrl-C (the terminal sends it to both processes): the importer stops it.
 A child that dies leaves the importer a closed pipe, an error, never a short import.
@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
@@ -132,7 +132,7 @@ def _read(
 
     sender = threading.Thread(target=send, name="sender", daemon=True)
     sender.start()
-    for payload in [*_chunks(source, chunk_size, max_rows, describe), None]:
+    for payload in chain(_chunks(source, chunk_size, max_rows, describe), [None]):
         while not _put(ready, payload):
             if not sender.is_alive():
                 return
