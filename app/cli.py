@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import SecretStr, ValidationError
 
@@ -18,6 +18,9 @@ from app.settings import Settings
 from app.vault import Vault, VaultKeyError, generate_key, key_file
 
 if TYPE_CHECKING:
+    from app.errors import TierlineError
+    from app.events.import_file import EventFile
+    from app.events.import_reader import Reader
     from app.webhooks.encryption import Resealed
 
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
@@ -263,20 +266,40 @@ def _fail_import(*sentences: str) -> NoReturn:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from app.api.problems import error_problem
-    from app.clock import SystemClock
-    from app.db.engine import Timeouts
-    from app.db.migrate import upgrade
     from app.events.import_file import EventFile, ImportFileError
-    from app.events.importer import CHUNK_SIZE, ImportFailed, import_events
+    from app.events.import_reader import CHUNK_SIZE, Reader
 
     settings = _settings()
     try:
         source = EventFile(Path(args.file))
     except ImportFileError as error:
         _fail_import(str(error), "Nothing was imported")
+    # The file's reading process starts first: it reads ahead while this one imports the rest
+    # of the application and checks the migrations.
+    reader = Reader(source, _problem, chunk_size=args.chunk_size or CHUNK_SIZE)
+    try:
+        _import(args, settings, source, reader)
+    finally:
+        reader.close()
+
+
+def _problem(error: TierlineError) -> dict[str, Any]:
+    """A rejected row's problem, in the API's words (imported when a row needs it)."""
+    from app.api.problems import error_problem
+
+    return error_problem(error)
+
+
+def _import(
+    args: argparse.Namespace, settings: Settings, source: EventFile, reader: Reader
+) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.clock import SystemClock
+    from app.db.engine import Timeouts
+    from app.db.migrate import upgrade
+    from app.events.importer import ImportFailed, import_events
+
     url = resolve_database_url(settings)
     try:
         upgrade(url)
@@ -289,14 +312,14 @@ def cmd_import(args: argparse.Namespace) -> None:
                 args.workspace,
                 source,
                 SystemClock(),
-                error_problem,
-                chunk_size=args.chunk_size or CHUNK_SIZE,
+                _problem,
                 notify=args.notify,
                 timeouts=Timeouts(
                     statement=settings.import_statement_timeout,
                     lock=settings.job_lock_timeout,
                     idle_in_transaction=settings.job_idle_in_transaction_timeout,
                 ),
+                reader=reader,
             )
         )
     except ImportFailed as error:

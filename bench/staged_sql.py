@@ -2,7 +2,7 @@
 
 The import's rows, parsed and encoded before the clock starts, go into a workspace of their own
 (with the same schemes and segment as the import's) the way ``tierline import`` stores them,
-minus everything Python does per row: per chunk of ``importer.CHUNK_SIZE`` rows, one
+minus everything Python does per row: per chunk of ``import_reader.CHUNK_SIZE`` rows, one
 transaction that COPYs the chunk into the staging table and runs the import's own set-based
 statements (``app.events.staging``: events, customers' totals, traits and event counts, daily
 roll-ups). Then the customers' tiers and segment memberships are written by hand-written
@@ -30,7 +30,7 @@ import asyncpg
 
 from app.db.url import asyncpg_dsn
 from app.events import staging
-from app.events.importer import CHUNK_SIZE
+from app.events.import_reader import CHUNK_SIZE
 
 _TIERS = """
 WITH spend AS (

@@ -7,6 +7,8 @@ import csv
 import gzip
 import io
 import json
+import multiprocessing
+import os
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,7 @@ from app.api.problems import error_problem
 from app.clock import SystemClock
 from app.events import backfill, importer
 from app.events.import_file import EventFile
+from app.events.parsed import parsed
 from app.settings import Settings
 from tests.conftest import T0, bearer
 from tests.customers.test_metrics_oracle import Sent, observed, oracle
@@ -438,11 +441,43 @@ async def test_an_import_that_fails_mid_way_keeps_its_chunks_and_resumes(
     assert "1,000 created" in err
     assert "running the same command again resumes" in err
     assert await count_rows(app, "events") == 1000
+    assert multiprocessing.active_children() == []  # the file's reading process has ended
 
     monkeypatch.setattr("app.events.importer.store_for_later", backfill.store_for_later)
     code, out, _ = await run_import(capsys, str(source), "--chunk-size", "500")
     assert code == 0
     assert counts(out) == (1000, 1000, 0)
+    await assert_metrics_equal_recomputation(client, admin_key, events)
+
+
+async def test_an_import_whose_reading_process_dies_fails_and_resumes(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = history(2000)
+    source = write_ndjson(tmp_path / "events.ndjson", events)
+
+    def dies_at_row_1200(event: Any) -> Any:
+        if event.event_id == "e-1200":
+            os._exit(3)
+        return parsed(event)
+
+    monkeypatch.setattr("app.events.import_reader.parsed", dies_at_row_1200)
+    code, out, err = await run_import(capsys, str(source), "--chunk-size", "500")
+    assert code == 1
+    assert out == ""
+    assert "the process reading the file stopped (exit code 3)" in err
+    stored = await count_rows(app, "events")
+    assert stored <= 1000
+
+    monkeypatch.setattr("app.events.import_reader.parsed", parsed)
+    code, out, _ = await run_import(capsys, str(source), "--chunk-size", "500")
+    assert code == 0
+    assert counts(out) == (2000 - stored, stored, 0)
     await assert_metrics_equal_recomputation(client, admin_key, events)
 
 

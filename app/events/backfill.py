@@ -39,16 +39,16 @@ from app.db import statistics
 from app.db.engine import RawConnection
 from app.errors import TierlineError
 from app.events import backfill_repository as bulk
-from app.events import staging
+from app.events import staged_copy, staging
+from app.events.parsed import Parsed, invalid, parsed
 from app.events.schemas import EventIn
 from app.events.service import (
+    MAX_CLOCK_SKEW,
     EventIdConflict,
     ItemResult,
     Outcome,
     Rejected,
-    check_time,
-    fingerprint,
-    invalid,
+    in_future,
 )
 from app.fx.service import rate_to_base
 from app.metrics import service as user_metrics
@@ -61,40 +61,14 @@ _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 @dataclass(frozen=True, slots=True)
-class Parsed:
-    """A valid event with what storing it takes that depends on it alone; an import computes
-    it in its reading thread, while the database stores the chunk before."""
-
-    event: EventIn
-    fingerprint: bytes
-    properties: str
-    """As JSON text."""
-    traits: str | None
-    """As JSON text."""
-
-
-def parsed(event: EventIn) -> Parsed:
-    traits = None if event.traits is None else _json(event.traits)
-    return Parsed(event, fingerprint(event), _json(event.properties), traits)
-
-
-@dataclass(frozen=True, slots=True)
 class Staged:
     """An event that passed every check but idempotency, ready to be stored."""
 
     position: int
-    parsed: Parsed
+    event: Parsed
     currency: str | None
     amount_base: Decimal | None
     fx_rate: Decimal | None
-
-    @property
-    def event(self) -> EventIn:
-        return self.parsed.event
-
-    @property
-    def fingerprint(self) -> bytes:
-        return self.parsed.fingerprint
 
 
 async def backfill_batch(
@@ -210,19 +184,17 @@ async def _stage(
     """Time bounds and FX conversion; a failing event is rejected alone, as is one of
     ``refused`` (by position) with its error."""
     in_time: list[tuple[int, Parsed]] = []
-    for position, item in enumerate(events):
+    latest = now + MAX_CLOCK_SKEW
+    for position, event in enumerate(events):
         if position in refused:
-            results[position] = Rejected(item.event.event_id, refused[position])
-            continue
-        try:
-            check_time(item.event, now)
-            in_time.append((position, item))
-        except TierlineError as error:
-            results[position] = Rejected(item.event.event_id, error)
+            results[position] = Rejected(event.event_id, refused[position])
+        elif event.occurred_at > latest:
+            results[position] = Rejected(event.event_id, in_future())
+        else:
+            in_time.append((position, event))
     rates: dict[str, Decimal | TierlineError] = {}
     staged: list[Staged] = []
-    for position, item in in_time:
-        event = item.event
+    for position, event in in_time:
         currency, amount_base, rate = event.currency, None, None
         if event.amount is not None:
             currency = currency or workspace.base_currency
@@ -241,7 +213,7 @@ async def _stage(
         staged.append(
             Staged(
                 position=position,
-                parsed=item,
+                event=event,
                 currency=currency,
                 amount_base=amount_base,
                 fx_rate=None if rate == 1 else rate,
@@ -287,7 +259,7 @@ async def _store(
     (422 ``too_large``, as ``PATCH`` and ``POST /v1/events`` refuse them) and the chunk is
     stored again without them.
     """
-    if not any(item.event.traits for item in events):
+    if not any(event.has_traits for event in events):
         return await _store_once(conn, workspace, events, now, results, {})
     refused: dict[int, TierlineError] = {}
     while True:
@@ -308,7 +280,7 @@ async def _traits_too_large(
 ) -> dict[int, TierlineError]:
     """The created events that carry traits, by position, of the customers whose merged
     traits passed the limit, with the error to refuse them with."""
-    with_traits = {item.event.customer_id for item in created if item.event.traits}
+    with_traits = {item.event.customer_id for item in created if item.event.has_traits}
     found = await bulk.traits_over(conn, workspace.id, sorted(with_traits), MAX_JSON_OBJECT_BYTES)
     errors: dict[str, TierlineError] = {}
     for customer_id, traits in found.items():
@@ -319,7 +291,7 @@ async def _traits_too_large(
     return {
         item.position: errors[item.event.customer_id]
         for item in created
-        if item.event.traits and item.event.customer_id in errors
+        if item.event.has_traits and item.event.customer_id in errors
     }
 
 
@@ -336,7 +308,8 @@ async def _store_once(
     first: dict[str, Staged] = {}
     for item in staged:
         first.setdefault(item.event.event_id, item)
-    await staging.load(raw, [_staged_row(item) for item in first.values()])
+    currencies: dict[str | None, bytes] = {}
+    await staging.load_encoded(raw, [_staged_row(item, currencies) for item in first.values()])
     inserted = await staging.insert_events(raw, workspace.id, now)
     stored = {}
     if len(inserted) < len(first):  # a first import stores every id: nothing to ask
@@ -351,10 +324,10 @@ async def _store_once(
             continue
         # A stored id that is gone again was erased meanwhile: the event was acknowledged.
         if kept_by.position in inserted:
-            kept: bytes | None = kept_by.fingerprint
+            kept: bytes | None = kept_by.event.fingerprint
         else:
             kept = stored.get(kept_by.position)
-        if kept is None or item.fingerprint == kept:
+        if kept is None or item.event.fingerprint == kept:
             results[item.position] = Outcome("duplicate", event_id, None)
         else:
             conflict = EventIdConflict(
@@ -365,9 +338,7 @@ async def _store_once(
             results[item.position] = Rejected(event_id, conflict)
     if not created:
         return _Stored(created, raw, [])
-    removes_traits = any(
-        value is None for item in created for value in (item.event.traits or {}).values()
-    )
+    removes_traits = any(item.event.removes_traits for item in created)
     await staging.fold_into_customers(raw, workspace.id, now, removes_traits=removes_traits)
     # Under the customers' locks, as on the normal path (app.metrics.service.backfill_chunk).
     definitions = await user_metrics.definitions(conn, workspace.id)
@@ -375,26 +346,18 @@ async def _store_once(
     return _Stored(created, raw, definitions)
 
 
-def _staged_row(item: Staged) -> staging.StagedRow:
+def _staged_row(item: Staged, currencies: dict[str | None, bytes]) -> bytes:
     event = item.event
-    return staging.StagedRow(
-        position=item.position,
-        event_id=event.event_id,
-        customer_id=event.customer_id,
-        type=event.type,
-        occurred_at=event.occurred_at,
-        amount=event.amount,
-        currency=item.currency,
-        amount_base=item.amount_base,
-        fx_rate=item.fx_rate,
-        properties=item.parsed.properties,
-        traits=item.parsed.traits,
-        fingerprint=item.fingerprint,
+    if item.currency not in currencies:
+        currencies[item.currency] = staged_copy.text(item.currency)
+    if item.fx_rate is None:
+        amount_base, fx_rate = event.copied_amount, staged_copy.NULL
+    else:
+        amount_base = staged_copy.numeric(item.amount_base)
+        fx_rate = staged_copy.numeric(item.fx_rate)
+    return staged_copy.row(
+        event.copied, item.position, currencies[item.currency], amount_base, fx_rate
     )
-
-
-def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if value else "{}"
 
 
 async def add_user_metric_rollups(
@@ -417,7 +380,7 @@ async def add_user_metric_rollups(
                 event_id=item.event.event_id,
                 occurred_at=item.event.occurred_at,
                 amount_base=item.amount_base,
-                properties=item.event.properties,
+                properties=json.loads(item.event.properties),
             )
             for item in created
         ],

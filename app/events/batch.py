@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.classification.config import ConfigCache, WorkspaceConfig
 from app.db.engine import RawConnection
 from app.events import flush
+from app.events.parsed import invalid
 from app.events.schemas import EventIn
-from app.events.service import ItemResult, Rejected, invalid
+from app.events.service import ItemResult, Rejected
 
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 

@@ -68,8 +68,9 @@ from app.db.statements import Positional, positional
 from app.db.tables import customers
 from app.errors import TierlineError, Unauthorized
 from app.events import repository as event_store
+from app.events.parsed import fingerprint
 from app.events.schemas import EventIn
-from app.events.service import EventIdConflict, Outcome, check_time, fingerprint, replayed
+from app.events.service import EventIdConflict, Outcome, check_time, replayed
 from app.fx.service import missing_rate
 from app.metrics import repository as metric_store
 from app.metrics import service as user_metrics

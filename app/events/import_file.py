@@ -29,8 +29,8 @@ from typing import IO, Any, Literal
 from pydantic import TypeAdapter, ValidationError
 
 from app.errors import BadRequest, InvalidInput, TierlineError
+from app.events.parsed import invalid
 from app.events.schemas import EventIn
-from app.events.service import invalid
 
 GZIP_MAGIC = b"\x1f\x8b"
 REQUIRED_COLUMNS = ("event_id", "customer_id", "type", "occurred_at")

@@ -4,7 +4,8 @@ Each chunk goes through ``app.events.backfill``, the path of the batch endpoint'
 mode, and commits on its own: its events stored and folded into their customers' totals and
 roll-ups, the customers recorded as pending. An interrupted import keeps the chunks it
 committed, and running it again counts their rows as duplicates, so it resumes where it
-stopped. The next chunk is read and validated while the database stores the current one.
+stopped. A process of its own reads, validates and encodes the file
+(``app.events.import_reader``) while this one feeds the database.
 
 Classification waits for the end: each pending customer is classified once, in chunks of
 ``CLASSIFY_CHUNK``, however many chunks touched it (with ``--notify``, its net change over the
@@ -22,10 +23,9 @@ import json
 import sys
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -41,11 +41,19 @@ from app.db import statistics
 from app.db.engine import UNBOUNDED, Timeouts, create_engine
 from app.db.errors import is_transient
 from app.errors import TierlineError
-from app.events.backfill import Parsed, classify_pending, parsed, store_for_later
-from app.events.import_file import EventFile, ImportFileError, Row
-from app.events.service import ItemResult, Outcome, Rejected
+from app.events.backfill import classify_pending, store_for_later
+from app.events.import_file import EventFile, ImportFileError
+from app.events.import_reader import (
+    CHUNK_SIZE,
+    ReadChunk,
+    Reader,
+    ReaderStopped,
+    ReadRow,
+    rare_collections,
+)
+from app.events.parsed import Parsed
+from app.events.service import ItemResult, Rejected
 
-CHUNK_SIZE = 5000
 CLASSIFY_CHUNK = 5000
 STORES_IN_FLIGHT = 2
 """Chunks stored at once, each on its connection: the database stores one while this process
@@ -111,10 +119,10 @@ class RejectedRows:
         """Removes the report of an earlier run: its rows are judged again."""
         self.path.unlink(missing_ok=True)
 
-    def add(self, row: Row, error: TierlineError) -> None:
+    def add(self, row: ReadRow, problem: dict[str, Any]) -> None:
         if self._file is None:
             self._file = self.path.open("w", encoding="utf-8")
-        record = {"line": row.line, "row": row.shown(), "problem": self.describe(error)}
+        record = {"line": row.line, "row": row.shown(), "problem": problem}
         self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
     def close(self) -> None:
@@ -140,8 +148,9 @@ class Progress:
         )
         self._started = time.monotonic()
 
-    def update(self, rows: int) -> None:
-        self._bar.update(max(self._source.position - self._bar.n, 0))
+    def update(self, rows: int, position: int) -> None:
+        """``position``: bytes of the file read so far."""
+        self._bar.update(max(position - self._bar.n, 0))
         rate = rows / max(time.monotonic() - self._started, 1e-9)
         self._bar.set_postfix_str(f"{rows:,} rows, {rate:,.0f} rows/s", refresh=False)
 
@@ -164,11 +173,39 @@ async def import_events(
     show_progress: bool | None = None,
     max_rows: int | None = None,
     timeouts: Timeouts = UNBOUNDED,
+    reader: Reader | None = None,
 ) -> Summary:
     """Imports the file's rows (the first ``max_rows`` only, when given) into the workspace.
     ``describe`` gives the problem each rejected row is reported with (the CLI passes the
-    API's, ``app.api.problems.error_problem``, so a row is refused in the API's words)."""
+    API's, ``app.api.problems.error_problem``, so a row is refused in the API's words).
+    ``reader``: the file's reading process, when the caller started it already (then
+    ``chunk_size`` and ``max_rows`` are its own); it is closed at the end."""
     started = time.monotonic()
+    if reader is None:
+        reader = Reader(source, describe, chunk_size=chunk_size, max_rows=max_rows)
+    try:
+        with rare_collections():
+            return await _import(
+                database_url, workspace, source, reader, clock, describe, notify=notify,
+                show_progress=show_progress, timeouts=timeouts, started=started,
+            )  # fmt: skip
+    finally:
+        reader.close()
+
+
+async def _import(
+    database_url: str,
+    workspace: str,
+    source: EventFile,
+    reader: Reader,
+    clock: Clock,
+    describe: Describe,
+    *,
+    notify: bool,
+    show_progress: bool | None,
+    timeouts: Timeouts,
+    started: float,
+) -> Summary:
     engine = create_engine(database_url, pool_size=STORES_IN_FLIGHT, timeouts=timeouts)
     try:
         target = await _workspace(engine, workspace)
@@ -177,18 +214,7 @@ async def import_events(
         summary = Summary()
         progress = Progress(source, show_progress)
         try:
-            await _run(
-                engine,
-                target,
-                source,
-                clock,
-                rejected,
-                progress,
-                summary,
-                chunk_size=chunk_size,
-                notify=notify,
-                max_rows=max_rows,
-            )
+            await _run(engine, target, reader, clock, rejected, progress, summary, notify=notify)
             progress.classifying()
             await _retried(
                 engine,
@@ -220,37 +246,30 @@ async def _workspace(engine: AsyncEngine, slug_or_id: str) -> Workspace:
     return Workspace(row.id, row.base_currency)
 
 
-def _take(rows: Iterator[Row], size: int) -> tuple[list[Row], list[Parsed]]:
-    """The next ``size`` rows, and the events of the valid ones parsed for storing."""
-    chunk = list(islice(rows, size))
-    return chunk, [parsed(row.event) for row in chunk if row.event is not None]
-
-
 async def _run(
     engine: AsyncEngine,
     workspace: Workspace,
-    source: EventFile,
+    reader: Reader,
     clock: Clock,
     rejected: RejectedRows,
     progress: Progress,
     summary: Summary,
     *,
-    chunk_size: int,
     notify: bool,
-    max_rows: int | None,
 ) -> None:
-    rows = source.rows()
-    if max_rows is not None:
-        rows = islice(rows, max_rows)
-    reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
-    storing: deque[tuple[list[Row], asyncio.Future[list[ItemResult]]]] = deque()
+    reading = asyncio.ensure_future(asyncio.to_thread(reader.next))
+    storing: deque[tuple[ReadChunk, asyncio.Future[list[ItemResult]]]] = deque()
     try:
         while True:
-            chunk, events = await reading
-            if not chunk:
+            try:
+                chunk = await reading
+            except ReaderStopped as error:
+                raise ImportFailed(str(error)) from error
+            if not chunk.rows:
                 break
-            # Read and validate the next chunk in a thread while this one is stored.
-            reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, chunk_size))
+            # The reading process reads on meanwhile: ask for its next chunk.
+            reading = asyncio.ensure_future(asyncio.to_thread(reader.next))
+            events = [row.event for row in chunk.rows if row.event is not None]
             stored = _store_chunk(engine, workspace, events, clock, notify)
             storing.append((chunk, asyncio.ensure_future(stored)))
             if len(storing) == STORES_IN_FLIGHT:
@@ -260,14 +279,16 @@ async def _run(
     finally:
         for _, store in storing:
             store.cancel()
-        # The reading thread cannot be stopped; let it finish before the file closes.
+        reader.kill()  # a no-op once the file is read; else it ends the thread waiting
         pending: list[asyncio.Future[Any]] = [reading, *(store for _, store in storing)]
         await asyncio.wait(pending)
+        if not reading.cancelled():
+            reading.exception()  # seen: after the kill above, the reader's end is expected
 
 
 async def _next_stored(
-    storing: deque[tuple[list[Row], asyncio.Future[list[ItemResult]]]],
-) -> tuple[list[Row], list[ItemResult]]:
+    storing: deque[tuple[ReadChunk, asyncio.Future[list[ItemResult]]]],
+) -> tuple[ReadChunk, list[ItemResult]]:
     """The oldest chunk in flight, once stored, and its results."""
     chunk, store = storing[0]
     results = await store
@@ -276,21 +297,26 @@ async def _next_stored(
 
 
 def _tally(
-    chunk: list[Row],
+    chunk: ReadChunk,
     results: list[ItemResult],
     rejected: RejectedRows,
     progress: Progress,
     summary: Summary,
 ) -> None:
     judged = iter(results)
-    for row in chunk:
-        result = next(judged) if row.event is not None else None
-        error = result.error if isinstance(result, Rejected) else row.error
-        summary.count(result.status if isinstance(result, Outcome) else "rejected")
-        if error is not None:
-            rejected.add(row, error)
-    summary.rows += len(chunk)
-    progress.update(summary.rows)
+    for row in chunk.rows:
+        if row.problem is not None:
+            summary.rejected += 1
+            rejected.add(row, row.problem)
+            continue
+        result = next(judged)
+        if isinstance(result, Rejected):
+            summary.rejected += 1
+            rejected.add(row, rejected.describe(result.error))
+        else:
+            summary.count(result.status)
+    summary.rows += len(chunk.rows)
+    progress.update(summary.rows, chunk.position)
 
 
 async def _store_chunk(

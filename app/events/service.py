@@ -1,26 +1,23 @@
-"""What every way in of an event shares: its fingerprint (the identity of a replay), the
-time check, the answer to a replay, and the outcome and rejection types. The writes
-themselves are set-based: ``app.events.flush`` (single events and normal batches) and
-``app.events.backfill`` (backfill batches and imports).
+"""What every way in of an event shares (with ``app.events.parsed``: its fingerprint, the
+identity of a replay, and its validation error): the time check, the answer to a replay, and
+the outcome and rejection types. The writes themselves are set-based: ``app.events.flush``
+(single events and normal batches) and ``app.events.backfill`` (backfill batches and imports).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.classification import profile
 from app.customers import repository as customers
 from app.customers.service import row_of, view
 from app.db import Record
-from app.errors import Conflict, InvalidInput, TierlineError, field_errors
+from app.errors import Conflict, InvalidInput, TierlineError
 from app.events import repository as events
 from app.events.schemas import EventIn
 from app.pagination import MAX_SEQ, InvalidCursor, decode_cursor
@@ -54,36 +51,16 @@ ItemResult = Outcome | Rejected
 """One batch item's result; the router and the importer turn it into JSON."""
 
 
-# Built once (json.dumps with arguments builds one per call); its output must never change:
-# stored events are compared by these bytes' digest.
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def fingerprint(event: EventIn) -> bytes:
-    """Identity of an event's content: equal for a faithful replay, whatever the formatting."""
-    canonical = {
-        "customer_id": event.customer_id,
-        "type": event.type,
-        "occurred_at": event.occurred_at.timestamp(),
-        "amount": None if event.amount is None else f"{event.amount.normalize():f}",
-        "currency": event.currency,
-        "properties": event.properties,
-        "traits": event.traits,
-    }
-    return hashlib.sha256(_CANONICAL_JSON.encode(canonical).encode()).digest()
-
-
-def invalid(error: ValidationError) -> InvalidInput:
-    """The error a batch item that fails validation is rejected with: the 422 a request
-    with that body gets."""
-    return InvalidInput(field_errors(error.errors()))
-
-
 def check_time(event: EventIn, now: datetime) -> None:
     if event.occurred_at > now + MAX_CLOCK_SKEW:
-        raise InvalidInput.at(
-            "occurred_at", "must not be more than 5 minutes in the future", "in_future"
-        )
+        raise in_future()
+
+
+def in_future() -> InvalidInput:
+    """The error of an event that happens more than ``MAX_CLOCK_SKEW`` after now."""
+    return InvalidInput.at(
+        "occurred_at", "must not be more than 5 minutes in the future", "in_future"
+    )
 
 
 async def replayed(

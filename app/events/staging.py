@@ -15,6 +15,7 @@ transaction has begun).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.customers.repository import ADD_TOTALS
 from app.db.engine import RawConnection
+from app.events import staged_copy
 
 STAGING = "tierline_staged_events"
 """The connection's staging table (``TEMP``), named in every statement below."""
@@ -186,9 +188,15 @@ INSERT INTO pending_classifications AS p (workspace_id, customer_id, notify)
 SELECT DISTINCT $1::uuid, customer_id, $2::boolean
 FROM tierline_staged_events WHERE created
 ORDER BY 2
-ON CONFLICT (workspace_id, customer_id) DO UPDATE SET notify = true
-WHERE EXCLUDED.notify AND NOT p.notify
+ON CONFLICT (workspace_id, customer_id) {}
 """
+# A customer pending already stays as it is, unless this import asks for webhooks: then it
+# gets them. DO NOTHING, rather than an update whose condition fails, leaves the row
+# unlocked: most of a chunk's customers were pending already, from the chunks before.
+_MARK_PENDING_SILENT = _MARK_PENDING.format("DO NOTHING")
+_MARK_PENDING_NOTIFY = _MARK_PENDING.format(
+    "DO UPDATE SET notify = true WHERE EXCLUDED.notify AND NOT p.notify"
+)
 
 
 async def open_staging(conn: AsyncConnection) -> RawConnection:
@@ -206,6 +214,17 @@ async def open_staging(conn: AsyncConnection) -> RawConnection:
 async def load(raw: RawConnection, rows: Sequence[StagedRow]) -> None:
     """Copies the rows, of distinct event ids, into the staging table."""
     await raw.copy_records_to_table(STAGING, records=rows, columns=_COLUMNS)
+
+
+async def load_encoded(raw: RawConnection, rows: list[bytes]) -> None:
+    """Copies rows encoded by ``app.events.staged_copy.row``, of distinct event ids, into the
+    staging table: what ``load`` does, without asyncpg encoding each value."""
+    await raw.copy_to_table(
+        STAGING,
+        source=io.BytesIO(b"".join((staged_copy.HEADER, *rows, staged_copy.TRAILER))),
+        columns=staged_copy.COLUMNS,
+        format="binary",
+    )
 
 
 async def insert_events(raw: RawConnection, workspace_id: UUID, now: datetime) -> set[int]:
@@ -233,4 +252,6 @@ async def fold_into_customers(
 
 async def mark_pending(raw: RawConnection, workspace_id: UUID, notify: bool) -> None:
     """Records the stored events' customers as still to classify."""
-    await raw.execute(_MARK_PENDING, workspace_id, notify)
+    await raw.execute(
+        _MARK_PENDING_NOTIFY if notify else _MARK_PENDING_SILENT, workspace_id, notify
+    )

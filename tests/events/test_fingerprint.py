@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from app.events.parsed import fingerprint
 from app.events.schemas import EventIn
-from app.events.service import fingerprint
 
 
 def test_the_fingerprint_of_an_event_is_the_one_stored_events_carry() -> None:
