@@ -65,22 +65,17 @@ async def server_version(server_url: str) -> str:
 
 @asynccontextmanager
 async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    """A new empty database on the server, dropped on exit; yields its URL."""
+    """A new empty database on the server, dropped on exit; yields its URL. On a Citus
+    coordinator (``tierline migrate`` then distributes it), on every node of the cluster."""
+    from tests.cluster import create_database, discover, drop_database
+
     name = f"tierline_bench_{secrets.token_hex(6)}"
-    admin_dsn = asyncpg_dsn(server_url)
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+    server = await discover(server_url)
+    await create_database(server, name)
     try:
         yield with_database(server_url, name)
     finally:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_database(server, name)
 
 
 @dataclass(frozen=True, slots=True)
