@@ -136,7 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print(
             "\n  Created the default workspace and its admin key (shown only now):\n\n"
             f"    {new_key}\n\n"
-            f"  export TIERLINE_KEY={new_key}\n",
+            f"  export KEY={new_key}   # as the README's examples use it\n",
             file=sys.stderr,
             flush=True,
         )

@@ -160,3 +160,21 @@ ISO_4217 = frozenset(
         "ZWG",
     ]
 )
+
+# ISO 4217 minor units, where they are not 2 (the list of 2024).
+_MINOR_UNITS = {
+    **dict.fromkeys(
+        [
+            "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
+            "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}  # fmt: skip
+
+
+def minor_units(currency: str) -> int:
+    """Decimal places of the currency's minor unit: 2 for EUR and USD, 0 for JPY, 3 for KWD."""
+    return _MINOR_UNITS.get(currency, 2)

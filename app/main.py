@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,7 +19,13 @@ from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
 from app.api.disconnect import CancelOnDisconnect
 from app.api.limits import WorkspaceLimits
-from app.api.responses import state_scopes, use_problem_json
+from app.api.query import refuse_unknown_query_parameters
+from app.api.responses import (
+    add_examples,
+    keep_null_examples,
+    state_scopes,
+    use_problem_json,
+)
 from app.auth import purge as workspace_purge
 from app.auth.router import router as auth_router
 from app.classification.config import ConfigCache
@@ -43,6 +50,7 @@ from app.segments.router import router as segments_router
 from app.settings import BackgroundWork, Settings
 from app.tiers.router import router as tiers_router
 from app.vault import Vault
+from app.webhooks.router import document_webhooks
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import DeliveryWorker
 
@@ -185,12 +193,19 @@ TAGS = [
 ]
 
 
+def operation_id(route: APIRoute) -> str:
+    """The route function's name (``send_event``, ``get_customer``): short, and stable as long
+    as the function keeps its name; ``tests/test_openapi.py`` checks they are unique."""
+    return route.name
+
+
 def document_problems_and_scopes(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = state_scopes(use_problem_json(build()), app.routes)
+            document = add_examples(keep_null_examples(use_problem_json(build()), app.routes))
+            app.openapi_schema = state_scopes(document, app.routes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -255,6 +270,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        generate_unique_id_function=operation_id,
+        dependencies=[Depends(refuse_unknown_query_parameters)],
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
@@ -274,6 +291,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(segments_router)
     app.include_router(analytics_router)
     app.include_router(webhooks_router)
+    document_webhooks(app)
     app.include_router(jobs_router)
     app.include_router(auth_router)
 

@@ -25,6 +25,8 @@ def format_decimal(value: Decimal) -> str:
     return f"{value.normalize():f}" if value else "0"
 
 
-def convert(amount: Decimal, rate: Decimal) -> Decimal:
-    """Base-currency amount, rounded half-even to the four places amounts are stored with."""
-    return (amount * rate).quantize(STORED_PLACES, rounding=ROUND_HALF_EVEN)
+def convert(amount: Decimal, rate: Decimal, places: int) -> Decimal:
+    """The amount in the base currency, rounded once, half-even, to ``places``, the base
+    currency's minor units (``app.currencies.minor_units``): what is stored, compared,
+    explained and shown is that one number."""
+    return (amount * rate).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)

@@ -19,7 +19,17 @@ import traceback
 from datetime import UTC, datetime
 
 from app.vault import generate_key
-from bench import backfill, clv, combined, history, reclassify, segments, single_event, webhooks
+from bench import (
+    backfill,
+    clv,
+    combined,
+    history,
+    million,
+    reclassify,
+    segments,
+    single_event,
+    webhooks,
+)
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, scale_from_environment
 from bench.report import RESULTS_PATH, render, write_json
 from bench.service import database_server, server_version
@@ -51,7 +61,10 @@ async def run_all(context: Context, timestamp: datetime) -> int:
     version = await server_version(context.database_server)
     started = time.monotonic()
     chosen = [b for b in BENCHMARKS if not context.only or b.name in context.only]
-    results = [await run_one(benchmark, context) for benchmark in chosen]
+    try:
+        results = [await run_one(benchmark, context) for benchmark in chosen]
+    finally:
+        await million.drop_templates()
     results += combined.combine(results, {benchmark.name for benchmark in chosen})
     seconds = time.monotonic() - started
     header = (

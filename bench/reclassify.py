@@ -3,19 +3,15 @@ change tier, with one webhook endpoint subscribed, until every tier, history row
 message is written; against one hand-written ``UPDATE ... SET tier = CASE ... END`` over the
 same rows, printed for information (issue 24 replaced its target of three times; see below).
 
-1,000,000 customers of the default workspace (scale 1) are seeded straight into PostgreSQL
-with COPY, as ``bench.segments`` seeds them (same generator), with their tiers in version 1 of
-the scheme ``value`` (vip: lifetime spend of 5,000 or more; regular: at least one order; else
-potential). Version 1 is saved through the API first, so its job runs on an empty workspace.
+The 1,000,000 customers (scale 1) are ``bench.million``'s (seeded once per run, shared with
+``bench.segments``), with their tiers in version 1 of the scheme ``value`` (vip: lifetime spend
+of 5,000 or more; regular: at least one order; else potential); this benchmark runs on a copy.
 One webhook endpoint, enabled, subscribes to ``customer.tier_changed``: a message is written
 only for an enabled endpoint that wants it. It points at ``bench.receiver`` on loopback
 (``TIERLINE_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8``), which answers 204; the deliveries made
-while the job runs are not waited for. They are made by a ``tierline worker`` of their own
-(``TIERLINE_BACKGROUND_WORK=webhooks``; the server runs the rest), as the README advises for
-large workspaces (at scale 0.1 on a quiet machine it made no difference: 3.7-4.1 times the
-movers' writes by hand, 3.8-3.9 with deliveries in the server). The RFM
-scores are refreshed once on request after the seeding (else the daily refresh would rewrite
-every customer in the middle of the measurement), then VACUUM ANALYZE.
+while the job runs are not waited for. The processes are those README's "Scaling out"
+advises: ``tierline serve`` with no background work, the job in a ``tierline worker``, the
+deliveries in another (``TIERLINE_BACKGROUND_WORK=webhooks``).
 
 Version 2 raises the bars: vip from 5,000 to ``VIP_SPEND_2``, regular from one order to a
 lifetime spend of ``REGULAR_SPEND_2``; downgrades apply at once (no grace). About 30% of the
@@ -43,6 +39,14 @@ Tierline at most ``SAME_WRITES_TARGET`` times it.
 
 A CHECKPOINT (when allowed) precedes each timed statement and the save; the WAL each side
 writes is reported.
+
+Then live traffic: orders for random seeded customers from ``LIVE_CONNECTIONS`` connections
+(``bench.single_event``'s load generator, a process of its own). Back to back for
+``LIVE_PROBE_S`` gives the no-job throughput; at half of it, on a fixed schedule (open loop:
+each latency runs from the moment the event was due, so waiting for a connection counts), for
+``LIVE_QUIET_S`` with no job, then while the scheme's version 1 rules are saved again (a job
+moving the same customers back). Target: the p99 during the job at most ``LIVE_P99_TARGET``
+times the p99 with no job.
 """
 
 from __future__ import annotations
@@ -50,10 +54,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -65,20 +69,15 @@ from pydantic_core import to_jsonable_python
 from app.db.url import asyncpg_dsn
 from app.reclassification.jobs import CHUNK
 from app.tiers.repository import SHOWN_VERSION
+from bench.million import SCHEME, SCHEME_KEY, SEED, VIP_SPEND
+from bench.million import seeded as seeded_million
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.segments import (
-    SCHEME_KEY,
-    VIP_SPEND,
-    Population,
-    save_scheme,
-    seed,
-    workspace_of,
-)
-from bench.service import running_service, running_worker
+from bench.service import Service, running_service, running_worker
+from bench.single_event import Load, LoadResult, drive
+from bench.stats import percentile
 from bench.webhooks import Receiver
 
 CUSTOMERS = 1_000_000
-SEED = 8
 VIP_SPEND_2 = 8000
 REGULAR_SPEND_2 = 600
 VERSION_2: dict[str, Any] = {
@@ -108,6 +107,13 @@ SAME_WRITES_TARGET = 1.5
 """issue 24: at most 1.5 times the movers' writes by hand; it replaced the first benchmark
 issue's target against the bare UPDATE, whose ratio is printed for information."""
 BASELINE_ROUNDS = 3
+LIVE_CONNECTIONS = 8
+LIVE_PROBE_S = 5.0
+"""How long the closed-loop run that finds the no-job throughput lasts."""
+LIVE_QUIET_S = 10.0
+LIVE_WARMUP_S = 1.0
+LIVE_P99_TARGET = 2.0
+"""issue 24: single-event p99 while a rule change runs at most twice its p99 with no job."""
 POLL_S = 0.1
 JOB_TIMEOUT_S = 3600.0
 REQUEST_TIMEOUT_S = 600.0
@@ -341,14 +347,16 @@ async def by_hand(
     return rounds, wal_bytes
 
 
-async def save_version(client: httpx.AsyncClient) -> tuple[float, dict[str, Any], int]:
-    """Saves version 2 and waits for its job; seconds from the request to the poll that saw
-    the job succeed, the job, and the version."""
+async def save_version(
+    client: httpx.AsyncClient, body: dict[str, Any]
+) -> tuple[float, dict[str, Any], int]:
+    """Saves ``body`` as the scheme's next version and waits for its job; seconds from the
+    request to the poll that saw the job succeed, the job, and the version."""
     started = time.perf_counter()
-    saved = await _ok(await client.put(f"/v1/schemes/{SCHEME_KEY}", json=VERSION_2), 200)
+    saved = await _ok(await client.put(f"/v1/schemes/{SCHEME_KEY}", json=body), 200)
     job_id = saved["job_id"]
     if job_id is None:
-        raise BenchError("saving version 2 started no job")
+        raise BenchError("saving a new version started no job")
     deadline = started + JOB_TIMEOUT_S
     last_report = started
     while True:
@@ -403,6 +411,74 @@ async def check(
 # --- the run -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class LiveLatency:
+    """Single events at a fixed rate, with no job and while one runs."""
+
+    rate: float
+    """Requests per second: half what ``LIVE_CONNECTIONS`` connections did back to back."""
+    quiet: list[float]
+    during_job: list[float]
+    job_s: float
+
+
+def _live_load(service: Service, customers: int, phase: str, **changes: Any) -> Load:
+    """Orders for random seeded customers, ``LIVE_CONNECTIONS`` connections."""
+    settings: dict[str, Any] = {
+        "base_url": service.base_url,
+        "path": "/v1/events",
+        "key": service.key,
+        "connections": LIVE_CONNECTIONS,
+        "warmup_s": LIVE_WARMUP_S,
+        "measure_s": LIVE_QUIET_S,
+        "prefix": f"live-{phase}-",
+        "customers": customers,
+        "seed": SEED,
+        "customer_digits": 8,
+    }
+    return Load(**(settings | changes))
+
+
+def _answered(run: LoadResult, phase: str) -> LoadResult:
+    if set(run.statuses) != {201}:
+        raise BenchError(f"single events {phase}: {dict(run.statuses)}; {run.first_error}")
+    return run
+
+
+async def live_latency(
+    service: Service, client: httpx.AsyncClient, customers: int, expected_job_s: float
+) -> LiveLatency:
+    """The no-job throughput of single events (closed loop), then their latencies at half
+    of it (open loop) with no job, then while the scheme goes back to version 1's rules (a
+    job moving as many customers). Each latency runs from the moment the event was due."""
+    probe = _answered(
+        await drive(_live_load(service, customers, "probe", measure_s=LIVE_PROBE_S)), "probed"
+    )
+    rate = probe.rate / 2
+    _progress(f"single events: {probe.rate:,.0f}/s back to back; {rate:,.0f}/s from now on")
+    quiet = _answered(await drive(_live_load(service, customers, "quiet", rate=rate)), "alone")
+    # The window covers the job if it takes about as long as version 2's did alone.
+    window = expected_job_s * 1.5 + 2.0
+    load = _live_load(service, customers, "busy", rate=rate, warmup_s=0.0, measure_s=window)
+    generator = asyncio.create_task(drive(load))
+    await asyncio.sleep(LIVE_WARMUP_S)
+    began = time.time()
+    job_s, _, _ = await save_version(client, SCHEME)
+    ended = time.time()
+    busy = _answered(await generator, "during the job")
+    during = [
+        seconds
+        for seconds, due in zip(busy.latencies_s, busy.due_at, strict=True)
+        if began <= due < ended
+    ]
+    if not during:
+        raise BenchError("no single event was due while the job ran")
+    return LiveLatency(rate, quiet.latencies_s, during, job_s)
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
 async def run(context: Context, result: BenchmarkResult) -> None:
     count = context.scaled(CUSTOMERS)
     result.details["parameters"] = {
@@ -413,32 +489,27 @@ async def run(context: Context, result: BenchmarkResult) -> None:
         "chunk": CHUNK,
         "baseline_rounds": BASELINE_ROUNDS,
         "poll_s": POLL_S,
+        "live_connections": LIVE_CONNECTIONS,
     }
+    million = await seeded_million(context, count)
     allow = {"TIERLINE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}
-    # The job in the server, deliveries in a worker of their own, as README's scaling advice.
-    jobs_only = allow | {"TIERLINE_BACKGROUND_WORK": "jobs,reviews,rfm,clv,purge"}
+    # As README's "Scaling out" advises: an API process with no background work, the job in
+    # a worker, deliveries in another.
+    api_only = allow | {"TIERLINE_BACKGROUND_WORKERS": "false"}
     async with (
         Receiver() as receiver,
-        running_service(context.database_server, jobs_only) as service,
+        running_service(context.database_server, api_only, million.template) as service,
+        running_worker(service, {"TIERLINE_BACKGROUND_WORK": "jobs,reviews,rfm,clv,purge"}),
         running_worker(service, allow | {"TIERLINE_BACKGROUND_WORK": "webhooks"}),
         service.client(timeout_s=REQUEST_TIMEOUT_S) as client,
     ):
-        version_1 = await save_scheme(client)
         endpoint_id = await subscribe(client, receiver.url)
-        _progress(f"service ready at {service.base_url}; seeding {count:,} customers")
+        _progress(f"service ready at {service.base_url} on a copy of {count:,} customers")
         conn = await asyncpg.connect(asyncpg_dsn(service.database_url))
         try:
-            workspace_id = await workspace_of(conn)
-            population = Population(workspace_id, version_1, datetime.now(UTC), random.Random(SEED))
-            started = time.perf_counter()
-            # VACUUM comes after the RFM refresh, which rewrites the customers again.
-            seeded = await seed(conn, population, count, vacuum=False)
-            copy_s = time.perf_counter() - started
-            await _ok(await client.post("/v1/schemes/rfm/refresh"), 200)
-            rfm_s = time.perf_counter() - started - copy_s
+            workspace_id = million.workspace_id
             await conn.execute(_SEED_COPY, workspace_id)
-            await conn.execute("VACUUM (ANALYZE) customers, customer_tiers, bench_seed")
-            seed_s = time.perf_counter() - started
+            await conn.execute("VACUUM (ANALYZE) bench_seed")
             expected = int(
                 await conn.fetchval("SELECT count(*) FROM bench_seed WHERE tier <> tier_2")
             )
@@ -451,18 +522,18 @@ async def run(context: Context, result: BenchmarkResult) -> None:
             }
             share = expected / count
             result.details["seed"] = {
-                "seconds": round(seed_s, 1),
-                "copy_seconds": round(copy_s, 1),
-                "rfm_refresh_seconds": round(rfm_s, 1),
-                "tiers_version_1": dict(seeded.tiers),
+                "seconds": round(million.seconds, 1),
+                "rfm_refresh_seconds": round(million.rfm_seconds, 1),
+                "tiers_version_1": dict(million.seeded.tiers),
                 "moves_version_2": moves,
                 "moved": expected,
                 "moved_share": round(share, 4),
             }
             result.notes.append(
-                f"seeded {count:,} customers with COPY (seed {SEED}) in {seed_s:.1f} s (RFM "
-                f"refresh {rfm_s:.1f} s, VACUUM ANALYZE included); version 2 moves {expected:,} "
-                f"({share:.1%}): " + ", ".join(f"{k} {n:,}" for k, n in moves.items())
+                f"{count:,} customers seeded with COPY (seed {SEED}) in {million.seconds:.1f} s "
+                f"(RFM refresh {million.rfm_seconds:.1f} s, VACUUM ANALYZE included), once for "
+                f"this benchmark and segments; version 2 moves {expected:,} ({share:.1%}): "
+                + ", ".join(f"{k} {n:,}" for k, n in moves.items())
             )
             if not MOVED_SHARE[0] <= share <= MOVED_SHARE[1]:
                 raise BenchError(f"version 2 moves {share:.1%} of the customers, not about 30%")
@@ -475,12 +546,14 @@ async def run(context: Context, result: BenchmarkResult) -> None:
             await _checkpoint(conn)
             wal = await _wal(conn)
             _progress(f"saving version 2 over {count:,} customers")
-            tierline_s, job, version_2 = await save_version(client)
+            tierline_s, job, version_2 = await save_version(client, VERSION_2)
             tierline_wal = await _wal_since(conn, wal)
             _progress(f"job succeeded after {tierline_s:.1f} s; checking what it wrote")
             found = await check(conn, workspace_id, version_2, endpoint_id, count, expected)
         finally:
             await conn.close()
+        _progress("single events with no job, then while version 1's rules come back")
+        live = await live_latency(service, client, count, tierline_s)
 
     done = int(job["progress"]["done"])
     chunks = done // CHUNK + 1
@@ -524,7 +597,36 @@ async def run(context: Context, result: BenchmarkResult) -> None:
             "wal_bytes": same_wal,
         },
     )
-    result.figures += [figure, same_writes]
+    quiet_p99 = percentile(live.quiet, 0.99) * 1000
+    busy_p99 = percentile(live.during_job, 0.99) * 1000
+    live_figure = Figure(
+        name="reclassify_live_p99",
+        label=(
+            f"single-event p99 while a rule change runs, vs no job ({LIVE_CONNECTIONS} "
+            f"connections, {live.rate:,.0f}/s fixed rate)"
+        ),
+        unit="ms",
+        measured=round(busy_p99, 2),
+        baseline=round(quiet_p99, 2),
+        target=LIVE_P99_TARGET,
+        measured_detail={
+            "events": len(live.during_job),
+            "p50_ms": round(statistics.median(live.during_job) * 1000, 2),
+            "job_s": round(live.job_s, 2),
+        },
+        baseline_detail={
+            "events": len(live.quiet),
+            "p50_ms": round(statistics.median(live.quiet) * 1000, 2),
+            "rate_per_s": round(live.rate, 1),
+        },
+    )
+    result.figures += [figure, same_writes, live_figure]
+    result.notes.append(
+        f"single events at {live.rate:,.0f}/s on {LIVE_CONNECTIONS} connections: p99 "
+        f"{quiet_p99:.1f} ms with no job ({len(live.quiet):,} events), {busy_p99:.1f} ms while "
+        f"version 1's rules came back ({len(live.during_job):,} events, the job "
+        f"{live.job_s:.1f} s against version 2's {tierline_s:.1f} s alone)"
+    )
     result.details["written"] = found
     result.notes.append(
         f"Tierline {tierline_s:.2f} s ({expected / tierline_s:,.0f} changed rows/s; {chunks:,} "

@@ -1,12 +1,7 @@
 """Segment queries over a million customers: Tierline's endpoints against hand-written SQL.
 
-1,000,000 customers of the default workspace (scale 1) are seeded straight into PostgreSQL with
-COPY, not through the API: traits (``industry``, skewed over eight values; ``size`` 1 to 5;
-``region``), order counts and totals (four in ten customers never ordered), refunds, and each
-customer's tier in the scheme ``value`` (vip: lifetime spend of 5,000 or more; regular: at least
-one order; else potential). The scheme is saved through the API first, so its reclassification
-job runs on an empty workspace and the seeded tiers are the ones its rules give. Then VACUUM
-ANALYZE, so both sides may use index-only scans and the planner knows the data.
+The 1,000,000 customers (scale 1) are ``bench.million``'s, seeded once per run and shared with
+``bench.reclassify``: this benchmark runs on a copy of them.
 
 Four questions go to Tierline (``POST /v1/customers/count`` and ``/v1/customers/search``) and to
 a minimal FastAPI + asyncpg app (``bench.baseline_sql``, its own uvicorn process with Tierline's
@@ -19,83 +14,38 @@ then alternate between the two, one at a time; each figure is the ratio of media
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import json
-import math
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import httpx
 
 from app.db.url import asyncpg_dsn
 from app.settings import Settings
 from bench.baseline_sql import DATABASE_URL_VARIABLE, POOL_SIZE_VARIABLE
+from bench.million import (
+    CUSTOMERS,
+    INDUSTRY_ASKED,
+    PAGE,
+    SCHEME_KEY,
+    SEED,
+    SPEND_RANGE,
+    TIER_ASKED,
+    Seeded,
+)
+from bench.million import seeded as seeded_million
 from bench.model import BenchError, Benchmark, BenchmarkResult, Context, Figure
-from bench.service import HOST, ROOT, free_port, running_service, stop_process, wait_for_job
+from bench.service import HOST, ROOT, free_port, running_service, stop_process
 from bench.stats import percentile, summary_ms
-
-CUSTOMERS = 1_000_000
-SEED = 8
-COPY_CHUNK = 100_000
-SPAN = timedelta(days=3 * 365)
-"""Customers were created over this long before the seeding."""
-INDUSTRIES = {
-    "retail": 28,
-    "services": 20,
-    "software": 14,
-    "machinery": 12,
-    "logistics": 10,
-    "healthcare": 8,
-    "construction": 5,
-    "energy": 3,
-}
-"""Relative weights: a few industries hold most customers, as in a real CRM."""
-REGIONS = ("north", "south", "east", "west", "central")
-NO_ORDER_SHARE = 0.4
-MEAN_EXTRA_ORDERS = 6.0
-"""Ordering customers have 1 + an exponential number of orders with this mean."""
-ORDER_VALUE_MEDIAN, ORDER_VALUE_SIGMA = 150.0, 1.0
-"""Each customer's average order value is log-normal."""
-REFUND_SHARE = 0.15
-"""Share of ordering customers with refunds, of up to ``MAX_REFUND_FRACTION`` of their orders."""
-MAX_REFUND_FRACTION = 0.3
-
-SCHEME_KEY = "value"
-VIP_SPEND = 5000
-SCHEME: dict[str, Any] = {
-    "name": "Customer value",
-    "tiers": [
-        {
-            "key": "vip",
-            "name": "VIP",
-            "condition": {"field": "metrics.lifetime_spend", "op": "gte", "value": VIP_SPEND},
-        },
-        {
-            "key": "regular",
-            "name": "Regular",
-            "condition": {"field": "metrics.order_count", "op": "gte", "value": 1},
-        },
-    ],
-    "default_tier": "potential",
-}
-TIER_ASKED = "vip"
-SPEND_RANGE = (1000, 5000)
-INDUSTRY_ASKED = "machinery"
-PAGE = 100
 
 ROUNDS = 30
 MIN_ROUNDS = 5
@@ -108,164 +58,9 @@ READY_TIMEOUT_S = 60.0
 TARGET = 1.5
 JSON_HEADERS = {"Content-Type": "application/json"}
 
-CUSTOMER_COLUMNS = [
-    "workspace_id",
-    "customer_id",
-    "traits",
-    "order_count",
-    "order_total",
-    "refund_total",
-    "first_order_at",
-    "last_order_at",
-    "last_event_at",
-    "event_counts",
-    "created_at",
-    "updated_at",
-]
-TIER_COLUMNS = ["workspace_id", "customer_id", "scheme_key", "tier", "version", "since"]
-
 
 def _progress(message: str) -> None:
     print(f"bench segments: {message}", file=sys.stderr, flush=True)
-
-
-def _money(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
-
-
-# --- seeding ---------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Seeded:
-    """What the seeded rows imply, to check both sides' answers against."""
-
-    customers: int = 0
-    tiers: Counter[str] = field(default_factory=Counter)
-    industries: Counter[str] = field(default_factory=Counter)
-    in_spend_range: int = 0
-    asked_industry: list[tuple[int, str]] = field(default_factory=list)
-    """(-spend in cents, customer id) of every customer of ``INDUSTRY_ASKED``."""
-
-    def first_page(self) -> list[tuple[str, Decimal]]:
-        """The asked industry by spend, highest first, then customer id."""
-        top = heapq.nsmallest(PAGE, self.asked_industry)
-        return [(customer_id, _money(-cents)) for cents, customer_id in top]
-
-
-@dataclass(frozen=True, slots=True)
-class Population:
-    """Generates the customers of one workspace, reproducibly from ``rng``."""
-
-    workspace_id: UUID
-    version: int
-    now: datetime
-    rng: random.Random
-    industries: tuple[str, ...] = tuple(INDUSTRIES)
-    cumulative: tuple[int, ...] = tuple(itertools.accumulate(INDUSTRIES.values()))
-
-    def rows(
-        self, first: int, count: int, seeded: Seeded
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """Customer rows and their tier rows for indexes ``first`` to ``first + count - 1``."""
-        rng, now = self.rng, self.now
-        customers, tiers = [], []
-        for index in range(first, first + count):
-            customer_id = f"cust-{index:08d}"
-            industry = rng.choices(self.industries, cum_weights=self.cumulative)[0]
-            traits = {
-                "industry": industry,
-                "size": rng.randint(1, 5),
-                "region": rng.choice(REGIONS),
-            }
-            created = now - SPAN * rng.random()
-            orders = order_cents = refund_cents = 0
-            first_order = last_order = None
-            event_counts: dict[str, int] = {}
-            if rng.random() >= NO_ORDER_SHARE:
-                orders = 1 + int(rng.expovariate(1 / MEAN_EXTRA_ORDERS))
-                average = rng.lognormvariate(math.log(ORDER_VALUE_MEDIAN), ORDER_VALUE_SIGMA)
-                order_cents = round(orders * average * 100)
-                event_counts["order"] = orders
-                if rng.random() < REFUND_SHARE:
-                    refund_cents = rng.randint(1, max(1, int(order_cents * MAX_REFUND_FRACTION)))
-                    event_counts["refund"] = 1 + rng.randrange(orders)
-                first_order = created + (now - created) * rng.random() / 2
-                last_order = first_order + (now - first_order) * rng.random()
-            last_event = last_order or created
-            spend = order_cents - refund_cents
-            if spend >= VIP_SPEND * 100:
-                tier = "vip"
-            elif orders >= 1:
-                tier = "regular"
-            else:
-                tier = "potential"
-            customers.append(
-                (
-                    self.workspace_id,
-                    customer_id,
-                    json.dumps(traits),
-                    orders,
-                    _money(order_cents),
-                    _money(refund_cents),
-                    first_order,
-                    last_order,
-                    last_event,
-                    json.dumps(event_counts),
-                    created,
-                    last_event,
-                )
-            )
-            tiers.append(
-                (self.workspace_id, customer_id, SCHEME_KEY, tier, self.version, last_event)
-            )
-            seeded.customers += 1
-            seeded.tiers[tier] += 1
-            seeded.industries[industry] += 1
-            if SPEND_RANGE[0] * 100 <= spend <= SPEND_RANGE[1] * 100:
-                seeded.in_spend_range += 1
-            if industry == INDUSTRY_ASKED:
-                seeded.asked_industry.append((-spend, customer_id))
-        return customers, tiers
-
-
-async def save_scheme(client: httpx.AsyncClient) -> int:
-    """Saves ``SCHEME`` and waits for its reclassification job; returns its version."""
-    response = await client.put(f"/v1/schemes/{SCHEME_KEY}", json=SCHEME)
-    if response.status_code != 201:
-        raise BenchError(f"PUT /v1/schemes answered {response.status_code}: {response.text}")
-    body = response.json()
-    await wait_for_job(client, body["job_id"], JOB_TIMEOUT_S)
-    version: int = body["version"]
-    return version
-
-
-async def seed(
-    conn: asyncpg.Connection, population: Population, count: int, *, vacuum: bool = True
-) -> Seeded:
-    """COPYs ``count`` customers and their tiers, then (unless told not to) VACUUM ANALYZE."""
-    seeded = Seeded()
-    started = time.perf_counter()
-    for first in range(0, count, COPY_CHUNK):
-        customers, tiers = population.rows(first, min(COPY_CHUNK, count - first), seeded)
-        await conn.copy_records_to_table("customers", records=customers, columns=CUSTOMER_COLUMNS)
-        await conn.copy_records_to_table("customer_tiers", records=tiers, columns=TIER_COLUMNS)
-        _progress(
-            f"copied {seeded.customers:,}/{count:,} customers in "
-            f"{time.perf_counter() - started:.1f} s"
-        )
-    if vacuum:
-        await conn.execute("VACUUM (ANALYZE) customers, customer_tiers")
-        _progress(f"seeded and vacuumed in {time.perf_counter() - started:.1f} s")
-    return seeded
-
-
-async def workspace_of(conn: asyncpg.Connection) -> UUID:
-    rows = await conn.fetch("SELECT id FROM workspaces")
-    if len(rows) != 1:
-        raise BenchError(f"expected the default workspace only, found {len(rows)} workspaces")
-    workspace_id: UUID = rows[0]["id"]
-    return workspace_id
 
 
 # --- the baseline process ----------------------------------------------------------------
@@ -496,39 +291,24 @@ async def run(context: Context, result: BenchmarkResult) -> None:
         "warmup_pairs": WARMUP,
         "query_budget_s": QUERY_BUDGET_S,
     }
+    million = await seeded_million(context, count)
+    seeded = million.seeded
+    result.details["seed"] = {
+        "seconds": round(million.seconds, 1),
+        "tiers": dict(seeded.tiers),
+        "industries": dict(seeded.industries),
+        "in_spend_range": seeded.in_spend_range,
+    }
+    result.notes.append(
+        f"{count:,} customers seeded with COPY (seed {SEED}) in {million.seconds:.1f} s, an "
+        "RFM refresh and VACUUM ANALYZE included, once for this benchmark and reclassify; "
+        "tiers: " + ", ".join(f"{tier} {n:,}" for tier, n in seeded.tiers.most_common())
+    )
     async with (
-        running_service(context.database_server) as service,
+        running_service(context.database_server, template=million.template) as service,
         service.client(timeout_s=REQUEST_TIMEOUT_S) as tierline,
     ):
-        version = await save_scheme(tierline)
-        _progress(f"service ready at {service.base_url}; seeding {count:,} customers")
-        conn = await asyncpg.connect(asyncpg_dsn(service.database_url))
-        try:
-            workspace_id = await workspace_of(conn)
-            population = Population(workspace_id, version, datetime.now(UTC), random.Random(SEED))
-            started = time.perf_counter()
-            seeded = await seed(conn, population, count)
-            # The daily RFM refresh would otherwise rewrite every customer with an order in
-            # the middle of the measurement: run it now, then clean up after it.
-            refreshed = await tierline.post("/v1/schemes/rfm/refresh")
-            if refreshed.status_code != 200:
-                raise BenchError(f"RFM refresh: {refreshed.status_code} {refreshed.text[:200]}")
-            await conn.execute("VACUUM (ANALYZE) customers")
-            seed_s = time.perf_counter() - started
-        finally:
-            await conn.close()
-        result.details["seed"] = {
-            "seconds": round(seed_s, 1),
-            "tiers": dict(seeded.tiers),
-            "industries": dict(seeded.industries),
-            "in_spend_range": seeded.in_spend_range,
-        }
-        result.notes.append(
-            f"seeded {count:,} customers with COPY (seed {SEED}) in {seed_s:.1f} s, an RFM "
-            "refresh and VACUUM ANALYZE included; tiers: "
-            + ", ".join(f"{tier} {n:,}" for tier, n in seeded.tiers.most_common())
-        )
-
+        workspace_id = million.workspace_id
         async with running_baseline(service.database_url, pool_size) as baseline:
             _progress(f"baseline ready at {baseline.base_url} (pool size {pool_size})")
             for question in questions(workspace_id, seeded):

@@ -16,7 +16,6 @@ import socket
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -49,9 +48,7 @@ def database_server() -> str:
     from app.db.embedded import start_embedded
 
     print(f"bench: starting the embedded PostgreSQL in {EMBEDDED_PGDATA}", file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-        return start_embedded(EMBEDDED_PGDATA, database="postgres")
+    return start_embedded(EMBEDDED_PGDATA, database="postgres")
 
 
 async def server_version(server_url: str) -> str:
@@ -63,19 +60,67 @@ async def server_version(server_url: str) -> str:
         await conn.close()
 
 
-@asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    """A new empty database on the server, dropped on exit; yields its URL. On a Citus
-    coordinator (``tierline migrate`` then distributes it), on every node of the cluster."""
-    from tests.cluster import create_database, discover, drop_database
+CLONE_ATTEMPTS = 5
 
+
+async def create_database(server_url: str, name: str, template: str | None = None) -> None:
+    """Creates ``name``, empty or a file copy of ``template`` (a database nobody else may
+    use meanwhile: autovacuum workers still on it are stopped, and the copy retried)."""
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        if template is None:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            return
+        for attempt in range(CLONE_ATTEMPTS):
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                template,
+            )
+            try:
+                await conn.execute(
+                    f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY'
+                )
+                return
+            except asyncpg.ObjectInUseError:
+                if attempt == CLONE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(1.0)
+    finally:
+        await conn.close()
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def fresh_database(server_url: str, template: str | None = None) -> AsyncIterator[str]:
+    """A new database on the server, empty or a copy of ``template``, dropped on exit;
+    yields its URL. An empty one on a Citus coordinator (``tierline migrate`` then
+    distributes it) is created on every node of the cluster; a copy is for one server."""
     name = f"tierline_bench_{secrets.token_hex(6)}"
+    if template is not None:
+        await create_database(server_url, name, template)
+        try:
+            yield with_database(server_url, name)
+        finally:
+            await drop_database(server_url, name)
+        return
+    from tests.cluster import create_database as create_everywhere
+    from tests.cluster import discover
+    from tests.cluster import drop_database as drop_everywhere
+
     server = await discover(server_url)
-    await create_database(server, name)
+    await create_everywhere(server, name)
     try:
         yield with_database(server_url, name)
     finally:
-        await drop_database(server, name)
+        await drop_everywhere(server, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,46 +192,64 @@ async def stop_process(process: asyncio.subprocess.Process) -> None:
         await process.wait()
 
 
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A database to start from, and an admin key of its default workspace."""
+
+    name: str
+    key: str
+
+
 @asynccontextmanager
 async def running_service(
-    server_url: str, settings: dict[str, str] | None = None
+    server_url: str, settings: dict[str, str] | None = None, template: Template | None = None
 ) -> AsyncIterator[Service]:
-    """``tierline serve`` on a fresh database, ready; stopped and dropped on exit.
-    ``settings`` adds environment variables (``TIERLINE_...``)."""
-    key = generate_key()
+    """``tierline serve`` on a fresh database (a copy of ``template``, if given), ready;
+    stopped and dropped on exit. ``settings`` adds environment variables (``TIERLINE_...``)."""
+    key = generate_key() if template is None else template.key
+    async with (
+        fresh_database(server_url, None if template is None else template.name) as database_url,
+        serving(database_url, key, settings) as service,
+    ):
+        yield service
+
+
+@asynccontextmanager
+async def serving(
+    database_url: str, key: str, settings: dict[str, str] | None = None
+) -> AsyncIterator[Service]:
+    """``tierline serve`` on ``database_url``, its bootstrap key ``key``, ready; stopped on
+    exit."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
-    async with fresh_database(server_url) as database_url:
-        env = os.environ | {
-            "TIERLINE_DATABASE_URL": database_url,
-            "TIERLINE_BOOTSTRAP_KEY": key,
-            "TIERLINE_LOG_LEVEL": "WARNING",
-            **(settings or {}),
-        }
-        with tempfile.TemporaryFile(prefix="tierline-bench-serve-") as log:
-            process = await asyncio.create_subprocess_exec(
-                str(tierline_executable()),
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                env=env,
-                cwd=ROOT,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
-            try:
-                await _wait_ready(process, base_url)
-                yield Service(
-                    base_url=base_url, key=key, database_url=database_url, pid=process.pid
-                )
-            except Exception as error:
-                error.add_note(f"--- tierline serve output, last lines ---\n{_tail(log)}")
-                raise
-            finally:
-                await stop_process(process)
+    env = os.environ | {
+        "TIERLINE_DATABASE_URL": database_url,
+        "TIERLINE_BOOTSTRAP_KEY": key,
+        "TIERLINE_LOG_LEVEL": "WARNING",
+        **(settings or {}),
+    }
+    with tempfile.TemporaryFile(prefix="tierline-bench-serve-") as log:
+        process = await asyncio.create_subprocess_exec(
+            str(tierline_executable()),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            env=env,
+            cwd=ROOT,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            await _wait_ready(process, base_url)
+            yield Service(base_url=base_url, key=key, database_url=database_url, pid=process.pid)
+        except Exception as error:
+            error.add_note(f"--- tierline serve output, last lines ---\n{_tail(log)}")
+            raise
+        finally:
+            await stop_process(process)
 
 
 @asynccontextmanager

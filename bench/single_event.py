@@ -132,6 +132,7 @@ FLUSH_SETTINGS = ("TIERLINE_EVENT_FLUSH_MAX", "TIERLINE_EVENT_FLUSH_WAIT_MS")
 """Passed to ``tierline serve`` from the environment when set (``running_service``)."""
 JOB_TIMEOUT_S = 120.0
 LOAD_TIMEOUT_S = 120.0
+"""How long the load generator may take beyond its warm-up and measured window."""
 EVENT_PREFIX = "load-"
 SAME_WORK_PREFIX = "same-"
 """The same-work baseline's event ids; its events are in a workspace of their own too."""
@@ -230,6 +231,12 @@ class Load:
     seed: int
     client: str = "raw"
     """``raw`` (asyncio streams) or ``httpx``."""
+    rate: float = 0.0
+    """Requests per second on a fixed schedule (open loop), each timed from the moment it
+    was due, so a request that waited for a free connection counts its wait; 0 sends them
+    back to back on each connection (closed loop). Open loop needs ``raw``."""
+    customer_digits: int = 5
+    """Customer ids are ``cust-`` and the drawn index in this many digits."""
 
 
 @dataclass(slots=True)
@@ -244,6 +251,9 @@ class LoadResult:
     with_tier_changes: int = 0
     """Responses whose ``tier_changes`` list is not empty."""
     first_error: str = ""
+    due_at: list[float] = field(default_factory=list)
+    """Open loop: the wall-clock moment each measured request was due (``time.time()``),
+    in the order of ``latencies_s``."""
 
     @property
     def rate(self) -> float:
@@ -256,6 +266,7 @@ class _Bodies:
     def __init__(self, load: Load) -> None:
         rng = random.Random(load.seed)
         self.prefix = load.prefix.encode()
+        self.customer = b"cust-%%0%dd" % load.customer_digits
         self.occurred = _timestamp(datetime.now(UTC).replace(microsecond=0)).encode()
         self.draws = [
             (
@@ -271,12 +282,12 @@ class _Bodies:
         self.serial += 1
         customer, cents, channel = self.draws[self.serial % DRAWS]
         return (
-            b'{"event_id":"%s%d","customer_id":"cust-%05d","type":"order","occurred_at":"%s",'
+            b'{"event_id":"%s%d","customer_id":"%s","type":"order","occurred_at":"%s",'
             b'"amount":"%d.%02d","properties":{"channel":"%s"}}'
             % (
                 self.prefix,
                 self.serial,
-                customer,
+                self.customer % customer,
                 self.occurred,
                 cents // 100,
                 cents % 100,
@@ -304,8 +315,30 @@ def _note(result: LoadResult, clock: _Clock, started: float, status: int, body: 
         result.completed += 1
 
 
-async def _raw_connection(load: Load, bodies: _Bodies, clock: _Clock, result: LoadResult) -> None:
-    """One kept-alive HTTP/1.1 connection sending requests back to back until the end."""
+class _Schedule:
+    """Open loop: the moments requests are due, ``1 / rate`` apart from the start of the
+    warm-up, shared by the connections."""
+
+    def __init__(self, load: Load, clock: _Clock) -> None:
+        self.first = clock.start - load.warmup_s
+        self.interval = 1.0 / load.rate
+        self.sent = 0
+
+    def next_due(self) -> float:
+        due = self.first + self.sent * self.interval
+        self.sent += 1
+        return due
+
+
+async def _raw_connection(
+    load: Load,
+    bodies: _Bodies,
+    clock: _Clock,
+    result: LoadResult,
+    schedule: _Schedule | None = None,
+) -> None:
+    """One kept-alive HTTP/1.1 connection sending requests until the end: back to back, or,
+    with a ``schedule``, each when it is due (at once when it is already late)."""
     host, port = load.base_url.removeprefix("http://").split(":")
     head = (
         f"POST {load.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
@@ -317,6 +350,11 @@ async def _raw_connection(load: Load, bodies: _Bodies, clock: _Clock, result: Lo
         while time.perf_counter() < clock.end:
             body = bodies.next()
             started = time.perf_counter()
+            if schedule is not None:
+                started = schedule.next_due()
+                if started >= clock.end:
+                    break
+                await asyncio.sleep(max(0.0, started - time.perf_counter()))
             writer.write(b"%s%d\r\n\r\n%s" % (head, len(body), body))
             response_head = await reader.readuntil(b"\r\n\r\n")
             lowered = response_head.lower()
@@ -326,6 +364,8 @@ async def _raw_connection(load: Load, bodies: _Bodies, clock: _Clock, result: Lo
             length = int(lowered[at + 17 : lowered.index(b"\r\n", at + 2)])
             answer = await reader.readexactly(length)
             _note(result, clock, started, int(response_head[9:12]), answer)
+            if schedule is not None and clock.start <= started < clock.end:
+                result.due_at.append(time.time() - (time.perf_counter() - started))
     finally:
         writer.close()
 
@@ -358,8 +398,12 @@ async def generate(load: Load) -> LoadResult:
                 )
             )
     else:
+        schedule = _Schedule(load, clock) if load.rate > 0 else None
         await asyncio.gather(
-            *(_raw_connection(load, bodies, clock, result) for _ in range(load.connections))
+            *(
+                _raw_connection(load, bodies, clock, result, schedule)
+                for _ in range(load.connections)
+            )
         )
     result.window_s = clock.end - clock.start
     return result
@@ -376,6 +420,7 @@ def _load_main(argument: str) -> None:
     document = asdict(result)
     document["statuses"] = {str(code): count for code, count in result.statuses.items()}
     document["latencies_s"] = [round(seconds, 7) for seconds in result.latencies_s]
+    document["due_at"] = [round(moment, 6) for moment in result.due_at]
     json.dump(document, sys.stdout)
 
 
@@ -393,11 +438,12 @@ async def drive(load: Load) -> LoadResult:
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(process.communicate(), LOAD_TIMEOUT_S)
+        limit = load.warmup_s + load.measure_s + LOAD_TIMEOUT_S
+        out, err = await asyncio.wait_for(process.communicate(), limit)
     except TimeoutError as error:
         process.kill()
         await process.wait()
-        raise BenchError(f"the load generator took over {LOAD_TIMEOUT_S:.0f} s") from error
+        raise BenchError(f"the load generator took over {limit:.0f} s") from error
     if process.returncode != 0:
         raise BenchError(f"the load generator exited {process.returncode}: {err.decode()[-2000:]}")
     document = json.loads(out)

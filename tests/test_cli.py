@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +270,25 @@ def test_openapi_writes_the_document_to_a_file_creating_its_folder(
     cli.main(["openapi", "--output", str(target)])
     assert json.loads(target.read_text()) == _generated_document()
     assert capsys.readouterr().out == ""
+
+
+def test_the_first_start_prints_no_warning_without_xdg_runtime_dir(tmp_path: Path) -> None:
+    """As in a container or CI, where XDG_RUNTIME_DIR is unset: the embedded PostgreSQL's
+    package falls back to a folder of its own, and the command says nothing about it."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("TIERLINE_") and name != "XDG_RUNTIME_DIR"
+    }
+    migrated = subprocess.run(
+        [str(Path(sys.executable).with_name("tierline")), "migrate"],
+        env=environment | {"TIERLINE_DATA_DIR": str(tmp_path / "data")},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    assert "warning" not in migrated.stderr.lower(), migrated.stderr
+    assert "database migrated to head" in migrated.stderr

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from app.api.deps import required_scope
 from app.main import VERSION, create_app
@@ -45,6 +51,131 @@ def test_committed_openapi_document_matches_the_code(document: dict[str, Any]) -
     assert committed == document, (
         "openapi/openapi.json is out of date with the code: run `make openapi` and commit it"
     )
+
+
+def test_every_operation_id_is_chosen_and_unique(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in _operations(document)]
+    assert len(ids) == len(set(ids))
+    # FastAPI's default joins the function's name, the path and the method.
+    defaults = [i for i in ids if re.search(r"_(get|put|post|delete|patch)$", i) or "__" in i]
+    assert defaults == []
+    assert {"send_event", "get_customer", "put_scheme", "search_customers"} <= set(ids)
+
+
+def test_every_v1_operation_documents_the_refusals_any_such_route_can_give(
+    document: dict[str, Any],
+) -> None:
+    """An unknown query parameter (400) on any route; a body over the limit (413) or not
+    JSON (415) on any that takes one; each a problem+json document."""
+    for method, path, operation in _operations(document):
+        if not path.startswith("/v1/"):
+            continue
+        wanted = {"400", "429", "503"} | (
+            {"413", "415"} if method in ("POST", "PUT", "PATCH") else set()
+        )
+        responses = operation["responses"]
+        assert wanted <= set(responses), (method, path, wanted - set(responses))
+        for status in wanted - {"429", "503"}:
+            content = responses[status]["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+
+
+def _examples(node: Any, pointer: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(pointer of the schema, where the example is, example) for every example in the
+    document: a schema's ``examples``, a parameter's or a media type's ``example(s)``."""
+    if isinstance(node, dict):
+        if "schema" in node and ("example" in node or "examples" in node):
+            found = node.get("examples", {})
+            values = list(found.values()) if isinstance(found, dict) else list(found)
+            values = [v["value"] if isinstance(v, dict) and "value" in v else v for v in values]
+            for value in values + ([node["example"]] if "example" in node else []):
+                yield f"{pointer}/schema", pointer, value
+        elif isinstance(node.get("examples"), list) and (
+            "type" in node or "properties" in node or "$ref" in node or "anyOf" in node
+        ):
+            for value in node["examples"]:
+                yield pointer, pointer, value
+        for key, value in node.items():
+            if key not in ("examples", "example"):
+                yield from _examples(
+                    value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+                )
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _examples(value, f"{pointer}/{index}")
+
+
+def test_every_example_in_the_document_fits_its_schema(document: dict[str, Any]) -> None:
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:tierline", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    checked, wrong = 0, []
+    for schema_at, where, example in _examples(document):
+        validator = Draft202012Validator({"$ref": f"urn:tierline#{schema_at}"}, registry=registry)
+        errors = [error.message for error in validator.iter_errors(example)]
+        if errors:
+            wrong.append((where, errors[:2]))
+        checked += 1
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert checked > 200
+
+
+def test_the_main_resources_have_an_example_of_each_request_and_response(
+    document: dict[str, Any],
+) -> None:
+    """A body the docs and a generated client show as it is, never one synthesized from
+    types: each JSON request and 2xx response of the /v1 operations (a page's items)."""
+    schemas = document["components"]["schemas"]
+
+    def named(schema: dict[str, Any]) -> str:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        page = re.fullmatch(r"Page_(\w+)_", name)
+        return page[1] if page else name
+
+    missing = set()
+    for _, path, operation in _operations(document):
+        if not path.startswith("/v1/"):
+            continue
+        bodies = [operation.get("requestBody", {})] + [
+            response for status, response in operation["responses"].items() if status < "300"
+        ]
+        for body in bodies:
+            media = body.get("content", {}).get("application/json", {})
+            if "$ref" in media.get("schema", {}) and "example" not in media:
+                name = named(media["schema"])
+                if "examples" not in schemas[name]:
+                    missing.add(name)
+    assert missing == set()
+
+
+def test_a_python_client_generates_from_the_committed_document_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    """openapi-python-client drops a response type it cannot model (two schemas whose models
+    would share a name), and says so: the generated client would return ``None`` for it."""
+    config = tmp_path / "config.yml"
+    config.write_text("post_hooks: []\n")
+    generated = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("openapi-python-client")),
+            "generate",
+            "--path",
+            str(COMMITTED),
+            "--config",
+            str(config),
+            "--output-path",
+            str(tmp_path / "client"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = generated.stdout + generated.stderr
+    assert generated.returncode == 0, output
+    assert "warning" not in output.lower(), output
+    send_event = tmp_path / "client" / "tierline_client" / "api" / "events" / "send_event.py"
+    assert "-> EventCreated | Problem | None" in send_event.read_text()
 
 
 def test_document_has_title_version_description_and_the_api_key_scheme(

@@ -40,7 +40,7 @@ _PERIOD_RULES = "`from` after `to`, or a period longer than 3,660 days, is a `42
     "`total` is 0).",
     responses=problems(404, 422),
 )
-async def distribution(
+async def tier_distribution(
     key: SchemeKey,
     conn: Transaction,
     now: Now,
@@ -67,7 +67,7 @@ async def distribution(
     f"{_PERIOD_RULES}",
     responses=problems(404, 422),
 )
-async def transitions(
+async def tier_transitions(
     key: SchemeKey,
     conn: Transaction,
     now: Now,
@@ -99,7 +99,7 @@ async def transitions(
     f"30 days ending today. {_PERIOD_RULES}",
     responses=problems(404, 422),
 )
-async def performance(
+async def tier_performance(
     key: SchemeKey,
     conn: Transaction,
     now: Now,

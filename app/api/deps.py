@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.api.authenticate import Caller
 from app.api.large_json import loads_in_pieces
 from app.api.limits import MAIN_POOL, QUERY_POOL, WorkspaceLimits
+from app.api.query import refuse_unknown_query_parameters
 from app.auth import service as auth_service
 from app.auth.keys import Scope, grants
 from app.auth.principal import Principal
@@ -165,6 +166,7 @@ class LeanRoute(APIRoute):
         assert dependency is not None
 
         async def handle(request: Request) -> Response:
+            refuse_unknown_query_parameters(request)  # the app's dependency, which this skips
             context = await dependency(request, None)
             body = await parsed_body(model, await request.body())
             response: Response = await endpoint(body, context)

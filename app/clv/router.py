@@ -188,7 +188,7 @@ _EXAMPLE = {
     "by the calibration end.",
     responses=problems(422),
 )
-async def fit(
+async def fit_model(
     body: FitIn,
     conn: Transaction,
     now: Now,

@@ -484,7 +484,8 @@ webhook_endpoints = Table(
     Column("id", UUID(as_uuid=True), nullable=False),
     Column("url", Text, nullable=False),
     Column("description", Text),
-    Column("event_types", ARRAY(Text), nullable=False),
+    # Null: every type, including types added later.
+    Column("event_types", ARRAY(Text)),
     Column("filter", JSONB),
     Column("enabled", Boolean, nullable=False),
     Column("disabled_reason", Text),
@@ -530,6 +531,9 @@ webhook_deliveries = Table(
     Column("next_attempt_at", TZ, nullable=False),
     # Set while a worker holds the delivery; a claim that outlives it is free to take again.
     Column("leased_until", TZ),
+    # Leased as a sending slot's next delivery, not sent yet: outside the bounds on
+    # deliveries in flight until the slot's current one is recorded (app.webhooks.queue).
+    Column("reserved", Boolean, nullable=False, server_default=text("false")),
     Column("last_attempt_at", TZ),
     Column("last_status_code", Integer),
     Column("last_error", Text),

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.principal import Workspace
 from app.classification import pipeline
+from app.currencies import minor_units
 from app.customers.service import check_merged_traits
 from app.db import statistics
 from app.db.engine import RawConnection
@@ -232,7 +233,11 @@ async def _stage(
                 results[position] = Rejected(event.event_id, found)
                 continue
             rate = found
-            amount_base = event.amount if rate == 1 else convert(event.amount, rate)
+            amount_base = (
+                event.amount
+                if rate == 1
+                else convert(event.amount, rate, minor_units(workspace.base_currency))
+            )
         staged.append(
             Staged(
                 position=position,

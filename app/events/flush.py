@@ -60,6 +60,7 @@ from app.classification.config import (
     WorkspaceConfig,
 )
 from app.clock import earliest, utc_day
+from app.currencies import minor_units
 from app.customers import repository as customer_store
 from app.customers.service import CustomerView, check_merged_traits, view_of
 from app.db.engine import RETRYABLE_SQLSTATES, RawConnection
@@ -207,7 +208,7 @@ _PREDICT = positional(prediction_store.WRITE_SQL)
 
 @cache
 def _read(rollups: bool, summaries: bool) -> Positional:
-    # The arrays of rows are cast to named row types (migration 0014): Citus cannot return
+    # The arrays of rows are cast to named row types (migration 0017): Citus cannot return
     # anonymous records from its workers.
     assignment = ", ".join(tier_store.ASSIGNMENT_COLUMNS)
     of_customer = "WHERE workspace_id = :ws AND customer_id = c.customer_id"
@@ -455,7 +456,11 @@ async def _prepare(
     if event.amount is not None:
         currency = currency or config.base_currency
         rate = await _rate(raw, config, currency)
-        amount_base = event.amount if rate == 1 else convert(event.amount, rate)
+        amount_base = (
+            event.amount
+            if rate == 1
+            else convert(event.amount, rate, minor_units(config.base_currency))
+        )
     digest = fingerprint(event)
     row = customer_store.event_row(
         event.customer_id,

@@ -49,6 +49,16 @@ def item_result(result: service.ItemResult) -> dict[str, Any]:
     }
 
 
+REPLAY_EXAMPLE: dict[str, Any] = {
+    "status": "duplicate",
+    "event_id": "ord-1001",
+    "customer": None,
+    "tier_changes": [],
+}
+"""A replay as a key without ``customers:read`` sees it (with it, ``customer`` is the
+profile, as for a ``201``)."""
+
+
 async def send_event(body: EventIn, context: Ingest) -> Response:
     outcome = await context.batcher.submit(context.config, context.key_hash, body)
     created = EventCreated.model_validate(
@@ -83,7 +93,12 @@ router.add_api_route(
     "and, for a key that also holds `customers:read`, the customer's resulting traits, "
     "metrics and tiers (`customer` is `null` otherwise).",
     responses={
-        200: {"model": EventCreated, "description": "A replay: already stored, nothing changed."},
+        200: {
+            "model": EventCreated,
+            "description": "A replay: already stored, nothing changed.",
+            # Else the docs would show the 201's example, `created`, for a replay too.
+            "content": {"application/json": {"example": REPLAY_EXAMPLE}},
+        },
         **problems(400, 409, 422),
     },
 )

@@ -31,7 +31,7 @@ def _rates_out(base_currency: str, rows: list[Any]) -> RatesOut:
     "with the rate in force then; changing a rate never rewrites stored events.",
     responses=problems(422),
 )
-async def put_rates(
+async def put_fx_rates(
     body: RatesIn,
     conn: Transaction,
     now: Now,
@@ -43,7 +43,7 @@ async def put_rates(
 
 
 @router.get("", summary="The workspace's FX rates")
-async def get_rates(
+async def get_fx_rates(
     conn: Transaction,
     principal: Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))],
 ) -> RatesOut:

@@ -37,7 +37,7 @@ router = APIRouter(prefix="/v1/schemes/rfm/refresh", tags=["Schemes"], responses
     description=f"{_RULE}\n\nScores every customer now, in one statement, records the cut "
     "points, and queues the reclassification of the schemes and segments that read a score.",
 )
-async def post_refresh(
+async def refresh_rfm(
     conn: Transaction,
     now: Now,
     principal: Annotated[Principal, Depends(require(Scope.SCHEMES_WRITE))],
@@ -51,7 +51,7 @@ async def post_refresh(
     description=f"{_RULE}\n\nWhen the scores were last computed, and the cut points then.",
     responses=problems(404),
 )
-async def get_refresh(
+async def get_rfm_refresh(
     conn: Transaction,
     principal: Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))],
 ) -> RfmRefreshOut:

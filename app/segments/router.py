@@ -134,7 +134,7 @@ async def _export(
     "the same condition and sort and the `next_cursor` of the previous page." + PROFILE_SCOPE_NOTE,
     responses=problems(400, 422, 503),
 )
-async def search(body: SearchIn, context: ConfiguredReader) -> Page[SearchItem]:
+async def search_customers(body: SearchIn, context: ConfiguredReader) -> Page[SearchItem]:
     async def run(built: query.Query) -> tuple[query.Page, int | None]:
         return await query.search(context.conn, built, body.cursor, body.limit)
 
@@ -150,7 +150,7 @@ async def search(body: SearchIn, context: ConfiguredReader) -> Page[SearchItem]:
     description="Exact, as of the request." + PROFILE_SCOPE_NOTE,
     responses=problems(422, 503),
 )
-async def count(body: CountIn, context: ConfiguredReader) -> CountOut:
+async def count_customers(body: CountIn, context: ConfiguredReader) -> CountOut:
     async def run(built: query.Query) -> tuple[int, int | None]:
         return await query.count(context.conn, built)
 
@@ -295,14 +295,18 @@ async def export_segment(
 @router.get(
     "/v1/customers/{customer_id}/segments",
     summary="The segments a customer is in",
+    description="Every active segment the customer is a member of, on one page.",
     tags=["Customers"],
     responses=problems(404),
 )
-async def customer_segments(
+async def list_customer_segments(
     customer_id: CustomerIdPath, conn: Transaction, principal: CustomerReader
-) -> list[CustomerSegment]:
+) -> Page[CustomerSegment]:
     rows = await service.customer_segments(conn, principal.workspace_id, customer_id)
-    return [CustomerSegment(key=row.key, name=row.name, since=row.since) for row in rows]
+    return Page(
+        items=[CustomerSegment(key=row.key, name=row.name, since=row.since) for row in rows],
+        next_cursor=None,
+    )
 
 
 @router.get(

@@ -80,7 +80,7 @@ class TierHistoryItem(TierChange):
     )
 
 
-class CustomerTiers(BaseModel):
+class TiersAsOf(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

@@ -212,7 +212,7 @@ history AS (
 ),
 moved AS (
     SELECT n.customer_id, n.held, n.target, n.change_reason, n.metrics,
-           CASE WHEN n.held IS NULL THEN 'up'
+           CASE WHEN n.held IS NULL THEN 'entered'
                 WHEN n.held_rank IS NULL OR n.target_rank IS NULL THEN NULL
                 WHEN n.target_rank < n.held_rank THEN 'up' ELSE 'down' END AS direction
     FROM next n
@@ -228,7 +228,8 @@ outgoing AS (
                  AS e(id uuid, schemes text[], tiers text[], direction text)
             WHERE (e.schemes IS NULL OR {scheme} = ANY(e.schemes))
               AND (e.tiers IS NULL OR m.held = ANY(e.tiers) OR m.target = ANY(e.tiers))
-              AND (e.direction = 'any' OR m.direction IS NULL OR m.direction = e.direction)
+              AND (e.direction = 'any' OR m.direction IS NULL OR m.direction = e.direction
+                   OR (m.direction = 'entered' AND e.direction = 'up'))
         ) AS endpoints
         FROM moved m
     ) AS r

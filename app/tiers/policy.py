@@ -79,11 +79,13 @@ class Scheme:
         keys = self.tier_keys
         return keys.index(tier) if tier in keys else None
 
-    def movement(self, from_tier: str | None, to_tier: str) -> Literal["up", "down"] | None:
-        """``up`` towards the first tier (a first tier counts as up), ``down`` towards the
-        default; None when the old tier is not in this version."""
+    def movement(
+        self, from_tier: str | None, to_tier: str
+    ) -> Literal["entered", "up", "down"] | None:
+        """``entered`` for a customer's first tier in the scheme, ``up`` towards the first
+        tier, ``down`` towards the default; None when the old tier is not in this version."""
         if from_tier is None:
-            return "up"
+            return "entered"
         old, new = self.rank(from_tier), self.rank(to_tier)
         if old is None or new is None:
             return None

@@ -18,10 +18,10 @@ from app.customers.router import CustomerIdPath
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.tiers import preview, service, templates
 from app.tiers.assignment_schemas import (
-    CustomerTiers,
     OverrideIn,
     TierAssignment,
     TierHistoryItem,
+    TiersAsOf,
 )
 from app.tiers.explanation_schemas import TierExplanation
 from app.tiers.policy import shown
@@ -85,10 +85,10 @@ def _scheme(row: Any) -> Scheme:
     "`rfm` (the RFM groups over the RFM scores), `lifecycle` (new / active / at risk / "
     "churned), `industrial` (strategic / key / general account) and `clv` (tiers by the CLV "
     "model's predicted value, with a churn-risk segment). Each lists its thresholds with "
-    "their defaults and the scheme (and segments) it installs with them.",
+    "their defaults and the scheme (and segments) it installs with them. All on one page.",
 )
-async def list_templates(principal: Reader) -> list[TemplateOut]:
-    return [
+async def list_templates(principal: Reader) -> Page[TemplateOut]:
+    templates_out = [
         TemplateOut(
             name=t.name,
             title=t.title,
@@ -104,6 +104,7 @@ async def list_templates(principal: Reader) -> list[TemplateOut]:
         )
         for t in templates.TEMPLATES.values()
     ]
+    return Page(items=templates_out, next_cursor=None)
 
 
 def _jsonable(value: Any) -> Any:
@@ -297,7 +298,7 @@ async def tier_history(
     "and must not be later than now; otherwise `422` naming `as_of`.",
     responses=problems(404, 422),
 )
-async def customer_tiers(
+async def get_customer_tiers(
     customer_id: CustomerIdPath,
     conn: Transaction,
     now: Now,
@@ -306,9 +307,9 @@ async def customer_tiers(
         Moment | None,
         Query(description="A past moment with a timezone, e.g. `2026-03-01T00:00:00Z`."),
     ] = None,
-) -> CustomerTiers:
+) -> TiersAsOf:
     held = await service.tiers_at(conn, principal.workspace_id, customer_id, as_of, now)
-    return CustomerTiers.model_validate(
+    return TiersAsOf.model_validate(
         {"customer_id": customer_id, "as_of": (as_of or now).astimezone(UTC), "tiers": shown(held)}
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.webhooks import CHANNEL, CUSTOMER_DELETED, SEGMENT_ENTERED, SEGMENT_EXITED, TIER_CHANGED
 
-Movement = Literal["up", "down"] | None
+Movement = Literal["entered", "up", "down"] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,27 +38,37 @@ class Subscriber:
     """An enabled endpoint and what it subscribes to; a filter part that is None admits all."""
 
     id: UUID
-    types: frozenset[str]
+    types: frozenset[str] | None
+    """None: every type, including those added later."""
     schemes: frozenset[str] | None
     tiers: frozenset[str] | None
     segments: frozenset[str] | None
     direction: Literal["up", "down", "any"]
 
+    def takes(self, type_: str) -> bool:
+        return self.types is None or type_ in self.types
+
     def wants_tier_change(
         self, scheme: str, from_tier: str | None, to_tier: str, moved: Movement
     ) -> bool:
-        if TIER_CHANGED not in self.types:
+        if not self.takes(TIER_CHANGED):
             return False
         if self.schemes is not None and scheme not in self.schemes:
             return False
         if self.tiers is not None and not {from_tier, to_tier} & self.tiers:
             return False
         # A move whose direction cannot be told (from a tier the version dropped) is sent
-        # rather than lost.
-        return self.direction == "any" or moved is None or moved == self.direction
+        # rather than lost; a first tier passes an `up` filter, as it did before it had a
+        # direction of its own.
+        return (
+            self.direction == "any"
+            or moved is None
+            or moved == self.direction
+            or (moved == "entered" and self.direction == "up")
+        )
 
     def wants_segment_change(self, segment: str, type_: str) -> bool:
-        return type_ in self.types and (self.segments is None or segment in self.segments)
+        return self.takes(type_) and (self.segments is None or segment in self.segments)
 
 
 def _frozen(values: Any) -> frozenset[str] | None:
@@ -96,11 +106,11 @@ class Routes:
                 "direction": s.direction,
             }
             for s in self.subscribers
-            if TIER_CHANGED in s.types
+            if s.takes(TIER_CHANGED)
         ]
 
     def for_type(self, type_: str) -> list[UUID]:
-        return [s.id for s in self.subscribers if type_ in s.types]
+        return [s.id for s in self.subscribers if s.takes(type_)]
 
 
 async def routes(conn: AsyncConnection, workspace_id: UUID) -> Routes:
@@ -117,7 +127,7 @@ async def routes(conn: AsyncConnection, workspace_id: UUID) -> Routes:
         subscribers.append(
             Subscriber(
                 id=row.id,
-                types=frozenset(row.event_types),
+                types=_frozen(row.event_types),
                 schemes=_frozen(found.get("schemes")),
                 tiers=_frozen(found.get("tiers")),
                 segments=_frozen(found.get("segments")),

@@ -29,7 +29,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -96,6 +96,7 @@ _CANDIDATES = text(
               SELECT count(*) FROM webhook_deliveries d
               WHERE d.endpoint_id = e.id AND d.workspace_id = :ws
                 AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+                AND NOT d.reserved
           ) < :bound
     ),
     -- The same first look for the workspaces: one at its bound is left out.
@@ -105,6 +106,7 @@ _CANDIDATES = text(
         JOIN webhook_deliveries d ON d.workspace_id = e.workspace_id AND d.endpoint_id = e.id
         WHERE e.workspace_id = :ws AND d.workspace_id = :ws
           AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+          AND NOT d.reserved
         GROUP BY e.workspace_id
     ),
     -- Round-robin: every workspace's oldest endpoint before any workspace's second, so a
@@ -152,6 +154,7 @@ _LEASE = text(
         FROM webhook_deliveries
         WHERE endpoint_id = :ep AND workspace_id = :ws
           AND status = 'pending' AND next_attempt_at > :now AND leased_until > :now
+          AND NOT reserved
     ),
     workspace_busy AS (
         SELECT count(*) AS in_flight
@@ -159,6 +162,7 @@ _LEASE = text(
         JOIN webhook_deliveries d ON d.workspace_id = e.workspace_id AND d.endpoint_id = e.id
         WHERE e.workspace_id = :ws AND d.workspace_id = :ws
           AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
+          AND NOT d.reserved
     ),
     room AS (
         SELECT GREATEST(0, LEAST(:room, :bound - endpoint_busy.in_flight,
@@ -166,7 +170,7 @@ _LEASE = text(
         FROM endpoint_busy, workspace_busy
     ),
     picked AS (
-        SELECT workspace_id, message_id, endpoint_id
+        SELECT ctid, workspace_id, message_id, endpoint_id
         FROM webhook_deliveries
         WHERE endpoint_id = :ep AND workspace_id = :ws
           AND status = 'pending' AND next_attempt_at <= :now
@@ -174,12 +178,19 @@ _LEASE = text(
         LIMIT (SELECT n FROM room)
         FOR UPDATE SKIP LOCKED
     )
+    -- The planner cannot know how few are picked: they are updated by their row addresses,
+    -- and each one's message looked up by its key, so that neither table is scanned.
     UPDATE webhook_deliveries d
-    SET leased_until = :lease, next_attempt_at = :lease
+    SET leased_until = :lease, next_attempt_at = :lease, reserved = false
     FROM picked p
-    JOIN webhook_messages m ON m.workspace_id = :ws AND m.id = p.message_id
-    WHERE d.workspace_id = :ws AND d.message_id = p.message_id
-      AND d.endpoint_id = p.endpoint_id
+    CROSS JOIN LATERAL (
+        SELECT m.type, m.customer_id, m.data, m.seq, m.created_at
+        FROM webhook_messages m
+        WHERE m.workspace_id = :ws AND m.id = p.message_id
+        OFFSET 0  -- kept a lookup, not flattened into a join
+    ) m
+    WHERE d.workspace_id = :ws
+      AND d.ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND d.ctid = p.ctid
     RETURNING d.message_id, m.type, m.customer_id, m.data, m.seq, m.created_at
     """
 )
@@ -192,27 +203,32 @@ _NO_WAIT_FOR_FLUSH_SETTING = {"synchronous_commit": "off"}
 """The same for the raw connection that records delivered outcomes, for its whole session."""
 
 # The common outcome, for every delivery delivered since the last such statement, in one
-# statement per workspace ($12; on Citus, one shard each) on the raw connection: each
+# statement per workspace ($16; on Citus, one shard each) on the raw connection: each
 # delivery, if its lease is still ours, becomes delivered, with its attempt row, and its
-# endpoint is no longer failing. For each one delivered with ``hand_off``, one of its
-# endpoint's next due deliveries is leased, taking over the place it leaves: the endpoint's
-# and the workspace's deliveries in flight stay as many, so their bounds hold without their
-# locks, and a busy endpoint costs a share of one statement per delivery.
+# endpoint is no longer failing. A slot that goes on sends next either the delivery it had
+# reserved (``promoted_id``: from now on it counts toward the bounds, under the lease it is
+# sent with) or, with ``hand_off``, one of the endpoint's next due deliveries, leased here;
+# either takes over the place the recorded one leaves, so the endpoint's and the workspace's
+# deliveries in flight stay as many and their bounds hold without their locks. With
+# ``reserve``, one more is leased as reserved, for the slot to send as soon as its current
+# one is answered, without waiting for this statement.
 _RECORD_DELIVERED = """
 WITH outcome AS (
     SELECT *
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[],
-                $6::int[], $7::float8[], $8::text[], $9::bool[])
+                $6::int[], $7::float8[], $8::text[], $9::bool[], $10::bool[], $11::uuid[],
+                $12::timestamptz[], $13::timestamptz[])
          AS o(workspace_id, message_id, endpoint_id, lease, attempted_at, status_code,
-              latency_ms, excerpt, hand_off)
+              latency_ms, excerpt, hand_off, reserve, promoted_id, reserved_lease,
+              promoted_lease)
 ),
 delivered AS (
     UPDATE webhook_deliveries d
-    SET status = 'delivered', attempts = d.attempts + 1, next_attempt_at = $10,
+    SET status = 'delivered', attempts = d.attempts + 1, next_attempt_at = $14,
         leased_until = NULL, last_attempt_at = o.attempted_at,
-        last_status_code = o.status_code, last_error = NULL, delivered_at = $10
+        last_status_code = o.status_code, last_error = NULL, delivered_at = $14
     FROM outcome o
-    WHERE d.workspace_id = $12 AND d.workspace_id = o.workspace_id
+    WHERE d.workspace_id = $16 AND d.workspace_id = o.workspace_id
       AND d.message_id = o.message_id
       AND d.endpoint_id = o.endpoint_id AND d.status = 'pending' AND d.leased_until = o.lease
     RETURNING d.workspace_id, d.message_id, d.endpoint_id, o.attempted_at, o.status_code,
@@ -231,7 +247,7 @@ attempt AS (
 recovered AS (
     SELECT e.workspace_id, e.id
     FROM webhook_endpoints e
-    WHERE e.workspace_id = $12 AND e.id = ANY(ARRAY(SELECT endpoint_id FROM delivered))
+    WHERE e.workspace_id = $16 AND e.id = ANY(ARRAY(SELECT endpoint_id FROM delivered))
       AND e.failing_since IS NOT NULL
     ORDER BY e.workspace_id, e.id
     FOR NO KEY UPDATE
@@ -239,51 +255,93 @@ recovered AS (
 endpoint AS (
     UPDATE webhook_endpoints e SET failing_since = NULL
     FROM recovered r
-    WHERE e.workspace_id = $12 AND e.workspace_id = r.workspace_id AND e.id = r.id
+    WHERE e.workspace_id = $16 AND e.workspace_id = r.workspace_id AND e.id = r.id
+),
+-- Only an unexpired reservation: an expired one is due, and may be leased below or by others.
+promoted AS (
+    UPDATE webhook_deliveries d
+    SET reserved = false, leased_until = o.promoted_lease, next_attempt_at = o.promoted_lease
+    FROM outcome o
+    WHERE o.promoted_id IS NOT NULL AND d.workspace_id = $16
+      AND d.workspace_id = o.workspace_id AND d.message_id = o.promoted_id
+      AND d.endpoint_id = o.endpoint_id AND d.status = 'pending' AND d.reserved
+      AND d.leased_until = o.reserved_lease AND d.leased_until > $14
+),
+wanted AS (
+    SELECT workspace_id, endpoint_id, true AS sending FROM delivered WHERE hand_off
+    UNION ALL
+    SELECT workspace_id, endpoint_id, false FROM outcome WHERE reserve
 ),
 places AS (
-    SELECT workspace_id, endpoint_id, count(*) AS n
-    FROM delivered WHERE hand_off
+    SELECT workspace_id, endpoint_id, count(*) FILTER (WHERE sending) AS sending,
+           count(*) AS n
+    FROM wanted
     GROUP BY workspace_id, endpoint_id
 ),
+-- One pick per endpoint for both kinds: the oldest to send next, the rest reserved. Each
+-- message is looked up by its key: the planner cannot know how few the picks are, and
+-- joined would hash the whole messages table.
 following AS (
-    SELECT d.workspace_id, d.message_id, d.endpoint_id, e.url, e.secret, e.previous_secret,
-           e.previous_secret_expires_at
+    SELECT d.ctid, d.workspace_id, d.message_id, d.endpoint_id, e.url, e.secret,
+           e.previous_secret, e.previous_secret_expires_at, m.type, m.customer_id, m.data,
+           m.seq, m.created_at,
+           row_number() OVER (PARTITION BY d.workspace_id, d.endpoint_id
+                              ORDER BY d.next_attempt_at) > p.sending AS reserved
     FROM places p
     JOIN webhook_endpoints e ON e.workspace_id = p.workspace_id AND e.id = p.endpoint_id
     CROSS JOIN LATERAL (
-        SELECT d.workspace_id, d.message_id, d.endpoint_id
+        SELECT d.ctid, d.workspace_id, d.message_id, d.endpoint_id, d.next_attempt_at
         FROM webhook_deliveries d
-        WHERE d.endpoint_id = p.endpoint_id AND d.workspace_id = $12
-          AND d.status = 'pending' AND d.next_attempt_at <= $10
+        WHERE d.endpoint_id = p.endpoint_id AND d.workspace_id = $16
+          AND d.status = 'pending' AND d.next_attempt_at <= $14
         ORDER BY d.next_attempt_at
         LIMIT p.n
         FOR UPDATE SKIP LOCKED
     ) d
-    WHERE e.workspace_id = $12 AND e.enabled
+    CROSS JOIN LATERAL (
+        SELECT m.type, m.customer_id, m.data, m.seq, m.created_at
+        FROM webhook_messages m
+        WHERE m.workspace_id = $16 AND m.id = d.message_id
+        OFFSET 0  -- kept a lookup, not flattened into a join
+    ) m
+    WHERE e.workspace_id = $16 AND e.enabled
       AND NOT EXISTS (
           SELECT 1 FROM workspaces w WHERE w.id = p.workspace_id AND w.deleted_at IS NOT NULL
       )
 ),
 leased AS (
     UPDATE webhook_deliveries d
-    SET leased_until = $11, next_attempt_at = $11
+    SET leased_until = $15, next_attempt_at = $15, reserved = f.reserved
     FROM following f
-    JOIN webhook_messages m ON m.workspace_id = $12 AND m.id = f.message_id
-    WHERE d.workspace_id = $12 AND d.message_id = f.message_id
-      AND d.endpoint_id = f.endpoint_id
-    RETURNING d.workspace_id, d.message_id, d.endpoint_id, m.type, m.customer_id, m.data,
-              m.seq, m.created_at, f.url, f.secret, f.previous_secret,
-              f.previous_secret_expires_at
+    -- By the picks' row addresses: the planner cannot know how few they are, and would scan.
+    WHERE d.workspace_id = $16
+      AND d.ctid = ANY (ARRAY(SELECT ctid FROM following)) AND d.ctid = f.ctid
+    RETURNING d.workspace_id, d.message_id, d.endpoint_id, f.type, f.customer_id, f.data,
+              f.seq, f.created_at, f.url, f.secret, f.previous_secret,
+              f.previous_secret_expires_at, f.reserved
 )
-SELECT false AS leased, workspace_id, message_id, endpoint_id, NULL AS type,
+SELECT 'delivered' AS kind, workspace_id, message_id, endpoint_id, NULL AS type,
        NULL AS customer_id, NULL::jsonb AS data, NULL::bigint AS seq,
        NULL::timestamptz AS created_at, NULL AS url, NULL AS secret, NULL AS previous_secret,
        NULL::timestamptz AS previous_secret_expires_at
 FROM delivered
 UNION ALL
-SELECT true, * FROM leased
+SELECT CASE WHEN reserved THEN 'reserved' ELSE 'sending' END, workspace_id, message_id,
+       endpoint_id, type, customer_id, data, seq, created_at, url, secret, previous_secret,
+       previous_secret_expires_at
+FROM leased
 """
+
+# A reserved delivery its slot will not send (its current one failed, or the worker stops):
+# due again at once, for any worker.
+_RELEASE = text(
+    """
+    UPDATE webhook_deliveries
+    SET reserved = false, leased_until = NULL, next_attempt_at = :now
+    WHERE workspace_id = :ws AND message_id = :msg AND endpoint_id = :ep
+      AND status = 'pending' AND reserved AND leased_until = :lease
+    """
+)
 
 _OWN_DELIVERY = text(
     """
@@ -358,12 +416,23 @@ def default_jitter() -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Promotion:
+    """A slot's reserved delivery, which it sends next: ``sending`` is the same delivery
+    under the lease it is sent with, which the next recording gives it."""
+
+    reserved: Claim
+    sending: Claim
+
+
+@dataclass(frozen=True, slots=True)
 class _Delivered:
     """A delivered outcome waiting for the next ``_RECORD_DELIVERED``."""
 
     claim: Claim
     outcome: Outcome
     hand_off: bool
+    reserve: bool
+    promotion: Promotion | None
     written: asyncio.Future[Recorded]
 
 
@@ -376,6 +445,9 @@ class Recorded:
     the lease was no longer ours and nothing was written."""
     following: Claim | None = None
     """The endpoint's next due delivery, leased in the same transaction, when asked for."""
+    reserved: Claim | None = None
+    """One more, leased as reserved for the slot to send after ``following`` (or after
+    the delivery it promoted), when asked for."""
 
 
 class DeliveryQueue:
@@ -446,13 +518,42 @@ class DeliveryQueue:
                 )
         return claims
 
-    async def record(self, claim: Claim, outcome: Outcome, *, hand_off: bool) -> Recorded:
-        """Records the outcome if the lease is still ours; with it, the endpoint's next due
-        delivery, leased, when it was delivered and ``hand_off`` asks for one."""
+    def promote(self, reserved: Claim) -> Promotion:
+        """The slot's reserved delivery, to be sent now under a lease of its own; it counts
+        toward the bounds once the slot's current outcome is recorded with it."""
+        lease = self.clock.now() + timedelta(seconds=self.settings.webhook_lease_seconds)
+        return Promotion(reserved, replace(reserved, lease=lease))
+
+    async def record(
+        self,
+        claim: Claim,
+        outcome: Outcome,
+        *,
+        hand_off: bool,
+        reserve: bool = False,
+        promotion: Promotion | None = None,
+        release: Claim | None = None,
+    ) -> Recorded:
+        """Records the outcome if the lease is still ours. When it was delivered, with it:
+        ``promotion``, the slot's reserved delivery now being sent, counted in place of this
+        one; else, with ``hand_off``, the endpoint's next due delivery, leased to send next;
+        with ``reserve``, one more leased as reserved. ``release`` is a reserved delivery
+        the slot gives back (due again at once)."""
         if outcome.delivered:
-            recorded = await self._record_delivered(claim, outcome, hand_off)
+            recorded = await self._record_delivered(
+                _Delivered(
+                    claim,
+                    outcome,
+                    hand_off,
+                    reserve,
+                    promotion,
+                    asyncio.get_running_loop().create_future(),
+                )
+            )
+            if release is not None:
+                await self.release(release)
         else:
-            recorded = await self._record_failure(claim, outcome)
+            recorded = await self._record_failure(claim, outcome, release)
         if recorded.status is None:
             # The lease ran out and another worker took the delivery, or it was replayed or
             # erased meanwhile: its outcome is no longer ours to write.
@@ -467,15 +568,14 @@ class DeliveryQueue:
             raw, self._raw = self._raw, None
             await raw.close()
 
-    async def _record_delivered(self, claim: Claim, outcome: Outcome, hand_off: bool) -> Recorded:
+    async def _record_delivered(self, delivered: _Delivered) -> Recorded:
         """Queues the outcome for the next ``_RECORD_DELIVERED``: one runs at a time, with
         every outcome that came while the one before ran (group commit), so a busy worker
         writes many per round trip and an idle one waits for none."""
-        written: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
-        self._delivered.append(_Delivered(claim, outcome, hand_off, written))
+        self._delivered.append(delivered)
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush_delivered())
-        return await written
+        return await delivered.written
 
     async def _flush_delivered(self) -> None:
         try:
@@ -509,7 +609,9 @@ class DeliveryQueue:
                         each.outcome.status_code,
                         round(each.outcome.latency * 1000, 3),
                         each.outcome.excerpt,
-                        each.hand_off,
+                        each.hand_off and each.promotion is None,
+                        each.reserve,
+                        *_promoted(each.promotion),
                     )
                     for each in batch
                 ),
@@ -529,19 +631,30 @@ class DeliveryQueue:
                 rows += await conn.fetch(
                     _RECORD_DELIVERED, *of_workspace, now, next_lease, workspace_id
                 )
-        delivered = {(row["message_id"], row["endpoint_id"]) for row in rows if not row["leased"]}
-        following: dict[UUID, list[Claim]] = {}
+        delivered = set()
+        leased: dict[str, dict[UUID, list[Claim]]] = {"sending": {}, "reserved": {}}
         for row in rows:
-            if row["leased"]:
+            if row["kind"] == "delivered":
+                delivered.add((row["message_id"], row["endpoint_id"]))
+            else:
                 claim = _claim(row["workspace_id"], row["endpoint_id"], next_lease, row, row)
-                following.setdefault(claim.endpoint_id, []).append(claim)
+                leased[row["kind"]].setdefault(claim.endpoint_id, []).append(claim)
+
+        def taken(kind: str, endpoint_id: UUID) -> Claim | None:
+            claims = leased[kind].get(endpoint_id)
+            return claims.pop() if claims else None
+
         recorded = []
         for each in batch:
-            if (each.claim.message_id, each.claim.endpoint_id) not in delivered:
-                recorded.append(Recorded(None))
+            endpoint_id = each.claim.endpoint_id
+            reserved = taken("reserved", endpoint_id) if each.reserve else None
+            if (each.claim.message_id, endpoint_id) not in delivered:
+                recorded.append(Recorded(None, reserved=reserved))
                 continue
-            taking_over = following.get(each.claim.endpoint_id) if each.hand_off else None
-            recorded.append(Recorded("delivered", taking_over.pop() if taking_over else None))
+            following = None
+            if each.hand_off and each.promotion is None:
+                following = taken("sending", endpoint_id)
+            recorded.append(Recorded("delivered", following, reserved))
         return recorded
 
     async def depth(self) -> int:
@@ -550,9 +663,29 @@ class DeliveryQueue:
             depth: int = (await conn.execute(_QUEUE_DEPTH, {"now": self.clock.now()})).scalar_one()
         return depth
 
-    async def _record_failure(self, claim: Claim, outcome: Outcome) -> Recorded:
+    async def release(self, reserved: Claim) -> None:
+        """Gives back a reserved delivery its slot will not send: due again at once."""
+        async with self.engine.begin() as conn:
+            await conn.execute(_NO_WAIT_FOR_FLUSH)
+            await self._release(conn, reserved)
+
+    async def _release(self, conn: AsyncConnection, reserved: Claim) -> None:
+        await conn.execute(
+            _RELEASE,
+            {
+                "ws": reserved.workspace_id,
+                "msg": reserved.message_id,
+                "ep": reserved.endpoint_id,
+                "lease": reserved.lease,
+                "now": self.clock.now(),
+            },
+        )
+
+    async def _record_failure(
+        self, claim: Claim, outcome: Outcome, release: Claim | None
+    ) -> Recorded:
         """Records a failed attempt and schedules the next one, or gives up, in a transaction
-        of its own."""
+        of its own, which also gives back the slot's reserved delivery."""
         now = self.clock.now()
         attempt = {
             "ws": claim.workspace_id,
@@ -566,6 +699,8 @@ class DeliveryQueue:
         }
         async with self.engine.begin() as conn:
             await conn.execute(_NO_WAIT_FOR_FLUSH)
+            if release is not None:
+                await self._release(conn, release)
             attempts = (await conn.execute(_OWN_DELIVERY, attempt)).scalar_one_or_none()
             if attempts is None:
                 return Recorded(None)
@@ -653,6 +788,15 @@ def _claim(
         seq=message["seq"],
         created_at=message["created_at"],
     )
+
+
+def _promoted(
+    promotion: Promotion | None,
+) -> tuple[UUID | None, datetime | None, datetime | None]:
+    """The promoted delivery's id, its reservation's lease and the lease it is sent with."""
+    if promotion is None:
+        return None, None, None
+    return promotion.reserved.message_id, promotion.reserved.lease, promotion.sending.lease
 
 
 def _moment(at: datetime) -> str:

@@ -194,8 +194,10 @@ async def messages_page(
     type_: str | None,
     customer_id: str | None,
     status: str | None,
+    endpoint_id: UUID | None = None,
 ) -> list[Record]:
-    """Newest first (by ``seq``), those before ``before``."""
+    """Newest first (by ``seq``), those before ``before``; with ``endpoint_id``, those with
+    a delivery to that endpoint (in ``status``, if given)."""
     query = select(webhook_messages).where(message.workspace_id == workspace_id)
     if before is not None:
         query = query.where(message.seq < before)
@@ -203,14 +205,15 @@ async def messages_page(
         query = query.where(message.type == type_)
     if customer_id is not None:
         query = query.where(message.customer_id == customer_id)
-    if status is not None:
-        query = query.where(
-            exists().where(
-                delivery.workspace_id == workspace_id,
-                delivery.message_id == message.id,
-                delivery.status == status,
-            )
+    if status is not None or endpoint_id is not None:
+        to_endpoint = exists().where(
+            delivery.workspace_id == workspace_id, delivery.message_id == message.id
         )
+        if status is not None:
+            to_endpoint = to_endpoint.where(delivery.status == status)
+        if endpoint_id is not None:
+            to_endpoint = to_endpoint.where(delivery.endpoint_id == endpoint_id)
+        query = query.where(to_endpoint)
     query = query.order_by(message.seq.desc()).limit(limit + 1)
     return list((await conn.execute(query)).all())
 
@@ -225,12 +228,18 @@ async def get_message(conn: AsyncConnection, workspace_id: UUID, message_id: UUI
 
 
 async def deliveries(
-    conn: AsyncConnection, workspace_id: UUID, message_ids: Sequence[UUID]
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    message_ids: Sequence[UUID],
+    endpoint_id: UUID | None = None,
 ) -> list[Record]:
+    query = select(webhook_deliveries).where(
+        delivery.workspace_id == workspace_id, delivery.message_id.in_(message_ids)
+    )
+    if endpoint_id is not None:
+        query = query.where(delivery.endpoint_id == endpoint_id)
     result = await conn.execute(
-        select(webhook_deliveries)
-        .where(delivery.workspace_id == workspace_id, delivery.message_id.in_(message_ids))
-        .order_by(delivery.message_id, delivery.created_at, delivery.endpoint_id)
+        query.order_by(delivery.message_id, delivery.created_at, delivery.endpoint_id)
     )
     return list(result.all())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 
 from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
@@ -15,6 +15,7 @@ from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.validation import Moment
 from app.vault import Vault
 from app.webhooks import messages, service
+from app.webhooks.payloads import PAYLOADS
 from app.webhooks.schemas import (
     Attempt,
     Delivery,
@@ -275,6 +276,48 @@ async def list_messages(
 
 
 @router.get(
+    "/endpoints/{endpoint_id}/messages",
+    summary="List the messages sent to one endpoint, newest first",
+    description="The messages with a delivery to this endpoint, each with that delivery "
+    "only; the same filters as the workspace's list, `status` applying to this endpoint's "
+    "delivery.",
+    responses=problems(400, 404, 422),
+)
+async def list_endpoint_messages(
+    endpoint_id: EndpointId,
+    conn: Transaction,
+    principal: Manager,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    type_: Annotated[
+        EventType | None, Query(alias="type", description="Only messages of this type.")
+    ] = None,
+    customer_id: Annotated[
+        str | None,
+        Query(max_length=255, description="Only messages about this customer."),
+    ] = None,
+    delivery_status: Annotated[
+        DeliveryStatus | None,
+        Query(alias="status", description="Only messages whose delivery is in this status."),
+    ] = None,
+) -> Page[Message]:
+    rows, deliveries = await service.messages_page(
+        conn,
+        principal.workspace_id,
+        cursor,
+        limit,
+        type_,
+        customer_id,
+        delivery_status,
+        endpoint_id,
+    )
+    return Page[Message](
+        items=[_message(row, deliveries[row.id]) for row in rows[:limit]],
+        next_cursor=next_cursor(rows, limit, lambda row: [row.seq]),
+    )
+
+
+@router.get(
     "/messages/{message_id}",
     summary="A webhook message and its deliveries",
     responses=problems(404),
@@ -288,14 +331,15 @@ async def get_message(message_id: MessageId, conn: Transaction, principal: Manag
     "/messages/{message_id}/attempts",
     summary="Every delivery attempt of a message, oldest first",
     description="One per request made, to every endpoint, with the answer's status, the "
-    "latency and the start of the response body, or the error when no answer came.",
+    "latency and the start of the response body, or the error when no answer came; on one "
+    "page (a message has at most one attempt per step of the retry schedule per endpoint).",
     responses=problems(404),
 )
 async def list_attempts(
     message_id: MessageId, conn: Transaction, principal: Manager
-) -> list[Attempt]:
+) -> Page[Attempt]:
     rows = await service.attempts(conn, principal.workspace_id, message_id)
-    return [Attempt.model_validate(row._mapping) for row in rows]
+    return Page(items=[Attempt.model_validate(row._mapping) for row in rows], next_cursor=None)
 
 
 @router.post(
@@ -319,3 +363,34 @@ async def replay_message(
 ) -> Requeued:
     requeued = await service.replay(conn, principal.workspace_id, message_id, endpoint_id, now)
     return Requeued(requeued=requeued)
+
+
+_RECEIVED = (
+    "Tierline POSTs this body to each subscribed endpoint (Standard Webhooks): headers "
+    "`webhook-id` (the message id; the same on every retry), `webhook-timestamp` (Unix "
+    "seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` of "
+    "`{webhook-id}.{webhook-timestamp}.{body}` with the endpoint's secret; two while a "
+    "rotated secret still signs). Answer 2xx within 15 s; anything else is retried on the "
+    "schedule. Verify with the `standardwebhooks` package."
+)
+
+
+def document_webhooks(app: FastAPI) -> None:
+    """The OpenAPI document's ``webhooks`` section: one operation per message type, its body
+    the type's payload model (``app.webhooks.payloads``)."""
+    for type_, model in PAYLOADS.items():
+
+        async def received(body: Any) -> None:
+            """Documentation only: Tierline sends this; it serves no such route."""
+
+        received.__annotations__ = {"body": model, "return": None}
+        app.webhooks.add_api_route(
+            type_,
+            received,
+            methods=["POST"],
+            summary=model.__doc__,
+            description=_RECEIVED,
+            operation_id=f"webhook_{type_.replace('.', '_')}",
+            tags=["Webhooks"],
+            status_code=status.HTTP_204_NO_CONTENT,
+        )

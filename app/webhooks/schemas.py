@@ -22,7 +22,8 @@ DeliveryStatus = Literal["pending", "delivered", "failed"]
 EVENT_TYPES_DESCRIPTION = (
     "What the endpoint receives: `customer.tier_changed`, `customer.segment_entered`, "
     "`customer.segment_exited`, `customer.deleted`, `ping` (sent only by "
-    "`POST /v1/webhooks/endpoints/{endpoint_id}/test`). Each at most once."
+    "`POST /v1/webhooks/endpoints/{endpoint_id}/test`). Each at most once. Null or omitted: "
+    "every type, including types added later."
 )
 FILTER_DESCRIPTION = (
     "Narrows the `customer.tier_changed` and `customer.segment_*` messages the endpoint "
@@ -100,8 +101,9 @@ class EndpointFilter(BaseModel):
     direction: Literal["up", "down", "any"] = Field(
         default="any",
         description="`customer.tier_changed` only for moves `up` (towards the scheme's first "
-        "tier; a first tier counts as up) or `down`; `any`: both. A move whose direction "
-        "cannot be told (from a tier the scheme no longer has) is always sent.",
+        "tier; a customer's first tier, whose message says `entered`, counts as up) or "
+        "`down`; `any`: both. A move whose direction cannot be told (from a tier the scheme "
+        "no longer has: `direction` null) is always sent.",
     )
 
 
@@ -121,7 +123,7 @@ class EndpointIn(BaseModel):
     )
 
     url: Url
-    event_types: EventTypes
+    event_types: EventTypes | None = None
     description: Description | None = None
     filter: EndpointFilter | None = Field(default=None, description=FILTER_DESCRIPTION)
     enabled: bool = Field(
@@ -143,7 +145,9 @@ class EndpointPatch(BaseModel):
     )
 
     url: Url | None = None
-    event_types: EventTypes | None = None
+    event_types: EventTypes | None = Field(
+        default=None, description=EVENT_TYPES_DESCRIPTION + " Send null for every type."
+    )
     description: Description | None = Field(default=None, description="null clears it.")
     filter: EndpointFilter | None = Field(
         default=None, description=FILTER_DESCRIPTION + " Send null to drop the filter."
@@ -154,7 +158,7 @@ class EndpointPatch(BaseModel):
         "days (clearing `disabled_*` and `failing_since`); `false` disables it.",
     )
 
-    @field_validator("url", "event_types", "enabled")
+    @field_validator("url", "enabled")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Only an explicit null reaches here (defaults are not validated): these cannot be
@@ -170,7 +174,10 @@ class Endpoint(BaseModel):
     id: UUID
     url: str
     description: str | None
-    event_types: list[EventType]
+    event_types: list[EventType] | None = Field(
+        description="The types the endpoint receives; null: every type, including types "
+        "added later."
+    )
     filter: EndpointFilter | None
     enabled: bool
     disabled_reason: str | None = Field(

@@ -57,8 +57,13 @@ def _unknown(field: str, kind: str, keys: Sequence[str], known: set[str]) -> lis
     ]
 
 
-def _not_applicable(event_types: Sequence[str], found: EndpointFilter) -> list[dict[str, str]]:
-    """Filter parts that no subscribed type reads: they would silently do nothing."""
+def _not_applicable(
+    event_types: Sequence[str] | None, found: EndpointFilter
+) -> list[dict[str, str]]:
+    """Filter parts that no subscribed type reads: they would silently do nothing. Every
+    part applies to an endpoint that takes every type."""
+    if event_types is None:
+        return []
     parts: list[tuple[str, str]] = []
     if TIER_CHANGED not in event_types:
         given = {
@@ -96,7 +101,7 @@ async def check_url(
 async def _filter_errors(
     conn: AsyncConnection,
     workspace_id: UUID,
-    event_types: Sequence[str],
+    event_types: Sequence[str] | None,
     found: EndpointFilter | None,
 ) -> list[dict[str, str]]:
     if found is None:
@@ -275,20 +280,29 @@ async def messages_page(
     type_: str | None,
     customer_id: str | None,
     status: str | None,
+    endpoint_id: UUID | None = None,
 ) -> tuple[list[Record], dict[UUID, list[Record]]]:
-    """Up to ``limit + 1`` messages, newest first, and the deliveries of the first ``limit``."""
+    """Up to ``limit + 1`` messages, newest first, and the deliveries of the first ``limit``;
+    with ``endpoint_id``, the messages sent to that endpoint (404 for an unknown one) and
+    their delivery to it."""
+    if endpoint_id is not None:
+        await get(conn, workspace_id, endpoint_id)
     rows = await store.messages_page(
-        conn, workspace_id, decode_seq(cursor), limit, type_, customer_id, status
+        conn, workspace_id, decode_seq(cursor), limit, type_, customer_id, status, endpoint_id
     )
-    return rows, await _deliveries(conn, workspace_id, [row.id for row in rows[:limit]])
+    ids = [row.id for row in rows[:limit]]
+    return rows, await _deliveries(conn, workspace_id, ids, endpoint_id)
 
 
 async def _deliveries(
-    conn: AsyncConnection, workspace_id: UUID, message_ids: list[UUID]
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    message_ids: list[UUID],
+    endpoint_id: UUID | None = None,
 ) -> dict[UUID, list[Record]]:
     grouped: dict[UUID, list[Record]] = defaultdict(list)
     if message_ids:
-        for row in await store.deliveries(conn, workspace_id, message_ids):
+        for row in await store.deliveries(conn, workspace_id, message_ids, endpoint_id):
             grouped[row.message_id].append(row)
     return grouped
 

@@ -26,7 +26,7 @@ from app.observability import Metrics
 from app.settings import Settings
 from app.webhooks import CHANNEL
 from app.webhooks.attempt import Claim
-from app.webhooks.queue import DeliveryQueue, default_jitter
+from app.webhooks.queue import DeliveryQueue, Recorded, default_jitter
 from app.webhooks.sender import Sender
 
 logger = logging.getLogger(__name__)
@@ -110,21 +110,50 @@ class DeliveryWorker:
 
     async def attempt(self, claim: Claim, *, hand_off: Callable[[], bool] = lambda: False) -> None:
         """Sends one claimed delivery and records the outcome; while ``hand_off()`` says so,
-        goes on with the endpoint's next due delivery, leased as this one is recorded. Never
-        raises: a delivery whose outcome could not be recorded is due again when its lease
-        ends."""
+        goes on with the endpoint's next due deliveries as one slot. The slot keeps the
+        delivery after the one it sends reserved, so once an answer is a success it sends the
+        reserved one at once and records the answer meanwhile. Never raises: a delivery whose
+        outcome could not be recorded is due again when its lease ends."""
         current: Claim | None = claim
+        reserved: Claim | None = None
+        recording: asyncio.Task[Recorded] | None = None
         while current is not None:
             try:
                 outcome = await self.sender.send(current)
                 if self.metrics is not None and outcome.latency > 0:
                     self.metrics.webhook_latency.observe(outcome.latency)
-                recorded = await self.queue.record(current, outcome, hand_off=hand_off())
-                self._count(recorded.status)
+                if recording is not None:
+                    reserved = self._recorded(await recording).reserved
+                    recording = None
+                going_on = hand_off()
+                if outcome.delivered and going_on and reserved is not None:
+                    promotion = self.queue.promote(reserved)
+                    recording = asyncio.create_task(
+                        self.queue.record(
+                            current, outcome, hand_off=True, reserve=True, promotion=promotion
+                        )
+                    )
+                    current, reserved = promotion.sending, None
+                    continue
+                recorded = await self.queue.record(
+                    current, outcome, hand_off=going_on, reserve=going_on, release=reserved
+                )
             except Exception:
                 logger.exception("webhook delivery failed unexpectedly", extra=current.ids())
+                if recording is not None:
+                    with contextlib.suppress(Exception):
+                        await recording
                 return
-            current = recorded.following
+            current, reserved = self._recorded(recorded).following, recorded.reserved
+        if reserved is not None:  # the slot's current delivery lost its lease
+            try:
+                await self.queue.release(reserved)
+            except Exception:
+                logger.exception("webhook reservation not released", extra=reserved.ids())
+
+    def _recorded(self, recorded: Recorded) -> Recorded:
+        self._count(recorded.status)
+        return recorded
 
     def _count(self, status: str | None) -> None:
         if self.metrics is None or status is None:

@@ -141,7 +141,9 @@ class Item:
         """What the oracle sees: the amount in the base currency."""
         if self.type not in ("order", "refund"):
             return Sent(self.type, self.occurred_at, None)
-        amount = self.amount if self.currency in (None, "EUR") else convert(self.amount, USD_RATE)
+        amount = (
+            self.amount if self.currency in (None, "EUR") else convert(self.amount, USD_RATE, 2)
+        )
         return Sent(self.type, self.occurred_at, amount)
 
 

@@ -161,6 +161,41 @@ async def test_foreign_currency_is_converted_once_with_the_rate_then_in_force(
     assert (by_id["u2"]["amount_base"], by_id["u2"]["fx_rate"]) == ("50.00", "0.5")
 
 
+async def test_a_converted_amount_is_rounded_once_to_the_base_currencys_minor_units(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    """99.90 USD at 0.92 is 91.908 EUR: stored, summed and shown as 91.91 (half-even), never
+    as two numbers; a base currency without minor units (JPY) rounds to whole units."""
+    await client.put("/v1/fx-rates", json={"rates": {"USD": "0.92"}}, headers=bearer(admin_key))
+    sent = await client.post(
+        "/v1/events",
+        json=event(event_id="u1", amount="99.90", currency="USD"),
+        headers=bearer(admin_key),
+    )
+    metrics = sent.json()["customer"]["metrics"]
+    assert (metrics["lifetime_spend"], metrics["spend_30d"]) == ("91.91", "91.91")
+    half = await client.post(
+        "/v1/events",
+        json=event(event_id="u2", amount="10.05", currency="USD"),  # 9.246: half-even to 9.25
+        headers=bearer(admin_key),
+    )
+    assert half.json()["customer"]["metrics"]["lifetime_spend"] == "101.16"
+    stored = (await client.get("/v1/customers/crm-42/events", headers=bearer(admin_key))).json()
+    assert sorted(item["amount_base"] for item in stored["items"]) == ["9.25", "91.91"]
+
+    await client.patch("/v1/workspace", json={"base_currency": "JPY"}, headers=bearer(admin_key))
+    await client.put("/v1/fx-rates", json={"rates": {"USD": "150.25"}}, headers=bearer(admin_key))
+    yen = await client.post(
+        "/v1/events",
+        json=event(event_id="y1", customer_id="crm-jp", amount="10.50", currency="USD"),
+        headers=bearer(admin_key),
+    )
+    assert yen.status_code == 201, yen.text
+    shown = (await client.get("/v1/customers/crm-jp/events", headers=bearer(admin_key))).json()
+    # 1577.625 rounded to whole yen; money is shown with at least two decimals.
+    assert shown["items"][0]["amount_base"] == "1578.00"
+
+
 async def test_currency_without_a_rate_is_422_and_stores_nothing(
     app: Any, client: httpx.AsyncClient, admin_key: str
 ) -> None:

@@ -101,9 +101,10 @@ async def test_a_segment_is_saved_versioned_listed_archived_and_revived(
     assert [s["key"] for s in listed.json()["items"]] == ["another"]
     with_archived = await client.get("/v1/segments?archived=true", headers=bearer(admin_key))
     assert [s["key"] for s in with_archived.json()["items"]] == ["another", "big"]
-    assert (await client.get("/v1/customers/a/segments", headers=bearer(admin_key))).json() == [
-        {"key": "another", "name": "Big spenders", "since": iso(T0)}
-    ]
+    assert (await client.get("/v1/customers/a/segments", headers=bearer(admin_key))).json() == {
+        "items": [{"key": "another", "name": "Big spenders", "since": iso(T0)}],
+        "next_cursor": None,
+    }
 
     revived = await client.put("/v1/segments/big", json=BIG_SPENDERS, headers=bearer(admin_key))
     assert revived.status_code == 201

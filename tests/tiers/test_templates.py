@@ -37,7 +37,9 @@ async def tiers_of(
 async def test_the_templates_are_listed_with_their_thresholds(
     client: httpx.AsyncClient, admin_key: str
 ) -> None:
-    listed = (await client.get("/v1/schemes/templates", headers=bearer(admin_key))).json()
+    page = (await client.get("/v1/schemes/templates", headers=bearer(admin_key))).json()
+    assert page["next_cursor"] is None
+    listed = page["items"]
     assert [t["name"] for t in listed] == ["value", "rfm", "lifecycle", "industrial", "clv"]
     assert [t["segments"] for t in listed[:4]] == [{}] * 4
     assert list(listed[4]["segments"]) == ["churn-risk"]

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import text
 
 from app.clock import FrozenClock
-from app.webhooks import EVENT_TYPES
+from app.webhooks import EVENT_TYPES, outbox
 from app.webhooks.schemas import EventType
 from tests.conftest import T0, KeyFactory, bearer, unsealed
 from tests.segments.test_segments import BIG_SPENDERS, put_segment
-from tests.tiers.test_tier_lifecycle import VALUE, iso, put_scheme
+from tests.tiers.test_tier_lifecycle import VALUE, iso, order, put_scheme
 
 URL = "http://127.0.0.1:9/hook"
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
@@ -85,6 +85,55 @@ async def test_an_endpoint_is_created_and_its_secret_is_shown_only_then(
     assert shown.json() == {k: v for k, v in created.items() if k != "secret"}
     listed = await client.get("/v1/webhooks/endpoints", headers=bearer(admin_key))
     assert listed.json() == {"items": [shown.json()], "next_cursor": None}
+
+
+async def _delivered_types(app: Any, endpoint_id: str) -> set[str]:
+    async with app.state.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT m.type FROM webhook_deliveries d JOIN webhook_messages m "
+                "ON m.workspace_id = d.workspace_id AND m.id = d.message_id "
+                "WHERE d.endpoint_id = :ep"
+            ),
+            {"ep": UUID(endpoint_id)},
+        )
+        return {row.type for row in rows}
+
+
+async def test_an_endpoint_without_event_types_receives_every_type_even_later_ones(
+    app: Any, client: httpx.AsyncClient, admin_key: str, clock: FrozenClock
+) -> None:
+    allow_loopback(app)
+    every = await client.post(ENDPOINTS, json={"url": URL}, headers=bearer(admin_key))
+    assert every.status_code == 201, every.text
+    assert every.json()["event_types"] is None
+    only = await create_endpoint(client, admin_key, event_types=["customer.deleted"])
+    await put_scheme(client, admin_key, VALUE)
+    await put_segment(client, admin_key, BIG_SPENDERS)
+    await order(client, admin_key, "o1", "9000.00", clock.now(), customer_id="crm-1")
+    assert await _delivered_types(app, every.json()["id"]) == {
+        "customer.tier_changed",
+        "customer.segment_entered",
+    }
+    assert await _delivered_types(app, only["id"]) == set()
+    # Erasure drops the customer's messages, and says so to both.
+    erased = await client.delete("/v1/customers/crm-1", headers=bearer(admin_key))
+    assert erased.status_code == 200, erased.text
+    assert await _delivered_types(app, every.json()["id"]) == {"customer.deleted"}
+    assert await _delivered_types(app, only["id"]) == {"customer.deleted"}
+    # Types that do not exist yet are routed to it as well.
+    async with app.state.engine.connect() as conn:
+        workspace_id = (await conn.execute(text("SELECT id FROM workspaces"))).scalar_one()
+        routes = await outbox.routes(conn, workspace_id)
+    assert routes.for_type("customer.some_type_added_later") == [UUID(every.json()["id"])]
+
+    # A filter applies to an endpoint that takes every type; null brings every type back.
+    path = f"{ENDPOINTS}/{only['id']}"
+    narrowed = await client.patch(
+        path, json={"event_types": None, "filter": {"tiers": ["vip"]}}, headers=bearer(admin_key)
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    assert (narrowed.json()["event_types"], narrowed.json()["filter"]["tiers"]) == (None, ["vip"])
 
 
 async def test_a_second_endpoint_gets_its_own_secret_and_can_start_disabled(

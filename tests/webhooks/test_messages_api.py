@@ -186,6 +186,43 @@ async def test_messages_are_listed_newest_first_and_filtered(
     assert bad_cursor.status_code == 400
 
 
+async def test_an_endpoints_messages_are_listed_with_its_delivery_only(
+    app: Any, client: httpx.AsyncClient, admin_key: str, clock: FrozenClock
+) -> None:
+    allow_loopback(app)
+    a = (await create_endpoint(client, admin_key))["id"]
+    b = (await create_endpoint(client, admin_key))["id"]
+    first = await enqueue(app, TIER_CHANGED, "c1", T0, [a, b])
+    second = await enqueue(app, SEGMENT_ENTERED, "c2", T0, [a])
+    third = await enqueue(app, TIER_CHANGED, "c2", T0, [b])
+    await set_delivery(app, first, b, **failed(T0))
+
+    def of(endpoint: str, query: str = "") -> str:
+        return f"/v1/webhooks/endpoints/{endpoint}/messages?{query}"
+
+    page = (await client.get(of(b), headers=bearer(admin_key))).json()
+    assert [item["id"] for item in page["items"]] == [third, first]
+    assert [[d["endpoint_id"] for d in item["deliveries"]] for item in page["items"]] == [[b], [b]]
+    for endpoint, query, expected in [
+        (a, "", [second, first]),
+        (a, "status=failed", []),  # the failed delivery of `first` is b's, not a's
+        (b, "status=failed", [first]),
+        (b, "customer_id=c2&type=customer.tier_changed", [third]),
+    ]:
+        found = await client.get(of(endpoint, query), headers=bearer(admin_key))
+        assert [item["id"] for item in found.json()["items"]] == expected, (endpoint, query)
+
+    first_page = (await client.get(of(a, "limit=1"), headers=bearer(admin_key))).json()
+    rest = await client.get(
+        of(a, f"limit=1&cursor={first_page['next_cursor']}"), headers=bearer(admin_key)
+    )
+    assert [i["id"] for i in first_page["items"] + rest.json()["items"]] == [second, first]
+    unknown = await client.get(
+        of("00000000-0000-4000-8000-000000000000"), headers=bearer(admin_key)
+    )
+    assert unknown.status_code == 404
+
+
 async def test_attempts_are_listed_oldest_first(
     app: Any, client: httpx.AsyncClient, admin_key: str
 ) -> None:
@@ -219,7 +256,8 @@ async def test_attempts_are_listed_oldest_first(
             )
     response = await client.get(f"{MESSAGES}/{message_id}/attempts", headers=bearer(admin_key))
     assert response.status_code == 200, response.text
-    assert response.json() == [
+    assert response.json()["next_cursor"] is None
+    assert response.json()["items"] == [
         {
             "endpoint_id": b,
             "attempted_at": iso(T0),

@@ -139,7 +139,7 @@ async def test_a_tier_change_is_one_message_with_a_delivery_per_subscribed_endpo
         "scheme_version": 1,
         "from_tier": None,
         "to_tier": "regular",
-        "direction": "up",
+        "direction": "entered",
         "reason": "event",
         "changed_at": "2026-11-20T12:00:00Z",
         # what the scheme's conditions read, as the profile shows them after the change

@@ -5,8 +5,8 @@ Citus returns a worker's result to the coordinator as text, and PostgreSQL canno
 anonymous record back from text ("input of anonymous composite types is not implemented"); a
 row cast to a named type reads back on one PostgreSQL and on Citus alike.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
