@@ -314,8 +314,7 @@ leased AS (
     SET leased_until = $15, next_attempt_at = $15, reserved = f.reserved
     FROM following f
     -- By the picks' row addresses: the planner cannot know how few they are, and would scan.
-    WHERE d.workspace_id = $16
-      AND d.ctid = ANY (ARRAY(SELECT ctid FROM following)) AND d.ctid = f.ctid
+    WHERE d.workspace_id = $16 AND d.message_id = f.message_id AND d.endpoint_id = f.endpoint_id
     RETURNING d.workspace_id, d.message_id, d.endpoint_id, f.type, f.customer_id, f.data,
               f.seq, f.created_at, f.url, f.secret, f.previous_secret,
               f.previous_secret_expires_at, f.reserved
