@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint openapi bench clean
+.PHONY: run test test-citus lint openapi bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(DEV_STAMP)
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# The whole suite on a local Citus cluster (../shared/tools/citus-cluster; left running after).
+test-citus: $(DEV_STAMP)
+	url=$$(../shared/tools/citus-cluster start) && \
+		TIERLINE_TEST_DATABASE_URL=$$url $(BIN)/pytest -n 2 --dist loadfile
 
 openapi: $(STAMP)
 	$(BIN)/tierline openapi

@@ -132,7 +132,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = with_secret_key(_settings())
     configure_logging(settings.log_level)
     url = resolve_database_url(settings)
-    upgrade(url)
+    upgrade(url, require_citus=settings.require_citus)
     encrypt_plain_secrets(url, settings)
     new_key = asyncio.run(_bootstrap(url, settings))
     if new_key:
@@ -188,7 +188,7 @@ def cmd_worker(args: argparse.Namespace) -> None:
     settings = with_secret_key(_settings())
     configure_logging(settings.log_level)
     url = resolve_database_url(settings)
-    upgrade(url)
+    upgrade(url, require_citus=settings.require_citus)
     encrypt_plain_secrets(url, settings)
     asyncio.run(_work(url, settings))
 
@@ -198,7 +198,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
     settings = with_secret_key(_settings())
     url = resolve_database_url(settings)
-    upgrade(url, args.revision)
+    upgrade(url, args.revision, require_citus=settings.require_citus)
     print(f"tierline: database migrated to {args.revision}", file=sys.stderr)
     if args.revision == "head":
         encrypt_plain_secrets(url, settings)
@@ -213,7 +213,7 @@ def cmd_secrets_rotate(args: argparse.Namespace) -> None:
 
     settings = with_secret_key(_settings())
     url = resolve_database_url(settings)
-    upgrade(url)
+    upgrade(url, require_citus=settings.require_citus)
     resealed = asyncio.run(_reseal_secrets(url, settings, rotate=True))
     print(
         f"tierline: re-encrypted the signing secrets of {resealed.changed} webhook endpoints "
@@ -250,7 +250,7 @@ def cmd_keys_create(args: argparse.Namespace) -> None:
         raise SystemExit(2)
     settings = _settings()
     url = resolve_database_url(settings)
-    upgrade(url)
+    upgrade(url, require_citus=settings.require_citus)
     try:
         secret = asyncio.run(_create_key(url, args.workspace, args.name, scopes))
     except TierlineError as error:
@@ -302,7 +302,7 @@ def _import(
 
     url = resolve_database_url(settings)
     try:
-        upgrade(url)
+        upgrade(url, require_citus=settings.require_citus)
     except (OSError, SQLAlchemyError) as error:
         _fail_import(f"cannot reach the database: {error}", "Nothing was imported")
     try:

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
         description="PostgreSQL URL. Unset: an embedded PostgreSQL under DATA_DIR is started.",
     )
     data_dir: Path = Field(default=Path(".tierline"), description="Where local state lives.")
+    require_citus: bool = Field(
+        default=False,
+        description="Migrations fail unless the database has the Citus extension. With it, "
+        "they distribute the tables by workspace whether this is set or not.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Fernet keys, comma-separated, that encrypt the stored webhook signing "

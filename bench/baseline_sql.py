@@ -136,8 +136,10 @@ totals AS (
         first_order_at = LEAST(c.first_order_at, EXCLUDED.first_order_at),
         last_order_at = GREATEST(c.last_order_at, EXCLUDED.last_order_at),
         last_event_at = GREATEST(c.last_event_at, EXCLUDED.last_event_at),
-        event_counts = c.event_counts || jsonb_build_object(
-            $4::text, COALESCE((c.event_counts ->> $4::text)::int, 0) + 1
+        -- An aggregate, not jsonb_build_object (STABLE), which Citus refuses here.
+        event_counts = c.event_counts || (
+            SELECT jsonb_object_agg(k, COALESCE((c.event_counts ->> k)::int, 0) + 1)
+            FROM (VALUES ($4::text)) AS t(k)
         ),
         updated_at = EXCLUDED.updated_at
     RETURNING c.customer_id

@@ -101,13 +101,26 @@ async def drop_database(server_url: str, name: str) -> None:
 @asynccontextmanager
 async def fresh_database(server_url: str, template: str | None = None) -> AsyncIterator[str]:
     """A new database on the server, empty or a copy of ``template``, dropped on exit;
-    yields its URL."""
+    yields its URL. An empty one on a Citus coordinator (``tierline migrate`` then
+    distributes it) is created on every node of the cluster; a copy is for one server."""
     name = f"tierline_bench_{secrets.token_hex(6)}"
-    await create_database(server_url, name, template)
+    if template is not None:
+        await create_database(server_url, name, template)
+        try:
+            yield with_database(server_url, name)
+        finally:
+            await drop_database(server_url, name)
+        return
+    from tests.cluster import create_database as create_everywhere
+    from tests.cluster import discover
+    from tests.cluster import drop_database as drop_everywhere
+
+    server = await discover(server_url)
+    await create_everywhere(server, name)
     try:
         yield with_database(server_url, name)
     finally:
-        await drop_database(server_url, name)
+        await drop_everywhere(server, name)
 
 
 @dataclass(frozen=True, slots=True)

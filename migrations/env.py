@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.db import distribution
 from app.db.tables import metadata
 from app.db.url import async_url
 
@@ -36,7 +37,19 @@ def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        # On Citus the tables are distributed by workspace, in the same transaction as the
+        # migrations, so that new tables never stay on the coordinator (app.db.distribution).
+        citus = distribution.has_citus(connection)
+        if config.attributes.get("require_citus") and not citus:
+            raise distribution.NotDistributed(
+                "TIERLINE_REQUIRE_CITUS is set and the database has no Citus extension"
+            )
+        if citus:
+            distribution.prepare(connection)
         context.run_migrations()
+        if citus:
+            distribution.distribute(connection)
+            distribution.check(connection)
 
 
 async def _run_async() -> None:

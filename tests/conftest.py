@@ -25,6 +25,13 @@ from app.db.url import with_database
 from app.main import create_app
 from app.settings import Settings
 from app.vault import Vault
+from tests.cluster import (
+    Server,
+    close_to_connections,
+    create_database,
+    discover,
+    drop_database,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -39,6 +46,50 @@ hypothesis_settings.register_profile("dev", max_examples=100, deadline=None)
 hypothesis_settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 )
+
+
+# What CI runs on a local Citus cluster too (`pytest -m citus`, .ci/run): the write path
+# (single, group commit, batch), scheme and segment saves, every background worker (with two
+# processes where a test has them), an import past the statistics threshold, CLV, analytics,
+# erasure, and migrations on a distributed database. `make test-citus` runs everything there.
+CITUS_SUBSET = (
+    "tests/db/test_distribution.py",
+    "tests/db/test_citus_statements.py",
+    "tests/test_walkthrough.py",
+    "tests/events/test_ingest.py",
+    "tests/events/test_group_commit.py",
+    "tests/events/test_batch_waves.py",
+    "tests/events/test_concurrency.py",
+    "tests/tiers/test_schemes_api.py::test_put_creates_then_versions",
+    "tests/tiers/test_schemes_api.py::test_delete_archives",
+    "tests/segments/test_segments.py::test_a_segment_is_saved_versioned",
+    "tests/segments/test_segments.py::test_a_new_definition_applies_to_everyone",
+    "tests/segments/test_segments.py::test_events_and_trait_changes_move",
+    "tests/tiers/test_worker_processes.py",
+    "tests/webhooks/test_workers.py",
+    "tests/jobs/test_fairness.py",
+    "tests/jobs/test_supersede.py",
+    "tests/rfm/",
+    "tests/reclassification/",
+    "tests/db/test_statistics.py::test_an_import_keeps_the_statistics_up",
+    "tests/db/test_statistics.py::test_a_workspace_is_analysed_again_only_once",
+    "tests/clv/test_api.py::test_a_fit_with_a_holdout",
+    "tests/clv/test_api.py::test_predictions_are_metrics",
+    "tests/clv/test_api.py::test_the_scheduler_rescores",
+    "tests/analytics/test_analytics.py::test_distribution_now",
+    "tests/analytics/test_analytics.py::test_distribution_as_of",
+    "tests/analytics/test_analytics.py::test_transitions_count",
+    "tests/analytics/test_analytics.py::test_performance_per_tier",
+    "tests/customers/test_customers.py::test_erasure",
+    "tests/customers/test_customers.py::test_events_resent_after_erasure",
+    "tests/auth/test_purge.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(CITUS_SUBSET):
+            item.add_marker(pytest.mark.citus)
 
 
 def _server_url() -> str:
@@ -86,28 +137,40 @@ def server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-async def template_name(server_url: str) -> str:
-    """A database migrated to head once per schema version, shared by every test run."""
+async def server(server_url: str) -> Server:
+    """One PostgreSQL, or a Citus cluster (``tests/cluster.py``)."""
+    return await discover(server_url)
+
+
+@pytest.fixture(scope="session")
+async def template_name(server: Server) -> str:
+    """A database migrated to head once per schema version, shared by every test run; on
+    Citus, distributed, on every node."""
     name = f"tierline_tpl_{_schema_fingerprint()}"
-    conn = await _admin_connect(server_url)
+    conn = await _admin_connect(server.url)
     try:
         await conn.execute("SELECT pg_advisory_lock(724001)")
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
             building = f"{name}_building"
-            await conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{building}"')
-            await asyncio.to_thread(upgrade, with_database(server_url, building))
-            await conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
-            await conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
+            await drop_database(server, building)
+            await create_database(server, building)
+            await asyncio.to_thread(upgrade, with_database(server.url, building))
+            await close_to_connections(server, building)
+            # The coordinator's last: its template is the sign that every node has one.
+            for admin in reversed(await server.admin_connections()):
+                try:
+                    await admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+                    await admin.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
+                finally:
+                    await admin.close()
         stale = await conn.fetch(
             "SELECT datname FROM pg_database WHERE datname LIKE 'tierline_tpl_%' "
             "AND datname NOT LIKE $1",
             f"{name}%",
         )
         for row in stale:
-            await conn.execute(f'ALTER DATABASE "{row["datname"]}" WITH IS_TEMPLATE false')
-            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+            await drop_database(server, row["datname"])
         await conn.execute("SELECT pg_advisory_unlock(724001)")
     finally:
         await conn.close()
@@ -115,19 +178,11 @@ async def template_name(server_url: str) -> str:
 
 
 @pytest.fixture
-async def database_url(server_url: str, template_name: str) -> AsyncIterator[str]:
+async def database_url(server: Server, template_name: str) -> AsyncIterator[str]:
     name = f"t_{uuid.uuid4().hex[:16]}"
-    conn = await _admin_connect(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    finally:
-        await conn.close()
-    yield with_database(server_url, name)
-    conn = await _admin_connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await create_database(server, name, template=template_name)
+    yield with_database(server.url, name)
+    await drop_database(server, name)
 
 
 @pytest.fixture

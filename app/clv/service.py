@@ -86,7 +86,8 @@ _DUE_REFITS = text(
     UPDATE clv_models m SET fit_requested_at = :now
     FROM workspaces w
     WHERE w.id = m.workspace_id AND w.deleted_at IS NULL AND w.clv_refit_days > 0
-      AND m.fit_requested_at <= CAST(:now AS timestamptz) - make_interval(days => w.clv_refit_days)
+      -- Not now - interval, a STABLE operator, which Citus refuses with a column in UPDATE.
+      AND CAST(:now AS timestamptz) - m.fit_requested_at >= make_interval(days => w.clv_refit_days)
     RETURNING m.workspace_id
     """
 )

@@ -42,14 +42,15 @@ def fold_events_sql(source: str, *, unset: bool) -> str:
     """Creates the customers or folds one event each into their lifetime totals, locking them
     in id order (byte order, as every writer locks them), returning their ids. ``source`` is a
     relation of ``EVENT_ROW_COLUMNS``, at most one row per customer (``app.events.flush``);
-    with ``unset``, the trait names some rows remove (``traits_unset``) are looked up in it per
-    customer, an extra cost only flushes that remove a trait pay."""
+    with ``unset``, the trait names some rows remove are looked up per customer in ``:unset``,
+    a JSON object of arrays by customer id (their ``traits_unset``), an extra cost only flushes
+    that remove a trait pay. (Not in ``source`` itself: Citus refuses a function that is not
+    immutable, such as the ``json_to_recordset`` that reads it, in ``DO UPDATE SET``.)"""
     removed = (
-        " - COALESCE((SELECT u.traits_unset FROM {source} AS u "
-        "WHERE u.customer_id = EXCLUDED.customer_id), '{{}}')"
+        " - ARRAY(SELECT jsonb_array_elements_text(CAST(:unset AS jsonb) -> EXCLUDED.customer_id))"
         if unset
         else ""
-    ).format(source=source)
+    )
     return f"""
     INSERT INTO customers AS c ({_CUSTOMER_COLUMNS})
     SELECT CAST(:ws AS uuid), e.customer_id, e.traits_set, e.orders, e.order_amount,

@@ -14,16 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str | None = None, *, require_citus: bool = False) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     if url is not None:
         config.attributes["url"] = url
+    config.attributes["require_citus"] = require_citus
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, require_citus: bool = False) -> None:
+    """Migrates to ``revision``; on Citus, then distributes every table not distributed yet
+    (``app.db.distribution``). ``require_citus`` fails when the database lacks Citus."""
+    command.upgrade(alembic_config(url, require_citus=require_citus), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

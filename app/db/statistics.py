@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -50,6 +50,10 @@ _WRITTEN_WITH: dict[Counted, TextClause] = {
     "customer_tiers": text(f"ANALYZE {', '.join(_TIER_TABLES)}"),
 }
 
+# A setting of Citus's (a placeholder elsewhere, without effect), for the rest of the
+# transaction.
+_ONE_CONNECTION_PER_NODE = text("SET LOCAL citus.multi_shard_modify_mode TO sequential")
+
 # Per process, the ``at_least`` of the last ANALYZE for each workspace and counted table.
 _analyzed_at: dict[tuple[UUID, Counted], int] = {}
 
@@ -66,9 +70,42 @@ _ESTIMATES = {
 
 async def estimated_rows(conn: AsyncConnection, workspace_id: UUID, table: Counted) -> float:
     """How many of the workspace's rows the planner believes ``table`` holds."""
-    # The driver decodes the JSON plan.
-    plan = (await conn.execute(_ESTIMATES[table], {"ws": workspace_id})).scalar_one()
-    rows: float = plan[0]["Plan"]["Plan Rows"]
+    statement, values = _ESTIMATES[table], {"ws": workspace_id}
+    if await _on_citus(conn):
+        # Citus's EXPLAIN of a distributed statement leaves the transaction unable to run
+        # some of the writer's next statements ("cannot switch local execution status");
+        # the estimate comes from the catalogs, which another session reads alike.
+        async with conn.engine.connect() as other:
+            plan = (await other.execute(statement, values)).scalar_one()
+            await other.rollback()
+    else:
+        # The driver decodes the JSON plan.
+        plan = (await conn.execute(statement, values)).scalar_one()
+    return _plan_rows(plan[0]["Plan"])
+
+
+# Per database (URL), whether it is distributed by Citus.
+_citus: dict[str, bool] = {}
+
+
+async def _on_citus(conn: AsyncConnection) -> bool:
+    url = conn.engine.url.render_as_string(hide_password=True)
+    if url not in _citus:
+        found = await conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+        )
+        _citus[url] = bool(found.scalar_one())
+    return _citus[url]
+
+
+def _plan_rows(plan: dict[str, Any]) -> float:
+    """A plan's row estimate. On Citus the coordinator plans a statement on one shard as a
+    call to a worker (estimated at 0 rows) and shows the worker's plan of it, whose estimate
+    is the one the statements will run with."""
+    tasks = plan.get("Distributed Query", {}).get("Job", {}).get("Tasks", [])
+    if tasks:
+        return _plan_rows(tasks[0]["Remote Plan"][0][0]["Plan"])
+    rows: float = plan["Plan Rows"]
     return rows
 
 
@@ -83,6 +120,9 @@ async def analyze_if_underestimated(
         return False
     if await estimated_rows(conn, workspace_id, table) * 2 >= at_least:
         return False
+    # On Citus an ANALYZE runs on every shard; in a transaction that has read a reference
+    # table (the workspace), over one connection per node, not one per shard.
+    await conn.execute(_ONE_CONNECTION_PER_NODE)
     await conn.execute(_WRITTEN_WITH[table])
     _analyzed_at[workspace_id, table] = at_least
     return True

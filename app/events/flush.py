@@ -209,6 +209,8 @@ _PREDICT = positional(prediction_store.WRITE_SQL)
 
 @cache
 def _read(rollups: bool, summaries: bool) -> Positional:
+    # The arrays of rows are cast to named row types (migration 0017): Citus cannot return
+    # anonymous records from its workers.
     assignment = ", ".join(tier_store.ASSIGNMENT_COLUMNS)
     of_customer = "WHERE workspace_id = :ws AND customer_id = c.customer_id"
     # Built from constants only.
@@ -216,16 +218,19 @@ def _read(rollups: bool, summaries: bool) -> Positional:
         "(SELECT config_version FROM workspaces WHERE id = :ws) AS config_version",
         "c.*",
         "sums.*",
-        f"(SELECT array_agg(ROW({assignment})) FROM customer_tiers {of_customer}) AS tiers",  # noqa: S608
+        f"(SELECT array_agg(CAST(ROW({assignment}) AS tier_assignment_row)) "  # noqa: S608
+        f"FROM customer_tiers {of_customer}) AS tiers",
         f"(SELECT array_agg(segment_key) FROM segment_members {of_customer}) AS members",  # noqa: S608
     ]
     if rollups:
         read = metric_store.read_rollups_sql("c.customer_id")
-        columns.append(f"(SELECT array_agg(ROW(r.*)) FROM ({read}) AS r) AS rollups")  # noqa: S608
+        columns.append(
+            f"(SELECT array_agg(CAST(ROW(r.*) AS rollup_row)) FROM ({read}) AS r) AS rollups"  # noqa: S608
+        )
     if summaries:
         found = prediction_store.FOR_CUSTOMERS_SQL
         columns.append(
-            f"(SELECT array_agg(ROW(s.*)) FROM ({found}) AS s "  # noqa: S608
+            f"(SELECT array_agg(CAST(ROW(s.*) AS purchase_summary_row)) FROM ({found}) AS s "  # noqa: S608
             "WHERE s.customer_id = c.customer_id) AS summaries"
         )
     sums = customer_store.window_sums_sql("c.customer_id")
@@ -514,6 +519,9 @@ async def _attempt(
         "rollup_days": _json(rollups.days),
         "rollup_totals": _json(rollups.totals),
     }
+    if unset:
+        removed = {p.event.customer_id: p.row["traits_unset"] for p in prepared}
+        values["unset"] = to_json(removed).decode()
     try:
         written = await raw.execute(f"{frame.begin};\n{_WRITES[unset].execute(values)}")
         if int(written.rsplit(" ", 1)[1]) < len(prepared):

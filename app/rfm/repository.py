@@ -92,19 +92,22 @@ _LAST = text(
     "SELECT refreshed_at, customers, cut_points FROM rfm_refreshes WHERE workspace_id = :ws"
 )
 
-# Workspaces whose scores are a day old, or were never computed though someone has ordered.
-_DUE = text(
+# Workspaces whose scores are a day old, or were never computed though someone has ordered:
+# looked for in three lock-free reads, each of one kind of table (on Citus, a reference table,
+# then every shard of one table, then one shard per workspace never refreshed).
+_LIVE = text(
     """
-    SELECT w.id FROM workspaces w
-    LEFT JOIN rfm_refreshes r ON r.workspace_id = w.id
-    WHERE w.deleted_at IS NULL
-      AND (CAST(:ws AS uuid) IS NULL OR w.id = CAST(:ws AS uuid))
-      AND CASE WHEN r.workspace_id IS NULL
-               THEN EXISTS (SELECT 1 FROM customers c
-                            WHERE c.workspace_id = w.id AND c.order_count > 0)
-               ELSE r.refreshed_at <= :stale_at END
-    ORDER BY w.id
+    SELECT id FROM workspaces
+    WHERE deleted_at IS NULL AND (CAST(:ws AS uuid) IS NULL OR id = CAST(:ws AS uuid))
+    ORDER BY id
     """
+)
+_REFRESHED = text(
+    "SELECT workspace_id, refreshed_at <= :stale_at AS stale FROM rfm_refreshes "
+    "WHERE workspace_id = ANY(CAST(:ids AS uuid[]))"
+)
+_ORDERED = text(
+    "SELECT EXISTS (SELECT 1 FROM customers WHERE workspace_id = :ws AND order_count > 0)"
 )
 
 
@@ -153,5 +156,17 @@ async def last(conn: AsyncConnection, workspace_id: UUID) -> Record | None:
 async def due(conn: AsyncConnection, workspace_id: UUID | None, stale_at: datetime) -> list[UUID]:
     """The workspaces (or only ``workspace_id``) last refreshed at or before ``stale_at``, or
     never though a customer has ordered."""
-    params = {"ws": workspace_id, "stale_at": stale_at}
-    return list((await conn.execute(_DUE, params)).scalars())
+    live = list((await conn.execute(_LIVE, {"ws": workspace_id})).scalars())
+    refreshed = {
+        row.workspace_id: row.stale
+        for row in await conn.execute(_REFRESHED, {"ids": live, "stale_at": stale_at})
+    }
+    due = []
+    for ws in live:
+        if ws in refreshed:
+            stale = refreshed[ws]
+        else:
+            stale = (await conn.execute(_ORDERED, {"ws": ws})).scalar_one()
+        if stale:
+            due.append(ws)
+    return due

@@ -216,12 +216,13 @@ def assignment_of(row: Any) -> Assignment:
 
 SHOWN_VERSION = """GREATEST(t.version, (
     SELECT max(v.version) FROM scheme_versions v
-    WHERE v.workspace_id = t.workspace_id AND v.scheme_key = t.scheme_key
+    WHERE v.workspace_id = :ws AND v.scheme_key = t.scheme_key
       AND v.version > t.version
       AND (v.applied_at IS NOT NULL OR t.customer_id <= v.applied_through)))"""
 """The version a ``customer_tiers`` row ``t`` shows: the reclassification job rewrites only
 the assignments whose tier moves, so a customer unmoved by a newer version holds it once the
-version's job has passed the customer (its ``applied_through``) or finished."""
+version's job has passed the customer (its ``applied_through``) or finished. Bound to the
+workspace ``:ws`` itself, not through ``t``: Citus then runs the statement on one shard."""
 
 
 async def assignments(

@@ -1,9 +1,11 @@
 """The delivery queue: leasing due deliveries and recording each attempt, so that any number of
 workers can share it.
 
-A claim runs in one short transaction of two phases. It first locks the endpoints that have
-due deliveries (``FOR NO KEY UPDATE SKIP LOCKED``), workspaces taking turns (each one's
-oldest endpoint before any one's second), leaving out those at their bound. Then, holding
+A claim first looks, without locks, for the workspaces with due deliveries; then, in one
+short transaction of two phases, it locks their endpoints that have due deliveries (``FOR NO
+KEY UPDATE SKIP LOCKED``, one workspace per statement, as Citus runs ``FOR UPDATE`` only
+within one shard), workspaces taking turns (each one's oldest endpoint before any one's
+second), leaving out those at their bound. Then, holding
 their workspaces' locks too, it counts each endpoint's and its workspace's deliveries in
 flight and leases as many of the endpoint's oldest as both bounds
 (``webhook_endpoint_concurrency``, ``webhook_workspace_concurrency``) leave room for,
@@ -33,7 +35,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.repository import config_changed
@@ -48,6 +50,29 @@ FAILING_FOR = timedelta(days=5)
 """An endpoint whose every delivery failed for this long is disabled."""
 
 
+# The first phase of a claim, without locks: the workspaces with due deliveries, the longest
+# waiting first. The one statement of a claim that reads across workspaces (on Citus, every
+# shard), so it declares it (``multi_task_query_log_level``, which a test raises to an error).
+_DUE_WORKSPACES = text(
+    """
+    SELECT e.workspace_id, min(due.oldest) AS oldest
+    FROM webhook_endpoints e
+    CROSS JOIN LATERAL (
+        SELECT min(d.next_attempt_at) AS oldest
+        FROM webhook_deliveries d
+        WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+          AND d.status = 'pending' AND d.next_attempt_at <= :now
+    ) due
+    WHERE e.enabled AND due.oldest IS NOT NULL
+    GROUP BY e.workspace_id
+    ORDER BY oldest
+    LIMIT :limit
+    """
+)
+_ACROSS_WORKSPACES = text("SET LOCAL citus.multi_task_query_log_level TO off")
+
+# Then, for each of them, one workspace's endpoints in one statement (on Citus, one shard:
+# ``FOR UPDATE`` runs only within one), their turns ranked across workspaces after.
 _CANDIDATES = text(
     """
     WITH due AS (
@@ -56,10 +81,10 @@ _CANDIDATES = text(
         CROSS JOIN LATERAL (
             SELECT min(d.next_attempt_at) AS oldest
             FROM webhook_deliveries d
-            WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+            WHERE d.endpoint_id = e.id AND d.workspace_id = :ws
               AND d.status = 'pending' AND d.next_attempt_at <= :now
         ) due
-        WHERE e.enabled AND due.oldest IS NOT NULL
+        WHERE e.workspace_id = :ws AND e.enabled AND due.oldest IS NOT NULL
           -- A deleted workspace's deliveries are cancelled with it; one its last writes
           -- queued as it was deleted is never sent either.
           AND NOT EXISTS (
@@ -69,7 +94,7 @@ _CANDIDATES = text(
           -- only take a place another endpoint could use.
           AND (
               SELECT count(*) FROM webhook_deliveries d
-              WHERE d.endpoint_id = e.id AND d.workspace_id = e.workspace_id
+              WHERE d.endpoint_id = e.id AND d.workspace_id = :ws
                 AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
                 AND NOT d.reserved
           ) < :bound
@@ -79,7 +104,7 @@ _CANDIDATES = text(
         SELECT e.workspace_id, count(*) AS in_flight
         FROM webhook_endpoints e
         JOIN webhook_deliveries d ON d.workspace_id = e.workspace_id AND d.endpoint_id = e.id
-        WHERE e.workspace_id IN (SELECT workspace_id FROM due)
+        WHERE e.workspace_id = :ws AND d.workspace_id = :ws
           AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
           AND NOT d.reserved
         GROUP BY e.workspace_id
@@ -93,9 +118,10 @@ _CANDIDATES = text(
         WHERE COALESCE(busy.in_flight, 0) < :workspace_bound
     )
     SELECT e.workspace_id, e.id, e.url, e.secret, e.previous_secret,
-           e.previous_secret_expires_at
+           e.previous_secret_expires_at, t.turn, t.oldest
     FROM turns t
     JOIN webhook_endpoints e ON e.workspace_id = t.workspace_id AND e.id = t.id
+    WHERE e.workspace_id = :ws
     ORDER BY t.turn, t.oldest
     LIMIT :limit
     -- NO KEY: the outbox may still insert deliveries for the endpoint meanwhile.
@@ -134,7 +160,7 @@ _LEASE = text(
         SELECT count(*) AS in_flight
         FROM webhook_endpoints e
         JOIN webhook_deliveries d ON d.workspace_id = e.workspace_id AND d.endpoint_id = e.id
-        WHERE e.workspace_id = :ws
+        WHERE e.workspace_id = :ws AND d.workspace_id = :ws
           AND d.status = 'pending' AND d.next_attempt_at > :now AND d.leased_until > :now
           AND NOT d.reserved
     ),
@@ -160,10 +186,11 @@ _LEASE = text(
     CROSS JOIN LATERAL (
         SELECT m.type, m.customer_id, m.data, m.seq, m.created_at
         FROM webhook_messages m
-        WHERE m.workspace_id = p.workspace_id AND m.id = p.message_id
+        WHERE m.workspace_id = :ws AND m.id = p.message_id
         OFFSET 0  -- kept a lookup, not flattened into a join
     ) m
-    WHERE d.ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND d.ctid = p.ctid
+    WHERE d.workspace_id = :ws
+      AND d.ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND d.ctid = p.ctid
     RETURNING d.message_id, m.type, m.customer_id, m.data, m.seq, m.created_at
     """
 )
@@ -176,14 +203,15 @@ _NO_WAIT_FOR_FLUSH_SETTING = {"synchronous_commit": "off"}
 """The same for the raw connection that records delivered outcomes, for its whole session."""
 
 # The common outcome, for every delivery delivered since the last such statement, in one
-# statement on the raw connection: each delivery, if its lease is still ours, becomes
-# delivered, with its attempt row, and its endpoint is no longer failing. A slot that goes on
-# sends next either the delivery it had reserved (``promoted_id``: from now on it counts
-# toward the bounds, under the lease it is sent with) or, with ``hand_off``, one of the
-# endpoint's next due deliveries, leased here; either takes over the place the recorded one
-# leaves, so the endpoint's and the workspace's deliveries in flight stay as many and their
-# bounds hold without their locks. With ``reserve``, one more is leased as reserved, for the
-# slot to send as soon as its current one is answered, without waiting for this statement.
+# statement per workspace ($16; on Citus, one shard each) on the raw connection: each
+# delivery, if its lease is still ours, becomes delivered, with its attempt row, and its
+# endpoint is no longer failing. A slot that goes on sends next either the delivery it had
+# reserved (``promoted_id``: from now on it counts toward the bounds, under the lease it is
+# sent with) or, with ``hand_off``, one of the endpoint's next due deliveries, leased here;
+# either takes over the place the recorded one leaves, so the endpoint's and the workspace's
+# deliveries in flight stay as many and their bounds hold without their locks. With
+# ``reserve``, one more is leased as reserved, for the slot to send as soon as its current
+# one is answered, without waiting for this statement.
 _RECORD_DELIVERED = """
 WITH outcome AS (
     SELECT *
@@ -200,7 +228,8 @@ delivered AS (
         leased_until = NULL, last_attempt_at = o.attempted_at,
         last_status_code = o.status_code, last_error = NULL, delivered_at = $14
     FROM outcome o
-    WHERE d.workspace_id = o.workspace_id AND d.message_id = o.message_id
+    WHERE d.workspace_id = $16 AND d.workspace_id = o.workspace_id
+      AND d.message_id = o.message_id
       AND d.endpoint_id = o.endpoint_id AND d.status = 'pending' AND d.leased_until = o.lease
     RETURNING d.workspace_id, d.message_id, d.endpoint_id, o.attempted_at, o.status_code,
               o.latency_ms, o.excerpt, o.hand_off
@@ -213,10 +242,12 @@ attempt AS (
     FROM delivered
 ),
 -- Locked in one order, so two workers recovering the same endpoints never wait in a circle.
+-- (An array, not a semi-join: Citus 13.2 reads the semi-join's input in the wrong format
+-- under FOR UPDATE, "invalid input syntax for type uuid: PGCOPY".)
 recovered AS (
     SELECT e.workspace_id, e.id
     FROM webhook_endpoints e
-    WHERE (e.workspace_id, e.id) IN (SELECT workspace_id, endpoint_id FROM delivered)
+    WHERE e.workspace_id = $16 AND e.id = ANY(ARRAY(SELECT endpoint_id FROM delivered))
       AND e.failing_since IS NOT NULL
     ORDER BY e.workspace_id, e.id
     FOR NO KEY UPDATE
@@ -224,14 +255,14 @@ recovered AS (
 endpoint AS (
     UPDATE webhook_endpoints e SET failing_since = NULL
     FROM recovered r
-    WHERE e.workspace_id = r.workspace_id AND e.id = r.id
+    WHERE e.workspace_id = $16 AND e.workspace_id = r.workspace_id AND e.id = r.id
 ),
 -- Only an unexpired reservation: an expired one is due, and may be leased below or by others.
 promoted AS (
     UPDATE webhook_deliveries d
     SET reserved = false, leased_until = o.promoted_lease, next_attempt_at = o.promoted_lease
     FROM outcome o
-    WHERE o.promoted_id IS NOT NULL
+    WHERE o.promoted_id IS NOT NULL AND d.workspace_id = $16
       AND d.workspace_id = o.workspace_id AND d.message_id = o.promoted_id
       AND d.endpoint_id = o.endpoint_id AND d.status = 'pending' AND d.reserved
       AND d.leased_until = o.reserved_lease AND d.leased_until > $14
@@ -261,7 +292,7 @@ following AS (
     CROSS JOIN LATERAL (
         SELECT d.ctid, d.workspace_id, d.message_id, d.endpoint_id, d.next_attempt_at
         FROM webhook_deliveries d
-        WHERE d.endpoint_id = p.endpoint_id AND d.workspace_id = p.workspace_id
+        WHERE d.endpoint_id = p.endpoint_id AND d.workspace_id = $16
           AND d.status = 'pending' AND d.next_attempt_at <= $14
         ORDER BY d.next_attempt_at
         LIMIT p.n
@@ -270,10 +301,10 @@ following AS (
     CROSS JOIN LATERAL (
         SELECT m.type, m.customer_id, m.data, m.seq, m.created_at
         FROM webhook_messages m
-        WHERE m.workspace_id = d.workspace_id AND m.id = d.message_id
+        WHERE m.workspace_id = $16 AND m.id = d.message_id
         OFFSET 0  -- kept a lookup, not flattened into a join
     ) m
-    WHERE e.enabled
+    WHERE e.workspace_id = $16 AND e.enabled
       AND NOT EXISTS (
           SELECT 1 FROM workspaces w WHERE w.id = p.workspace_id AND w.deleted_at IS NOT NULL
       )
@@ -283,7 +314,7 @@ leased AS (
     SET leased_until = $15, next_attempt_at = $15, reserved = f.reserved
     FROM following f
     -- By the picks' row addresses: the planner cannot know how few they are, and would scan.
-    WHERE d.ctid = ANY (ARRAY(SELECT ctid FROM following)) AND d.ctid = f.ctid
+    WHERE d.workspace_id = $16 AND d.message_id = f.message_id AND d.endpoint_id = f.endpoint_id
     RETURNING d.workspace_id, d.message_id, d.endpoint_id, f.type, f.customer_id, f.data,
               f.seq, f.created_at, f.url, f.secret, f.previous_secret,
               f.previous_secret_expires_at, f.reserved
@@ -452,10 +483,16 @@ class DeliveryQueue:
         }
         claims: list[Claim] = []
         async with self.engine.begin() as conn:
+            await conn.execute(_ACROSS_WORKSPACES)
+            due = (await conn.execute(_DUE_WORKSPACES, {"now": now, "limit": limit})).all()
+        async with self.engine.begin() as conn:
             await conn.execute(_NO_WAIT_FOR_FLUSH)
-            endpoints = (
-                await conn.execute(_CANDIDATES, {"now": now, "limit": limit, **bounds})
-            ).all()
+            candidates: list[Row[Any]] = []
+            for workspace in due:
+                found = {"now": now, "limit": limit, "ws": workspace.workspace_id, **bounds}
+                candidates += (await conn.execute(_CANDIDATES, found)).all()
+            # Every workspace's oldest endpoint before any one's second.
+            endpoints = sorted(candidates, key=lambda e: (e.turn, e.oldest))[:limit]
             if endpoints:
                 workspaces = list({endpoint.workspace_id for endpoint in endpoints})
                 await conn.execute(_LOCK_WORKSPACES, {"workspaces": workspaces})
@@ -587,8 +624,12 @@ class DeliveryQueue:
                 timeouts=self.timeouts,
                 settings=_NO_WAIT_FOR_FLUSH_SETTING,
             )
+        rows = []
         async with self._raw.acquire() as conn:
-            rows = await conn.fetch(_RECORD_DELIVERED, *map(list, columns), now, next_lease)
+            for workspace_id, of_workspace in _by_workspace(columns):
+                rows += await conn.fetch(
+                    _RECORD_DELIVERED, *of_workspace, now, next_lease, workspace_id
+                )
         delivered = set()
         leased: dict[str, dict[UUID, list[Claim]]] = {"sending": {}, "reserved": {}}
         for row in rows:
@@ -710,6 +751,17 @@ class _Row(Protocol):
     """A row by column name: SQLAlchemy's ``RowMapping`` or asyncpg's ``Record``."""
 
     def __getitem__(self, name: str, /) -> Any: ...
+
+
+def _by_workspace(columns: list[tuple[Any, ...]]) -> list[tuple[UUID, list[list[Any]]]]:
+    """The columns of ``_RECORD_DELIVERED`` (the first: workspace ids) split by workspace."""
+    rows: dict[UUID, list[tuple[Any, ...]]] = {}
+    for row in zip(*columns, strict=True):
+        rows.setdefault(row[0], []).append(row)
+    return [
+        (workspace_id, [list(column) for column in zip(*of_workspace, strict=True)])
+        for workspace_id, of_workspace in rows.items()
+    ]
 
 
 def _claim(

@@ -44,10 +44,10 @@ FROM (
         SELECT e.*, e.amount_base * power(10::numeric, p.places) AS s, p.places
         FROM events e
         JOIN workspaces w ON w.id = e.workspace_id
+        -- A join, not a correlated subquery: Citus runs it on a distributed database.
         CROSS JOIN LATERAL (
-            SELECT COALESCE(
-                (SELECT u.places FROM {_MINOR_UNITS} WHERE u.currency = w.base_currency), 2
-            ) AS places
+            SELECT COALESCE(max(u.places), 2) AS places
+            FROM {_MINOR_UNITS} WHERE u.currency = w.base_currency
         ) p
         WHERE e.fx_rate IS NOT NULL AND e.amount_base IS NOT NULL
     ) e

@@ -46,11 +46,14 @@ async def stored(app: Any, prefix: str) -> dict[str, Any]:
             text(
                 "SELECT c.customer_id, c.traits, c.order_count, c.order_total, c.refund_total,"
                 " (SELECT array_agg(ARRAY[scheme_key, from_tier, to_tier, reason] ORDER BY seq)"
-                "  FROM tier_history h WHERE h.customer_id = c.customer_id) AS moves,"
+                "  FROM tier_history h WHERE h.workspace_id = c.workspace_id"
+                "  AND h.customer_id = c.customer_id) AS moves,"
                 " (SELECT array_agg(ARRAY[segment_key, change] ORDER BY seq)"
-                "  FROM segment_history h WHERE h.customer_id = c.customer_id) AS segments,"
+                "  FROM segment_history h WHERE h.workspace_id = c.workspace_id"
+                "  AND h.customer_id = c.customer_id) AS segments,"
                 " (SELECT array_agg(type ORDER BY seq) FROM webhook_messages m"
-                "  WHERE m.customer_id = c.customer_id) AS messages"
+                "  WHERE m.workspace_id = c.workspace_id AND m.customer_id = c.customer_id)"
+                " AS messages"
                 " FROM customers c WHERE c.customer_id LIKE :prefix"
             ),
             {"prefix": f"{prefix}-%"},

@@ -413,6 +413,8 @@ async def test_one_failing_event_fails_alone_in_its_flush(
         first = await http.post("/v1/events", json=stored, headers=bearer(admin_key))
         assert first.status_code == 201, first.text
         async with app.state.engine.begin() as conn:
+            # Citus creates a trigger on every shard of a distributed table only when asked.
+            await conn.execute(text("SET LOCAL citus.enable_unsafe_triggers TO on"))
             await conn.execute(text(POISON_FUNCTION))
             await conn.execute(text(POISON_TRIGGER))
         before = await flushes_or_none(http)
@@ -455,6 +457,7 @@ async def test_one_failing_event_fails_alone_in_its_flush(
 
     # Nothing of the poisoned event was left behind: without the hook it goes in as new.
     async with app.state.engine.begin() as conn:
+        await conn.execute(text("SET LOCAL citus.enable_unsafe_triggers TO on"))
         await conn.execute(text("DROP TRIGGER poison ON events"))
     async with serving(settings, clock) as http:
         again = await http.post("/v1/events", json=bad["poisoned"], headers=bearer(admin_key))
