@@ -204,11 +204,13 @@ INSERT INTO bench_deliveries
 SELECT $1, m.message_id, $5, 'pending', $3, $3 FROM moved m
 """  # noqa: S608 (constant SQL text)
 
+# The shown version's SQL binds the workspace by name (SQLAlchemy); here it is $1 (asyncpg).
+_SHOWN_VERSION = SHOWN_VERSION.replace(":ws", "$1")
 # What the save must have written, each compared with what the seed implies.
 _CHECKS = f"""
 SELECT
   (SELECT count(*) FROM customer_tiers t
-   WHERE t.workspace_id = $1 AND t.scheme_key = '{SCHEME_KEY}' AND {SHOWN_VERSION} = $2)
+   WHERE t.workspace_id = $1 AND t.scheme_key = '{SCHEME_KEY}' AND {_SHOWN_VERSION} = $2)
    AS at_version,
   (SELECT count(*) FROM customer_tiers t JOIN bench_seed s USING (customer_id)
    WHERE t.workspace_id = $1 AND t.scheme_key = '{SCHEME_KEY}' AND t.tier <> s.tier_2)
