@@ -11,6 +11,7 @@ from app.api.deps import Cursor, Limit, Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
+from app.db import Record
 from app.pagination import DEFAULT_LIMIT, Page, next_cursor
 from app.validation import Moment
 from app.vault import Vault
@@ -241,6 +242,13 @@ async def recover_endpoint(
 
 # --- messages ------------------------------------------------------------------------------
 
+TypeFilter = Annotated[
+    EventType | None, Query(alias="type", description="Only messages of this type.")
+]
+CustomerFilter = Annotated[
+    str | None, Query(max_length=255, description="Only messages about this customer.")
+]
+
 
 @router.get(
     "/messages",
@@ -254,13 +262,8 @@ async def list_messages(
     principal: Manager,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    type_: Annotated[
-        EventType | None, Query(alias="type", description="Only messages of this type.")
-    ] = None,
-    customer_id: Annotated[
-        str | None,
-        Query(max_length=255, description="Only messages about this customer."),
-    ] = None,
+    type_: TypeFilter = None,
+    customer_id: CustomerFilter = None,
     delivery_status: Annotated[
         DeliveryStatus | None,
         Query(alias="status", description="Only messages with a delivery in this status."),
@@ -269,10 +272,7 @@ async def list_messages(
     rows, deliveries = await service.messages_page(
         conn, principal.workspace_id, cursor, limit, type_, customer_id, delivery_status
     )
-    return Page[Message](
-        items=[_message(row, deliveries[row.id]) for row in rows[:limit]],
-        next_cursor=next_cursor(rows, limit, lambda row: [row.seq]),
-    )
+    return _messages(rows, deliveries, limit)
 
 
 @router.get(
@@ -289,13 +289,8 @@ async def list_endpoint_messages(
     principal: Manager,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    type_: Annotated[
-        EventType | None, Query(alias="type", description="Only messages of this type.")
-    ] = None,
-    customer_id: Annotated[
-        str | None,
-        Query(max_length=255, description="Only messages about this customer."),
-    ] = None,
+    type_: TypeFilter = None,
+    customer_id: CustomerFilter = None,
     delivery_status: Annotated[
         DeliveryStatus | None,
         Query(alias="status", description="Only messages whose delivery is in this status."),
@@ -311,6 +306,13 @@ async def list_endpoint_messages(
         delivery_status,
         endpoint_id,
     )
+    return _messages(rows, deliveries, limit)
+
+
+def _messages(
+    rows: list[Record], deliveries: dict[UUID, list[Record]], limit: int
+) -> Page[Message]:
+    """A page of the rows ``service.messages_page`` found, newest first."""
     return Page[Message](
         items=[_message(row, deliveries[row.id]) for row in rows[:limit]],
         next_cursor=next_cursor(rows, limit, lambda row: [row.seq]),
