@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-citus lint openapi bench clean
+.PHONY: run test test-citus lint openapi client bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,17 +15,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(DEV_STAMP): pyproject.toml clients/python/setup.py | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]' -e clients/python
 	touch $@ $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/tierline serve
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check app tests migrations bench
-	$(BIN)/ruff format --check app tests migrations bench
-	$(BIN)/mypy app tests bench
+	$(BIN)/ruff check app tests migrations bench clients/generate.py
+	$(BIN)/ruff format --check app tests migrations bench clients/generate.py
+	$(BIN)/mypy app tests bench clients/generate.py
 	$(BIN)/lint-imports --no-cache  # the layer contracts in pyproject.toml
 
 test: lint
@@ -38,6 +38,10 @@ test-citus: $(DEV_STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/tierline openapi
+
+# The Python client (clients/python), regenerated from openapi/openapi.json.
+client: $(DEV_STAMP)
+	$(BIN)/python clients/generate.py
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench

@@ -12,15 +12,13 @@ import json
 import os
 import re
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import ROOT, TEST_SECRET_KEY
+from tests.conftest import ROOT
+from tests.live import Live, environment, free_port, serve
 from tests.readme_shell import Step, mismatch, parse_shown, read_walkthrough
 
 README = ROOT / "README.md"
@@ -29,24 +27,6 @@ DONE = "<<<the step is done>>>"
 # A GET shown with a later state (a job that has finished, a delivery made) is asked again,
 # as a reader would, for this long.
 PATIENCE_S = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _environment(database_url: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TIERLINE_")}
-    return environment | {
-        "PATH": f"{Path(sys.executable).parent}:{environment['PATH']}",
-        "TIERLINE_DATABASE_URL": database_url,
-        "TIERLINE_SECRET_KEY": TEST_SECRET_KEY,
-        # The walk-through's receiver listens on loopback, which Tierline refuses by default.
-        "TIERLINE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-    }
 
 
 class Shell:
@@ -77,40 +57,9 @@ class Shell:
 
 
 @pytest.fixture
-async def tierline(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[int, str]]:
-    port = _free_port()
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("tierline")),
-        "serve",
-        "--port",
-        str(port),
-        env=_environment(database_url),
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    try:
-        key = None
-        while key is None:
-            line = (await asyncio.wait_for(process.stderr.readline(), 120)).decode()
-            assert line, "tierline serve ended before printing its key"
-            found = re.search(r"export KEY=(tl_\S+)", line)
-            key = found[1] if found else None
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(600):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        drain = asyncio.ensure_future(process.stderr.read())
-        yield port, key
-        drain.cancel()
-    finally:
-        process.send_signal(signal.SIGINT)
-        await asyncio.wait_for(process.wait(), 60)
+async def tierline(database_url: str, tmp_path: Path) -> AsyncIterator[Live]:
+    async with serve(database_url, tmp_path) as live:
+        yield live
 
 
 @pytest.fixture
@@ -119,7 +68,7 @@ async def shell(database_url: str, tmp_path: Path) -> AsyncIterator[Shell]:
         "bash",
         "--noprofile",
         "--norc",
-        env=_environment(database_url),
+        env=environment(database_url),
         cwd=tmp_path,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -176,10 +125,10 @@ def _decimal(text: str) -> object:
 
 
 async def test_the_walkthrough_works_as_written_today(
-    tierline: tuple[int, str], shell: Shell, tmp_path: Path
+    tierline: Live, shell: Shell, tmp_path: Path
 ) -> None:
-    port, key = tierline
-    receiver_port = _free_port()
+    port, key = tierline.port, tierline.key
+    receiver_port = free_port()
     walkthrough = read_walkthrough(README.read_text(), START, END)
     for name, content in walkthrough.files.items():
         (tmp_path / name).write_text(content)

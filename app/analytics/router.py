@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from app.analytics import service
-from app.analytics.schemas import Distribution, Performance, Transitions
+from app.analytics.schemas import Distribution, Performance, TierTransitions
 from app.api.deps import Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
@@ -80,7 +80,7 @@ async def tier_transitions(
         Moment | None,
         Query(alias="to", description="End of the period, exclusive, with a timezone."),
     ] = None,
-) -> Transitions:
+) -> TierTransitions:
     return await service.transitions(conn, principal.workspace_id, key, start, end, now)
 
 

@@ -102,7 +102,7 @@ class TierFlow(BaseModel):
     count: int = Field(description="Customers who entered or left with this tier.", examples=[40])
 
 
-class Transitions(BaseModel):
+class TierTransitions(BaseModel):
     model_config = ConfigDict(
         validate_by_name=True,
         validate_by_alias=True,

@@ -22,8 +22,8 @@ from app.analytics.schemas import (
     TierCount,
     TierFlow,
     TierPerformance,
+    TierTransitions,
     Transition,
-    Transitions,
 )
 from app.clock import midnight, utc_day
 from app.db import Record
@@ -127,7 +127,7 @@ async def transitions(
     start: datetime | None,
     end: datetime | None,
     now: datetime,
-) -> Transitions:
+) -> TierTransitions:
     """Tier changes in ``[start, end)``, first tiers given, and customers erased."""
     start, end = transitions_period(start, end, now)
     await _scheme(conn, workspace_id, key)
@@ -135,7 +135,7 @@ async def transitions(
     moved = sorted((r.from_tier, r.tier, int(r.changes)) for r in rows if r.kind == "moved")
     entered = sorted((r.tier, int(r.changes)) for r in rows if r.kind == "entered")
     left = sorted((r.tier, int(r.changes)) for r in rows if r.kind == "left")
-    return Transitions(
+    return TierTransitions(
         scheme=key,
         from_=start,
         to=end,

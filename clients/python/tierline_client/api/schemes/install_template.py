@@ -1,0 +1,259 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.scheme import Scheme
+from ...models.template_in import TemplateIn
+from ...types import Response
+
+
+def _get_kwargs(
+    name: str,
+    *,
+    body: TemplateIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/schemes/templates/{name}".format(
+            name=quote(str(name), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Scheme | None:
+    if response.status_code == 200:
+        response_200 = Scheme.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 201:
+        response_201 = Scheme.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | Scheme]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    body: TemplateIn,
+) -> Response[Problem | Scheme]:
+    """Install a template as a scheme
+
+     Saves the template as a version of the scheme `key` (default: the template's name), with
+    `thresholds` in place of its defaults, exactly as `PUT /v1/schemes/{key}` would: an ordinary scheme
+    you can then edit. A template with segments (`clv`) saves them too, as `PUT /v1/segments/{key}`
+    would, and needs the scope `segments:write` as well. `201` when the scheme is new, `200` for a new
+    version. An unknown template is a `404`; an unknown threshold or one of the wrong type a `422`
+    naming it.
+
+    Scope: `schemes:write`.
+
+    Args:
+        name (str): `value`, `rfm`, `lifecycle`, `industrial` or `clv`.
+        body (TemplateIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Scheme]
+    """
+
+    kwargs = _get_kwargs(
+        name=name,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    body: TemplateIn,
+) -> Problem | Scheme | None:
+    """Install a template as a scheme
+
+     Saves the template as a version of the scheme `key` (default: the template's name), with
+    `thresholds` in place of its defaults, exactly as `PUT /v1/schemes/{key}` would: an ordinary scheme
+    you can then edit. A template with segments (`clv`) saves them too, as `PUT /v1/segments/{key}`
+    would, and needs the scope `segments:write` as well. `201` when the scheme is new, `200` for a new
+    version. An unknown template is a `404`; an unknown threshold or one of the wrong type a `422`
+    naming it.
+
+    Scope: `schemes:write`.
+
+    Args:
+        name (str): `value`, `rfm`, `lifecycle`, `industrial` or `clv`.
+        body (TemplateIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Scheme
+    """
+
+    return sync_detailed(
+        name=name,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    body: TemplateIn,
+) -> Response[Problem | Scheme]:
+    """Install a template as a scheme
+
+     Saves the template as a version of the scheme `key` (default: the template's name), with
+    `thresholds` in place of its defaults, exactly as `PUT /v1/schemes/{key}` would: an ordinary scheme
+    you can then edit. A template with segments (`clv`) saves them too, as `PUT /v1/segments/{key}`
+    would, and needs the scope `segments:write` as well. `201` when the scheme is new, `200` for a new
+    version. An unknown template is a `404`; an unknown threshold or one of the wrong type a `422`
+    naming it.
+
+    Scope: `schemes:write`.
+
+    Args:
+        name (str): `value`, `rfm`, `lifecycle`, `industrial` or `clv`.
+        body (TemplateIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Scheme]
+    """
+
+    kwargs = _get_kwargs(
+        name=name,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    body: TemplateIn,
+) -> Problem | Scheme | None:
+    """Install a template as a scheme
+
+     Saves the template as a version of the scheme `key` (default: the template's name), with
+    `thresholds` in place of its defaults, exactly as `PUT /v1/schemes/{key}` would: an ordinary scheme
+    you can then edit. A template with segments (`clv`) saves them too, as `PUT /v1/segments/{key}`
+    would, and needs the scope `segments:write` as well. `201` when the scheme is new, `200` for a new
+    version. An unknown template is a `404`; an unknown threshold or one of the wrong type a `422`
+    naming it.
+
+    Scope: `schemes:write`.
+
+    Args:
+        name (str): `value`, `rfm`, `lifecycle`, `industrial` or `clv`.
+        body (TemplateIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Scheme
+    """
+
+    return (
+        await asyncio_detailed(
+            name=name,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,260 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.page_tier_history_item import PageTierHistoryItem
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    customer_id: str,
+    *,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    scheme: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["limit"] = limit
+
+    json_cursor: None | str | Unset
+    if isinstance(cursor, Unset):
+        json_cursor = UNSET
+    else:
+        json_cursor = cursor
+    params["cursor"] = json_cursor
+
+    json_scheme: None | str | Unset
+    if isinstance(scheme, Unset):
+        json_scheme = UNSET
+    else:
+        json_scheme = scheme
+    params["scheme"] = json_scheme
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/customers/{customer_id}/tiers/history".format(
+            customer_id=quote(str(customer_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PageTierHistoryItem | Problem | None:
+    if response.status_code == 200:
+        response_200 = PageTierHistoryItem.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PageTierHistoryItem | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    customer_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    scheme: None | str | Unset = UNSET,
+) -> Response[PageTierHistoryItem | Problem]:
+    """A customer's tier changes, newest first
+
+     Scope: `customers:read`.
+
+    Args:
+        customer_id (str): Your CRM's id for the customer.
+        limit (int | Unset): Page size, 1 to 1000. Default: 100.
+        cursor (None | str | Unset): `next_cursor` of the previous page; omit for the first.
+        scheme (None | str | Unset): Only this scheme's changes.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageTierHistoryItem | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        customer_id=customer_id,
+        limit=limit,
+        cursor=cursor,
+        scheme=scheme,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    customer_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    scheme: None | str | Unset = UNSET,
+) -> PageTierHistoryItem | Problem | None:
+    """A customer's tier changes, newest first
+
+     Scope: `customers:read`.
+
+    Args:
+        customer_id (str): Your CRM's id for the customer.
+        limit (int | Unset): Page size, 1 to 1000. Default: 100.
+        cursor (None | str | Unset): `next_cursor` of the previous page; omit for the first.
+        scheme (None | str | Unset): Only this scheme's changes.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageTierHistoryItem | Problem
+    """
+
+    return sync_detailed(
+        customer_id=customer_id,
+        client=client,
+        limit=limit,
+        cursor=cursor,
+        scheme=scheme,
+    ).parsed
+
+
+async def asyncio_detailed(
+    customer_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    scheme: None | str | Unset = UNSET,
+) -> Response[PageTierHistoryItem | Problem]:
+    """A customer's tier changes, newest first
+
+     Scope: `customers:read`.
+
+    Args:
+        customer_id (str): Your CRM's id for the customer.
+        limit (int | Unset): Page size, 1 to 1000. Default: 100.
+        cursor (None | str | Unset): `next_cursor` of the previous page; omit for the first.
+        scheme (None | str | Unset): Only this scheme's changes.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PageTierHistoryItem | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        customer_id=customer_id,
+        limit=limit,
+        cursor=cursor,
+        scheme=scheme,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    customer_id: str,
+    *,
+    client: AuthenticatedClient,
+    limit: int | Unset = 100,
+    cursor: None | str | Unset = UNSET,
+    scheme: None | str | Unset = UNSET,
+) -> PageTierHistoryItem | Problem | None:
+    """A customer's tier changes, newest first
+
+     Scope: `customers:read`.
+
+    Args:
+        customer_id (str): Your CRM's id for the customer.
+        limit (int | Unset): Page size, 1 to 1000. Default: 100.
+        cursor (None | str | Unset): `next_cursor` of the previous page; omit for the first.
+        scheme (None | str | Unset): Only this scheme's changes.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PageTierHistoryItem | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            customer_id=customer_id,
+            client=client,
+            limit=limit,
+            cursor=cursor,
+            scheme=scheme,
+        )
+    ).parsed

@@ -1,0 +1,246 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.segment import Segment
+from ...models.segment_in import SegmentIn
+from ...types import Response
+
+
+def _get_kwargs(
+    key: str,
+    *,
+    body: SegmentIn,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "put",
+        "url": "/v1/segments/{key}".format(
+            key=quote(str(key), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Segment | None:
+    if response.status_code == 200:
+        response_200 = Segment.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 201:
+        response_201 = Segment.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | Segment]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    key: str,
+    *,
+    client: AuthenticatedClient,
+    body: SegmentIn,
+) -> Response[Problem | Segment]:
+    """Create a segment or change its definition
+
+     Each save is a new version. Membership follows every event, trait change and the passing of time at
+    once; a new definition is applied to every customer in the background (`job_id`), recording each
+    entry and exit with reason `rule_change`. `201` when the segment is new (or was archived), `200`
+    otherwise.
+
+    Scope: `segments:write`.
+
+    Args:
+        key (str): The segment's key, e.g. `vip-machinery`.
+        body (SegmentIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Segment]
+    """
+
+    kwargs = _get_kwargs(
+        key=key,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    key: str,
+    *,
+    client: AuthenticatedClient,
+    body: SegmentIn,
+) -> Problem | Segment | None:
+    """Create a segment or change its definition
+
+     Each save is a new version. Membership follows every event, trait change and the passing of time at
+    once; a new definition is applied to every customer in the background (`job_id`), recording each
+    entry and exit with reason `rule_change`. `201` when the segment is new (or was archived), `200`
+    otherwise.
+
+    Scope: `segments:write`.
+
+    Args:
+        key (str): The segment's key, e.g. `vip-machinery`.
+        body (SegmentIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Segment
+    """
+
+    return sync_detailed(
+        key=key,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    key: str,
+    *,
+    client: AuthenticatedClient,
+    body: SegmentIn,
+) -> Response[Problem | Segment]:
+    """Create a segment or change its definition
+
+     Each save is a new version. Membership follows every event, trait change and the passing of time at
+    once; a new definition is applied to every customer in the background (`job_id`), recording each
+    entry and exit with reason `rule_change`. `201` when the segment is new (or was archived), `200`
+    otherwise.
+
+    Scope: `segments:write`.
+
+    Args:
+        key (str): The segment's key, e.g. `vip-machinery`.
+        body (SegmentIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Segment]
+    """
+
+    kwargs = _get_kwargs(
+        key=key,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    key: str,
+    *,
+    client: AuthenticatedClient,
+    body: SegmentIn,
+) -> Problem | Segment | None:
+    """Create a segment or change its definition
+
+     Each save is a new version. Membership follows every event, trait change and the passing of time at
+    once; a new definition is applied to every customer in the background (`job_id`), recording each
+    entry and exit with reason `rule_change`. `201` when the segment is new (or was archived), `200`
+    otherwise.
+
+    Scope: `segments:write`.
+
+    Args:
+        key (str): The segment's key, e.g. `vip-machinery`.
+        body (SegmentIn):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Segment
+    """
+
+    return (
+        await asyncio_detailed(
+            key=key,
+            client=client,
+            body=body,
+        )
+    ).parsed

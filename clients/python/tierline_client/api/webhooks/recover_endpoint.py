@@ -1,0 +1,249 @@
+import datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.requeued import Requeued
+from ...types import UNSET, Response
+
+
+def _get_kwargs(
+    endpoint_id: UUID,
+    *,
+    since: datetime.datetime,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_since = since.isoformat()
+    params["since"] = json_since
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/webhooks/endpoints/{endpoint_id}/recover".format(
+            endpoint_id=quote(str(endpoint_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Requeued | None:
+    if response.status_code == 202:
+        response_202 = Requeued.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | Requeued]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    endpoint_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    since: datetime.datetime,
+) -> Response[Problem | Requeued]:
+    """Re-send the messages an endpoint failed to receive
+
+     Queues again every `failed` delivery to this endpoint of a message created at or after `since`, from
+    the start of the retry schedule. Use it once the receiver is fixed; messages keep their ids, so a
+    receiver that stores them can drop duplicates.
+
+    Scope: `webhooks:manage`.
+
+    Args:
+        endpoint_id (UUID): The endpoint's id.
+        since (datetime.datetime): The earliest message creation time to re-send, with a timezone;
+            not in the future.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Requeued]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+        since=since,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    endpoint_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    since: datetime.datetime,
+) -> Problem | Requeued | None:
+    """Re-send the messages an endpoint failed to receive
+
+     Queues again every `failed` delivery to this endpoint of a message created at or after `since`, from
+    the start of the retry schedule. Use it once the receiver is fixed; messages keep their ids, so a
+    receiver that stores them can drop duplicates.
+
+    Scope: `webhooks:manage`.
+
+    Args:
+        endpoint_id (UUID): The endpoint's id.
+        since (datetime.datetime): The earliest message creation time to re-send, with a timezone;
+            not in the future.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Requeued
+    """
+
+    return sync_detailed(
+        endpoint_id=endpoint_id,
+        client=client,
+        since=since,
+    ).parsed
+
+
+async def asyncio_detailed(
+    endpoint_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    since: datetime.datetime,
+) -> Response[Problem | Requeued]:
+    """Re-send the messages an endpoint failed to receive
+
+     Queues again every `failed` delivery to this endpoint of a message created at or after `since`, from
+    the start of the retry schedule. Use it once the receiver is fixed; messages keep their ids, so a
+    receiver that stores them can drop duplicates.
+
+    Scope: `webhooks:manage`.
+
+    Args:
+        endpoint_id (UUID): The endpoint's id.
+        since (datetime.datetime): The earliest message creation time to re-send, with a timezone;
+            not in the future.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Requeued]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+        since=since,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    endpoint_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    since: datetime.datetime,
+) -> Problem | Requeued | None:
+    """Re-send the messages an endpoint failed to receive
+
+     Queues again every `failed` delivery to this endpoint of a message created at or after `since`, from
+    the start of the retry schedule. Use it once the receiver is fixed; messages keep their ids, so a
+    receiver that stores them can drop duplicates.
+
+    Scope: `webhooks:manage`.
+
+    Args:
+        endpoint_id (UUID): The endpoint's id.
+        since (datetime.datetime): The earliest message creation time to re-send, with a timezone;
+            not in the future.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Requeued
+    """
+
+    return (
+        await asyncio_detailed(
+            endpoint_id=endpoint_id,
+            client=client,
+            since=since,
+        )
+    ).parsed

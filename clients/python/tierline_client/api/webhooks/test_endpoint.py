@@ -1,0 +1,222 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.ping_sent import PingSent
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    endpoint_id: UUID,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/webhooks/endpoints/{endpoint_id}/test".format(
+            endpoint_id=quote(str(endpoint_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PingSent | Problem | None:
+    if response.status_code == 202:
+        response_202 = PingSent.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PingSent | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    endpoint_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[PingSent | Problem]:
+    """Send a test message to an endpoint
+
+     Queues a `ping` message to this endpoint only, whatever its event types, with data `{"endpoint_id":
+    ..., "message": "Ping from Tierline"}`; follow it with `GET /v1/webhooks/messages/{message_id}`. A
+    disabled endpoint accepts it too: it is delivered once the endpoint is enabled.
+
+    Scope: `webhooks:manage`.
+
+    Args:
+        endpoint_id (UUID): The endpoint's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PingSent | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    endpoint_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> PingSent | Problem | None:
+    """Send a test message to an endpoint
+
+     Queues a `ping` message to this endpoint only, whatever its event types, with data `{"endpoint_id":
+    ..., "message": "Ping from Tierline"}`; follow it with `GET /v1/webhooks/messages/{message_id}`. A
+    disabled endpoint accepts it too: it is delivered once the endpoint is enabled.
+
+    Scope: `webhooks:manage`.
+
+    Args:
+        endpoint_id (UUID): The endpoint's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PingSent | Problem
+    """
+
+    return sync_detailed(
+        endpoint_id=endpoint_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    endpoint_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[PingSent | Problem]:
+    """Send a test message to an endpoint
+
+     Queues a `ping` message to this endpoint only, whatever its event types, with data `{"endpoint_id":
+    ..., "message": "Ping from Tierline"}`; follow it with `GET /v1/webhooks/messages/{message_id}`. A
+    disabled endpoint accepts it too: it is delivered once the endpoint is enabled.
+
+    Scope: `webhooks:manage`.
+
+    Args:
+        endpoint_id (UUID): The endpoint's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[PingSent | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        endpoint_id=endpoint_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    endpoint_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> PingSent | Problem | None:
+    """Send a test message to an endpoint
+
+     Queues a `ping` message to this endpoint only, whatever its event types, with data `{"endpoint_id":
+    ..., "message": "Ping from Tierline"}`; follow it with `GET /v1/webhooks/messages/{message_id}`. A
+    disabled endpoint accepts it too: it is delivered once the endpoint is enabled.
+
+    Scope: `webhooks:manage`.
+
+    Args:
+        endpoint_id (UUID): The endpoint's id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        PingSent | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            endpoint_id=endpoint_id,
+            client=client,
+        )
+    ).parsed

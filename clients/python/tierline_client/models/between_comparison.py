@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="BetweenComparison")
+
+
+@_attrs_define
+class BetweenComparison:
+    """Holds when `low <= value <= high` (both ends included).
+
+    Attributes:
+        field (str): What to compare: `metrics.<name>` (built-in or user-defined metric), `traits.<key>[.<key>...]` (a
+            path into the customer's traits), `tiers.<scheme>` (the customer's tier key in that scheme) or
+            `customer.created_at`.
+        op (Literal['between']):
+        value (list[float | str]): `[low, high]`, with low ≤ high.
+    """
+
+    field: str
+    op: Literal["between"]
+    value: list[float | str]
+
+    def to_dict(self) -> dict[str, Any]:
+        field = self.field
+
+        op = self.op
+
+        value = []
+        for value_item_data in self.value:
+            value_item: float | str
+            value_item = value_item_data
+            value.append(value_item)
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "field": field,
+                "op": op,
+                "value": value,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        field = d.pop("field")
+
+        op = cast(Literal["between"], d.pop("op"))
+        if op != "between":
+            raise ValueError(f"op must match const 'between', got '{op}'")
+
+        value = []
+        _value = d.pop("value")
+        for value_item_data in _value:
+
+            def _parse_value_item(data: object) -> float | str:
+                return cast(float | str, data)
+
+            value_item = _parse_value_item(value_item_data)
+
+            value.append(value_item)
+
+        between_comparison = cls(
+            field=field,
+            op=op,
+            value=value,
+        )
+
+        return between_comparison

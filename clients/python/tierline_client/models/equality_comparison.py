@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.equality_comparison_op import EqualityComparisonOp
+
+T = TypeVar("T", bound="EqualityComparison")
+
+
+@_attrs_define
+class EqualityComparison:
+    """`eq` holds when the field's value equals `value` (same type, numbers compared exactly);
+    `ne` is its exact negation, so it holds for a missing or null value too.
+
+        Attributes:
+            field (str): What to compare: `metrics.<name>` (built-in or user-defined metric), `traits.<key>[.<key>...]` (a
+                path into the customer's traits), `tiers.<scheme>` (the customer's tier key in that scheme) or
+                `customer.created_at`.
+            op (EqualityComparisonOp):
+            value (bool | float | str): A JSON number, string or boolean. For `traits.*` the JSON type counts (`10` and
+                `"10"` differ); for metrics a string is a decimal number or a date-time.
+    """
+
+    field: str
+    op: EqualityComparisonOp
+    value: bool | float | str
+
+    def to_dict(self) -> dict[str, Any]:
+        field = self.field
+
+        op = self.op.value
+
+        value: bool | float | str
+        value = self.value
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "field": field,
+                "op": op,
+                "value": value,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        field = d.pop("field")
+
+        op = EqualityComparisonOp(d.pop("op"))
+
+        def _parse_value(data: object) -> bool | float | str:
+            return cast(bool | float | str, data)
+
+        value = _parse_value(d.pop("value"))
+
+        equality_comparison = cls(
+            field=field,
+            op=op,
+            value=value,
+        )
+
+        return equality_comparison
