@@ -314,6 +314,7 @@ def _import(
                 SystemClock(),
                 _problem,
                 notify=args.notify,
+                history=not args.no_history,
                 timeouts=Timeouts(
                     statement=settings.import_statement_timeout,
                     lock=settings.job_lock_timeout,
@@ -428,6 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--notify",
         action="store_true",
         help="send webhooks for each customer's net change (none exist yet)",
+    )
+    load.add_argument(
+        "--no-history",
+        action="store_true",
+        help="classify each customer once, as of now, without rebuilding its past tier and "
+        "segment moves (faster; analytics then start at the import)",
     )
     load.set_defaults(func=cmd_import)
 

@@ -18,7 +18,10 @@ with the trait region north) active:
     does not grow with the events before it, see ``bench.history``); the rest follow in
     backfill mode, untimed, so that the workspaces can be compared;
 (c) the same requests with ``"mode": "backfill"``, all the events, one request at a time;
-(d) ``tierline import`` of the import's history as an NDJSON file (the whole command, start-up
+(d) ``tierline import`` of the import's history as an NDJSON file, once with ``--no-history``
+    (each customer classified once, as of the import: the baseline of issue 28) and once as
+    it runs by default, rebuilding every customer's tier and segment history, each into a
+    workspace of its own (the whole command, start-up
     and migration check included).
 
 The figures are microseconds per event against the COPY of the same rows (the ratio of rows/s,
@@ -71,6 +74,9 @@ IMPORT_EVENTS = 1_000_000
 IMPORT_CUSTOMERS = 200_000
 """issue 11: "``tierline import`` of 1,000,000 events over 200,000 customers"; the first
 ``EVENTS`` over the first ``CUSTOMERS`` are the batch history."""
+HISTORY_TARGET = 2.0
+"""issue 28: an import that rebuilds the history takes at most twice the time of the same
+import without it (``--no-history``, into a workspace of its own with the same schemes)."""
 NORMAL_EVENTS = 30_000
 """The normal batch path is timed on this many (scaled) of the events."""
 NORMAL_CONNECTIONS = 4
@@ -434,7 +440,9 @@ async def traced_memory(pid: int) -> AsyncIterator[MemoryTrace]:
         trace.after = memory_kb(pid)
 
 
-async def import_seconds(service: Service, path: Path, workspace: str, count: int) -> float:
+async def import_seconds(
+    service: Service, path: Path, workspace: str, count: int, *options: str
+) -> float:
     env = os.environ | {"TIERLINE_DATABASE_URL": service.database_url}
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
@@ -443,6 +451,7 @@ async def import_seconds(service: Service, path: Path, workspace: str, count: in
         str(path),
         "--workspace",
         workspace,
+        *options,
         env=env,
         cwd=ROOT,
         stdin=asyncio.subprocess.DEVNULL,
@@ -463,6 +472,25 @@ async def import_seconds(service: Service, path: Path, workspace: str, count: in
     if created != count:
         raise BenchError(f"tierline import did not create every event: {out.decode()[-500:]}")
     return seconds
+
+
+async def history_rows(database_url: str, slugs: tuple[str, ...]) -> dict[str, list[int]]:
+    """Per workspace, its tier and segment history rows."""
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return {
+            slug: [
+                await connection.fetchval(
+                    f"SELECT count(*) FROM {table} h JOIN workspaces w "  # noqa: S608
+                    "ON w.id = h.workspace_id WHERE w.slug = $1",
+                    slug,
+                )
+                for table in ("tier_history", "segment_history")
+            ]
+            for slug in slugs
+        }
+    finally:
+        await connection.close()
 
 
 async def compare_customers(
@@ -567,7 +595,7 @@ async def run(context: Context, result: BenchmarkResult) -> None:
             async with service.client() as client:
                 keys = {
                     name: await new_workspace(client, f"bench-{name}")
-                    for name in ("normal", "backfill", "import", "staged")
+                    for name in ("normal", "backfill", "import", "import-flat", "staged")
                 }
             copies = await copy_seconds(service.database_url, events)
             copy_s = statistics.median(copies)
@@ -595,8 +623,15 @@ async def run(context: Context, result: BenchmarkResult) -> None:
             )
             del staged_rows
             _progress(f"the staged SQL pipeline alone: {staged_s:.1f} s")
+            flat_s = await import_seconds(
+                service, path, "bench-import-flat", import_count, "--no-history"
+            )
+            _progress(f"tierline import --no-history: {flat_s:.1f} s")
             import_s = await import_seconds(service, path, "bench-import", import_count)
             _progress(f"tierline import: {import_s:.1f} s")
+            rebuilt = await history_rows(
+                service.database_url, ("bench-import", "bench-import-flat")
+            )
             tiers = {
                 slug: await staged_sql.tier_counts(service.database_url, slug)
                 for slug in ("bench-staged", "bench-import")
@@ -612,6 +647,7 @@ async def run(context: Context, result: BenchmarkResult) -> None:
         "normal_batch": (normal_count, normal_s),
         "backfill_batch": (count, backfill_s),
         "import": (import_count, import_s),
+        "import_flat": (import_count, flat_s),
         "staged_sql": (import_count, staged_s),
     }
     rates = {name: _rate(rows, seconds) for name, (rows, seconds) in timed.items()}
@@ -623,8 +659,10 @@ async def run(context: Context, result: BenchmarkResult) -> None:
         "normal_batch": round(normal_s, 2),
         "backfill_batch": round(backfill_s, 2),
         "import": round(import_s, 2),
+        "import_flat": round(flat_s, 2),
         "staged_sql": round(staged_s, 2),
     }
+    result.details["history_rows"] = rebuilt
     result.details["retries_after_503"] = {
         "normal_batch": normal.retries,
         "backfill_batch": backfill.retries,
@@ -651,6 +689,13 @@ async def run(context: Context, result: BenchmarkResult) -> None:
             "import",
             "staged_sql",
             1 / IMPORT_TARGET,
+        ),
+        figure(
+            "import_history_vs_flat",
+            "tierline import vs the same import with --no-history",
+            "import",
+            "import_flat",
+            HISTORY_TARGET,
         ),
         figure("import_vs_copy", "tierline import vs COPY", "import", "import_copy", None),
         figure(
@@ -696,6 +741,7 @@ async def run(context: Context, result: BenchmarkResult) -> None:
     share = {name: rates[name] / rates[copy] for name, copy in copy_of.items()}
     of_staged = rates["import"] / rates["staged_sql"]
     staged_share = rates["staged_sql"] / rates["import_copy"]
+    history_cost = import_s / flat_s
     speedup = rates["backfill_batch"] / rates["normal_batch"]
     result.notes += [
         f"COPY rows/s: batch history ({count:,} rows) {rates['copy']:,.0f}, import's file "
@@ -707,6 +753,10 @@ async def run(context: Context, result: BenchmarkResult) -> None:
         f"target (issue 24) import >= {IMPORT_TARGET}x the rows/s of the staged SQL pipeline "
         f"alone ({rates['staged_sql']:,.0f} rows/s, {staged_share:.3f}x COPY): "
         f"{of_staged:.3f}x {verdict(of_staged, IMPORT_TARGET)}",
+        f"target (issue 28) import, history rebuilt, <= {HISTORY_TARGET:g}x the time of the "
+        f"same import with --no-history ({flat_s:.1f} s): {history_cost:.2f}x "
+        f"{'PASS' if history_cost <= HISTORY_TARGET else 'FAIL'}; history rows (tiers, "
+        f"segments) {rebuilt}",
         f"target (issue 11) normal batch >= {BATCH_TARGET}x the rows/s of COPY of the batch "
         f"history: {share['normal_batch']:.3f}x {verdict(share['normal_batch'], BATCH_TARGET)}",
         f"target (issue 5) backfill batch >= {SPEEDUP_TARGET:g}x the normal batch's rows/s: "

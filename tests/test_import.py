@@ -578,6 +578,30 @@ def expected_tier(events: list[dict[str, Any]], customer_id: str) -> str:
     return "regular" if orders >= 1 else "potential"
 
 
+async def rebuilt_histories(app: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Each customer's ``value`` history rows, in order: from, to, when, reason."""
+    async with app.state.engine.connect() as conn:
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for customer_id, *row in await conn.execute(
+            text(
+                "SELECT customer_id, from_tier, to_tier, changed_at, reason FROM tier_history "
+                "ORDER BY customer_id, seq"
+            )
+        ):
+            found.setdefault(customer_id, []).append(tuple(row))
+    return found
+
+
+def assert_rebuilt(rows: list[tuple[Any, ...]], tier: str) -> None:
+    """A history rebuilt from the events: a chain of moves in time order, each as an event
+    or a review would have made it, ending in the customer's tier."""
+    assert [r[0] for r in rows] == [None, *(r[1] for r in rows[:-1])]
+    assert [r[2] for r in rows] == sorted(r[2] for r in rows)
+    assert all(r[2] <= T0 for r in rows)
+    assert {r[3] for r in rows} <= {"event", "review", "grace_expired"}
+    assert rows[-1][1] == tier
+
+
 async def test_each_customer_is_classified_once_at_the_end_of_the_import(
     app: Any,
     client: httpx.AsyncClient,
@@ -593,11 +617,15 @@ async def test_each_customer_is_classified_once_at_the_end_of_the_import(
 
     assert code == 0
     assert "40 customers classified" in out
-    tiers, history_rows = await tiers_and_history(app)
+    tiers, _ = await tiers_and_history(app)
     customers = sorted({e["customer_id"] for e in events})
     assert tiers == {c: expected_tier(events, c) for c in customers}
-    # Twenty chunks touched every customer; each got one history row, not one per chunk.
-    assert history_rows == {c: ["import"] for c in customers}
+    # Twenty chunks touched every customer; each history was rebuilt once, from all its
+    # events, not once per chunk.
+    rebuilt = await rebuilt_histories(app)
+    assert sorted(rebuilt) == customers
+    for customer_id in customers:
+        assert_rebuilt(rebuilt[customer_id], tiers[customer_id])
     assert await count_rows(app, "pending_classifications") == 0
     await assert_metrics_equal_recomputation(client, admin_key, events)
 
@@ -631,10 +659,33 @@ async def test_a_crash_before_the_classification_is_finished_by_a_rerun(
     assert counts(out) == (0, 1000, 0)
     assert "10 customers classified" in out
     customers = sorted({e["customer_id"] for e in events})
+    tiers, _ = await tiers_and_history(app)
+    assert tiers == {c: expected_tier(events, c) for c in customers}
+    rebuilt = await rebuilt_histories(app)
+    for customer_id in customers:
+        assert_rebuilt(rebuilt[customer_id], tiers[customer_id])
+    assert await count_rows(app, "pending_classifications") == 0
+
+
+async def test_without_history_each_customer_moves_once_as_of_the_import(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await with_value_scheme(client, admin_key)
+    events = history(600, customers=20)
+    source = write_ndjson(tmp_path / "events.ndjson", events)
+
+    code, out, _ = await run_import(capsys, str(source), "--chunk-size", "100", "--no-history")
+
+    assert code == 0
+    assert "20 customers classified" in out
     tiers, history_rows = await tiers_and_history(app)
+    customers = sorted({e["customer_id"] for e in events})
     assert tiers == {c: expected_tier(events, c) for c in customers}
     assert history_rows == {c: ["import"] for c in customers}
-    assert await count_rows(app, "pending_classifications") == 0
 
 
 async def test_importing_the_same_file_twice_changes_nothing_the_second_time(

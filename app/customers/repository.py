@@ -361,3 +361,33 @@ async def set_next_reviews(
             "only_earlier": only_earlier,
         },
     )
+
+
+async def rows_of(conn: AsyncConnection, workspace_id: UUID, ids: list[str]) -> list[Record]:
+    """The customers' rows, in id order (byte order)."""
+    result = await conn.execute(
+        text(
+            "SELECT * FROM customers WHERE workspace_id = :ws "
+            'AND customer_id = ANY(CAST(:ids AS text[])) ORDER BY customer_id COLLATE "C"'
+        ),
+        {"ws": workspace_id, "ids": ids},
+    )
+    return list(result.all())
+
+
+async def past_events(
+    conn: AsyncConnection, workspace_id: UUID, ids: list[str], *, properties: bool
+) -> list[Record]:
+    """Every stored event of the customers, by customer, then in time order (then in the
+    order they were stored); ``properties`` only when asked for (a user-defined metric
+    reads them)."""
+    result = await conn.execute(
+        text(
+            "SELECT customer_id, type, event_id, occurred_at, amount_base, "
+            "CASE WHEN :properties THEN properties END AS properties "
+            "FROM events WHERE workspace_id = :ws AND customer_id = ANY(CAST(:ids AS text[])) "
+            'ORDER BY customer_id COLLATE "C", occurred_at, seq'
+        ),
+        {"ws": workspace_id, "ids": ids, "properties": properties},
+    )
+    return list(result.all())

@@ -109,11 +109,23 @@ def view_of(
     """The customer of ``row`` (columns read as attributes) as of ``now``, from its window
     sums and its user-defined metrics (values, names still pending, next moment one
     changes)."""
+    return view_with(row, totals_of(row), sums, user, now)
+
+
+def view_with(
+    row: Any,
+    totals: Totals,
+    sums: WindowSums,
+    user: tuple[Mapping[str, Any], list[str], datetime | None],
+    now: datetime,
+) -> CustomerView:
+    """As ``view_of``, with the lifetime totals given apart from the row (a customer's
+    past: ``app.customers.timeline``)."""
     values, pending, user_review = user
     return CustomerView(
         customer_id=row.customer_id,
         traits=row.traits,
-        metrics={**values, **build_metrics(totals_of(row), sums, now)},
+        metrics={**values, **build_metrics(totals, sums, now)},
         pending_metrics=tuple(pending),
         next_review_at=earliest(next_review_at(sums), user_review),
         created_at=row.created_at,

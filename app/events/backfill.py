@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.principal import Workspace
 from app.classification import pipeline
+from app.classification.reconstruct import reconstruct
 from app.currencies import minor_units
 from app.customers.service import check_merged_traits
 from app.db import statistics
@@ -116,9 +117,13 @@ async def backfill(
     if created:
         customers = sorted({item.event.customer_id for item in created.items})
         await predictions.refresh_predictions(conn, workspace.id, customers, now)
+        targets = await pipeline.everything(conn, workspace.id)
+        await reconstruct(
+            conn, workspace.id, customers, now, targets, created.definitions, notify=notify
+        )
         await pipeline.classify(
-            conn, workspace.id, customers, now, "import", {}, definitions=created.definitions,
-            notify=notify,
+            conn, workspace.id, customers, now, "import", {}, targets=targets,
+            definitions=created.definitions, notify=notify,
         )  # fmt: skip
         await statistics.analyze_if_underestimated(conn, workspace.id, "events", len(created))
     return [results[position] for position in range(len(events))]
@@ -145,13 +150,20 @@ async def store_for_later(
 
 
 async def classify_pending(
-    conn: AsyncConnection, workspace: Workspace, now: datetime, limit: int, classified_before: int
+    conn: AsyncConnection,
+    workspace: Workspace,
+    now: datetime,
+    limit: int,
+    classified_before: int,
+    *,
+    history: bool = True,
 ) -> int:
-    """Classifies up to ``limit`` of the workspace's pending customers (reason ``import``),
-    with their CLV predictions, and clears them; how many it took (0: none is left).
-    ``classified_before``: customers the caller classified before, so the planner's
-    statistics keep up with the tiers this writes (a lookup of one customer's tier was
-    planned on an index of every customer's)."""
+    """Classifies up to ``limit`` of the workspace's pending customers, with their CLV
+    predictions, and clears them; how many it took (0: none is left). Unless ``history``
+    is false, the history of those without any is rebuilt first (``reconstruct``); the
+    others move once, with reason ``import``. ``classified_before``: customers the caller
+    classified before, so the planner's statistics keep up with the tiers this writes (a
+    lookup of one customer's tier was planned on an index of every customer's)."""
     pending = await bulk.pending_customers(conn, workspace.id, limit)
     if not pending:
         return 0
@@ -162,10 +174,14 @@ async def classify_pending(
     notify = await bulk.clear_pending(conn, workspace.id, list(pending))
     await predictions.refresh_predictions(conn, workspace.id, locked, now)
     definitions = await user_metrics.definitions(conn, workspace.id)
+    targets = await pipeline.everything(conn, workspace.id)
     for loud in (False, True):
+        ids = [c for c in locked if notify.get(c, False) is loud]
+        if history:
+            await reconstruct(conn, workspace.id, ids, now, targets, definitions, notify=loud)
         await pipeline.classify(
-            conn, workspace.id, [c for c in locked if notify.get(c, False) is loud], now,
-            "import", {}, definitions=definitions, notify=loud,
+            conn, workspace.id, ids, now, "import", {}, targets=targets,
+            definitions=definitions, notify=loud,
         )  # fmt: skip
     await statistics.analyze_if_underestimated(
         conn, workspace.id, "customer_tiers", classified_before + len(locked)

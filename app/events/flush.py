@@ -44,7 +44,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 from pydantic_core import to_json
@@ -59,7 +59,8 @@ from app.classification.config import (
     ConfigurationChanging,
     WorkspaceConfig,
 )
-from app.clock import earliest, utc_day
+from app.classification.decision import Decided, decide
+from app.clock import utc_day
 from app.currencies import minor_units
 from app.customers import repository as customer_store
 from app.customers.service import CustomerView, check_merged_traits, view_of
@@ -78,13 +79,9 @@ from app.metrics.aggregate import evaluate as evaluate_metrics
 from app.money import convert
 from app.predictions import repository as prediction_store
 from app.predictions.service import predictions
-from app.rules.evaluate import evaluate
-from app.segments import membership
-from app.segments.membership import MembershipChange
 from app.tiers import policy
 from app.tiers import repository as tier_store
 from app.tiers.bulk import ASSIGNMENT_REPLACED
-from app.tiers.policy import Assignment, Classification
 from app.webhooks import CHANNEL, outbox
 
 
@@ -644,16 +641,9 @@ def _customer(
     return view_of(row, sums, evaluate_metrics(config.definitions, windowed, lifetime), now)
 
 
-@dataclass(frozen=True, slots=True)
-class _Decided:
-    tiers: Classification
-    segment_changes: list[MembershipChange]
-    review: datetime | None
-
-
 def _decide(
     config: WorkspaceConfig, customer: CustomerView, facts: asyncpg.Record, now: datetime
-) -> _Decided:
+) -> Decided:
     """What the pipeline would write for this customer, by the Python engine."""
     held = {
         values[0]: tier_store.assignment_of(
@@ -662,27 +652,7 @@ def _decide(
         for values in facts["tiers"] or ()
     }
     members = set(facts["members"] or ())
-    pending = set(customer.pending_metrics)
-    tiers = policy.classify(
-        config.schemes, customer.facts({}), held, now, "event", pending_metrics=pending
-    )
-    seen = {key: a.tier for key, a in held.items()} | {
-        key: a.tier for key, a in tiers.assignments.items()
-    }
-    facts_now = customer.facts(seen)
-    ready = [s for s in config.segments if not s.reads_metrics & pending]
-    changes = []
-    for segment in ready:
-        inside = evaluate(segment.condition, facts_now, now)
-        if inside != (segment.key in members):
-            change: Literal["entered", "exited"] = "entered" if inside else "exited"
-            changes.append(
-                MembershipChange(customer.customer_id, segment.key, segment.version, change)
-            )
-    review = earliest(
-        customer.next_review_at, tiers.next_review_at, membership.next_review(ready, facts_now, now)
-    )
-    return _Decided(tiers, changes, review)
+    return decide(config.schemes, config.segments, customer, held, members, now, "event")
 
 
 class _Apply:
@@ -703,11 +673,13 @@ class _Apply:
     def empty(self) -> bool:
         return not (self.assignments or self.tier_changes or self.segment_changes or self.reviews)
 
-    def add(self, event: EventIn, customer: CustomerView, row: Any, decided: _Decided) -> None:
+    def add(self, event: EventIn, customer: CustomerView, row: Any, decided: Decided) -> None:
         cid = event.customer_id
         cause = {"event_id": event.event_id}
         for key, assignment in decided.tiers.changed.items():
-            self.assignments.append({"customer_id": cid, **_assignment_row(key, assignment)})
+            self.assignments.append(
+                {"customer_id": cid, **tier_store.assignment_row(key, assignment)}
+            )
         for change in decided.tiers.changes:
             self.tier_changes.append(
                 {
@@ -763,25 +735,8 @@ class _Apply:
         }
 
 
-def _assignment_row(scheme_key: str, a: Assignment) -> dict[str, Any]:
-    override = a.override
-    return {
-        "scheme_key": scheme_key,
-        "tier": a.tier,
-        "version": a.version,
-        "since": a.since,
-        "downgrade_to": a.downgrade_to,
-        "downgrade_since": a.downgrade_since,
-        "downgrade_at": a.downgrade_at,
-        "override_tier": None if override is None else override.tier,
-        "override_reason": None if override is None else override.reason,
-        "override_set_at": None if override is None else override.set_at,
-        "override_expires_at": None if override is None else override.expires_at,
-    }
-
-
 def _messages(
-    config: WorkspaceConfig, customer: CustomerView, decided: _Decided, now: datetime
+    config: WorkspaceConfig, customer: CustomerView, decided: Decided, now: datetime
 ) -> list[outbox.NewMessage]:
     """The outbox messages an endpoint wants: tier changes in dependency order, then the
     segment entries and exits, as the pipeline orders them."""

@@ -8,8 +8,9 @@ stopped. A process of its own reads, validates and encodes the file
 (``app.events.import_reader``) while this one feeds the database.
 
 Classification waits for the end: each pending customer is classified once, in chunks of
-``CLASSIFY_CHUNK``, however many chunks touched it (with ``--notify``, its net change over the
-whole import is sent). A re-run finishes the pending customers an interrupted one left.
+``CLASSIFY_CHUNK``, however many chunks touched it, its tier and segment history rebuilt from
+its events first (``app.classification.reconstruct``; with ``--notify``, its net change over
+the whole import is sent). A re-run finishes the pending customers an interrupted one left.
 
 Chunks are short transactions that lock customers in id order, so the import runs while the
 server writes to the same database; a chunk that loses a deadlock or serialization conflict
@@ -170,6 +171,7 @@ async def import_events(
     *,
     chunk_size: int = CHUNK_SIZE,
     notify: bool = False,
+    history: bool = True,
     show_progress: bool | None = None,
     max_rows: int | None = None,
     timeouts: Timeouts = UNBOUNDED,
@@ -179,7 +181,8 @@ async def import_events(
     ``describe`` gives the problem each rejected row is reported with (the CLI passes the
     API's, ``app.api.problems.error_problem``, so a row is refused in the API's words).
     ``reader``: the file's reading process, when the caller started it already (then
-    ``chunk_size`` and ``max_rows`` are its own); it is closed at the end."""
+    ``chunk_size`` and ``max_rows`` are its own); it is closed at the end. ``history``
+    false classifies each customer once, as of now, without rebuilding its past moves."""
     started = time.monotonic()
     if reader is None:
         reader = Reader(source, describe, chunk_size=chunk_size, max_rows=max_rows)
@@ -187,7 +190,7 @@ async def import_events(
         with rare_collections():
             return await _import(
                 database_url, workspace, source, reader, clock, describe, notify=notify,
-                show_progress=show_progress, timeouts=timeouts, started=started,
+                history=history, show_progress=show_progress, timeouts=timeouts, started=started,
             )  # fmt: skip
     finally:
         reader.close()
@@ -202,6 +205,7 @@ async def _import(
     describe: Describe,
     *,
     notify: bool,
+    history: bool,
     show_progress: bool | None,
     timeouts: Timeouts,
     started: float,
@@ -222,7 +226,7 @@ async def _import(
                         table="events", at_least=summary.created),
                 "the database refused to analyse the imported events",
             )  # fmt: skip
-            summary.classified = await _classify_pending(engine, target, clock)
+            summary.classified = await _classify_pending(engine, target, clock, history)
         except (ImportFailed, ImportFileError) as error:
             raise ImportFailed(str(error), summary) from error
         finally:
@@ -335,13 +339,21 @@ async def _store_chunk(
     )
 
 
-async def _classify_pending(engine: AsyncEngine, workspace: Workspace, clock: Clock) -> int:
+async def _classify_pending(
+    engine: AsyncEngine, workspace: Workspace, clock: Clock, history: bool
+) -> int:
     """Classifies the workspace's pending customers, a chunk per transaction; how many."""
     classified = 0
     while True:
         taken = await _retried(
             engine,
-            partial(_classify_next, workspace=workspace, clock=clock, classified=classified),
+            partial(
+                _classify_next,
+                workspace=workspace,
+                clock=clock,
+                classified=classified,
+                history=history,
+            ),
             "the database refused to classify the imported customers",
         )
         if not taken:
@@ -350,14 +362,14 @@ async def _classify_pending(engine: AsyncEngine, workspace: Workspace, clock: Cl
 
 
 async def _classify_next(
-    conn: AsyncConnection, *, workspace: Workspace, clock: Clock, classified: int
+    conn: AsyncConnection, *, workspace: Workspace, clock: Clock, classified: int, history: bool
 ) -> int:
     # Chunks grow with what was classified, up to CLASSIFY_CHUNK: a chunk's statements are
     # planned with the statistics of the tiers before it (analysed as they double), and a
     # first chunk of thousands, planned as if the workspace had no tiers, looked each
     # customer's tier up among all of them.
     limit = min(CLASSIFY_CHUNK, max(statistics.MIN_ROWS, classified))
-    return await classify_pending(conn, workspace, clock.now(), limit, classified)
+    return await classify_pending(conn, workspace, clock.now(), limit, classified, history=history)
 
 
 async def _retried(

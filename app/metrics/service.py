@@ -148,7 +148,8 @@ class NewEvent:
     properties: dict[str, Any]
 
 
-def _contribution(event: NewEvent, prop: str) -> Rollup:
+def contribution(event: NewEvent, prop: str) -> Rollup:
+    """What one event adds to a roll-up of its source's property (``""``: its amount)."""
     value = event.amount_base if prop == AMOUNT else property_value(event.properties, prop)
     if value is None:
         return Rollup(events=1)
@@ -196,10 +197,10 @@ def rollup_rows(definitions: list[Definition], events: list[NewEvent]) -> Rollup
     totals: dict[tuple[str, str, str], list[Rollup]] = {}
     for event in events:
         for prop in props_by_type.get(event.event_type, ()):
-            contribution = _contribution(event, prop)
+            part = contribution(event, prop)
             source = (event.customer_id, event.event_type, prop)
-            days.setdefault((*source, utc_day(event.occurred_at)), []).append(contribution)
-            totals.setdefault(source, []).append(contribution)
+            days.setdefault((*source, utc_day(event.occurred_at)), []).append(part)
+            totals.setdefault(source, []).append(part)
     return RollupRows(
         [
             _row({"customer_id": c, "event_type": t, "property": p, "day": d}, fold(parts))

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -197,3 +198,58 @@ async def history_page(
         {"ws": workspace_id, "cid": customer_id, "before": before, "limit": limit + 1},
     )
     return list(result.all())
+
+
+async def with_history(conn: AsyncConnection, workspace_id: UUID, ids: list[str]) -> set[str]:
+    """Those of the customers with a segment history row."""
+    result = await conn.execute(
+        text(
+            "SELECT DISTINCT customer_id FROM segment_history "
+            "WHERE workspace_id = :ws AND customer_id = ANY(CAST(:ids AS text[]))"
+        ),
+        {"ws": workspace_id, "ids": ids},
+    )
+    return set(result.scalars())
+
+
+async def write_past(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    members: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+) -> None:
+    """Adds memberships (``customer_id``, ``segment_key``, ``since``) the customers did not
+    have, and history rows, each with its own ``changed_at``, in list order: one statement
+    whatever their number."""
+    if not members and not history:
+        return
+    await conn.execute(
+        text(
+            """
+            WITH members AS (
+                INSERT INTO segment_members (workspace_id, segment_key, customer_id, since)
+                SELECT CAST(:ws AS uuid), m.segment_key, m.customer_id, m.since
+                FROM json_to_recordset(CAST(:members AS json)) AS m(
+                    customer_id text, segment_key text, since timestamptz
+                )
+                ORDER BY m.customer_id COLLATE "C", m.segment_key
+            )
+            INSERT INTO segment_history (
+                workspace_id, customer_id, segment_key, version, change, changed_at, reason,
+                cause
+            )
+            SELECT CAST(:ws AS uuid), h.customer_id, h.segment_key, h.version, h.change,
+                   h.changed_at, h.reason, h.cause
+            FROM json_to_recordset(CAST(:history AS json)) AS h(
+                customer_id text, segment_key text, version integer, change text,
+                changed_at timestamptz, reason text, cause jsonb, ord integer
+            )
+            ORDER BY h.ord
+            """
+        ),
+        {
+            "ws": workspace_id,
+            "members": to_json(members).decode(),
+            "history": to_json([{**row, "ord": n} for n, row in enumerate(history)]).decode(),
+        },
+    )

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic_core import to_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -384,3 +385,91 @@ async def end_override(
         {"ws": workspace_id, "cid": customer_id, "key": key, "now": now},
     )
     return result.first() is not None
+
+
+async def with_history(conn: AsyncConnection, workspace_id: UUID, ids: list[str]) -> set[str]:
+    """Those of the customers with a tier history row."""
+    result = await conn.execute(
+        text(
+            "SELECT DISTINCT customer_id FROM tier_history "
+            "WHERE workspace_id = :ws AND customer_id = ANY(CAST(:ids AS text[]))"
+        ),
+        {"ws": workspace_id, "ids": ids},
+    )
+    return set(result.scalars())
+
+
+def assignment_row(scheme_key: str, a: Assignment) -> dict[str, Any]:
+    """An assignment as a row of ``customer_tiers`` (without its customer)."""
+    override = a.override
+    return {
+        "scheme_key": scheme_key,
+        "tier": a.tier,
+        "version": a.version,
+        "since": a.since,
+        "downgrade_to": a.downgrade_to,
+        "downgrade_since": a.downgrade_since,
+        "downgrade_at": a.downgrade_at,
+        "override_tier": None if override is None else override.tier,
+        "override_reason": None if override is None else override.reason,
+        "override_set_at": None if override is None else override.set_at,
+        "override_expires_at": None if override is None else override.expires_at,
+    }
+
+
+async def write_past(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    assignments: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+) -> None:
+    """Writes assignments (``assignment_row`` with a ``customer_id``) over the customers'
+    and adds history rows, each with its own ``changed_at``, in list order (their ``seq``
+    follows it): one statement whatever their number."""
+    if not assignments and not history:
+        return
+    await conn.execute(
+        text(
+            """
+            WITH tiers AS (
+                INSERT INTO customer_tiers AS t (
+                    workspace_id, customer_id, scheme_key, tier, version, since,
+                    downgrade_to, downgrade_since, downgrade_at,
+                    override_tier, override_reason, override_set_at, override_expires_at
+                )
+                SELECT CAST(:ws AS uuid), a.customer_id, a.scheme_key, a.tier, a.version,
+                       a.since, a.downgrade_to, a.downgrade_since, a.downgrade_at,
+                       a.override_tier, a.override_reason, a.override_set_at,
+                       a.override_expires_at
+                FROM json_to_recordset(CAST(:assignments AS json)) AS a(
+                    customer_id text, scheme_key text, tier text, version integer,
+                    since timestamptz, downgrade_to text, downgrade_since timestamptz,
+                    downgrade_at timestamptz, override_tier text, override_reason text,
+                    override_set_at timestamptz, override_expires_at timestamptz
+                )
+                ORDER BY a.customer_id COLLATE "C", a.scheme_key
+                ON CONFLICT (workspace_id, customer_id, scheme_key) DO UPDATE SET
+                    tier = EXCLUDED.tier, version = EXCLUDED.version, since = EXCLUDED.since,
+                    downgrade_to = EXCLUDED.downgrade_to,
+                    downgrade_since = EXCLUDED.downgrade_since,
+                    downgrade_at = EXCLUDED.downgrade_at
+            )
+            INSERT INTO tier_history (
+                workspace_id, customer_id, scheme_key, version, from_tier, to_tier,
+                changed_at, reason, cause
+            )
+            SELECT CAST(:ws AS uuid), h.customer_id, h.scheme_key, h.version, h.from_tier,
+                   h.to_tier, h.changed_at, h.reason, h.cause
+            FROM json_to_recordset(CAST(:history AS json)) AS h(
+                customer_id text, scheme_key text, version integer, from_tier text,
+                to_tier text, changed_at timestamptz, reason text, cause jsonb, ord integer
+            )
+            ORDER BY h.ord
+            """
+        ),
+        {
+            "ws": workspace_id,
+            "assignments": to_json(assignments).decode(),
+            "history": to_json([{**row, "ord": n} for n, row in enumerate(history)]).decode(),
+        },
+    )

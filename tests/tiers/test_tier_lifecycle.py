@@ -434,7 +434,7 @@ async def test_rules_over_a_metric_being_backfilled_wait_for_it(
     assert [(f, t) for f, t, _, _ in await history(client, admin_key)] == [(None, "needs_care")]
 
 
-async def test_a_backfill_batch_classifies_with_reason_import(
+async def test_a_backfill_batch_rebuilds_the_moves_its_events_made(
     app: Any, client: httpx.AsyncClient, admin_key: str, clock: FrozenClock
 ) -> None:
     await put_scheme(client, admin_key, VALUE)
@@ -456,7 +456,13 @@ async def test_a_backfill_batch_classifies_with_reason_import(
     for customer_id, tier in (("c0", "vip"), ("c1", "regular"), ("c2", "regular")):
         body = await customer(client, admin_key, customer_id)
         assert body["tiers"]["value"]["tier"] == tier
-        assert await history(client, admin_key, customer_id) == [(None, tier, "import", iso(T0))]
+    # Each customer's moves at the moments of the events that made them: c0's third order of
+    # 2,000 (at T0) took its 365-day spend to 6,000.
+    days = {"c0": 6, "c1": 4, "c2": 5}
+    for customer_id, first in days.items():
+        entered = (None, "regular", "event", iso(T0 - timedelta(days=first)))
+        upgraded = [("regular", "vip", "event", iso(T0))] if customer_id == "c0" else []
+        assert await history(client, admin_key, customer_id) == [entered, *upgraded]
 
 
 async def test_a_metric_a_scheme_reads_cannot_be_deleted(
