@@ -7,7 +7,8 @@ engine every event uses (``app.classification.decision``), deciding at each even
 ``event``, cause the event's id) and at each moment the customer would have been due for a
 review with no event (``next_review_at``: a window lets a figure age out, a time rule flips,
 a held downgrade falls due; reason ``review`` or ``grace_expired``, cause ``due_at``, as
-the review scheduler records them), then writes the moves, the final assignments and the
+the review scheduler records them; the moments of windows no rule reads are skipped, since
+a review then finds nothing changed), then writes the moves, the final assignments and the
 memberships in two statements. The schemes and segments are the versions active now; traits,
 RFM scores and CLV predictions are read at their current values; nothing is sent.
 
@@ -123,7 +124,10 @@ def _replay(
 ) -> _Past:
     """Steps through one customer's events and the reviews between them."""
     past = _Past(row.customer_id)
-    timeline = Timeline(row, definitions)
+    reads = frozenset().union(
+        *(s.reads_metrics for s in targets.schemes), *(s.reads_metrics for s in targets.segments)
+    )
+    timeline = Timeline(row, definitions, reads)
     schemes, segments = list(targets.schemes), targets.segments
     review: datetime | None = None
 

@@ -41,12 +41,15 @@ class _Source:
 
 class Timeline:
     """A customer's facts, replayed event by event from nothing (``row``: its customer row,
-    for what has no history)."""
+    for what has no history). ``reads``: the metrics some rule reads; the others are left
+    out, and so are the moments their windows change (``next_review_at``), at which a review
+    would change nothing."""
 
-    def __init__(self, row: Any, definitions: list[Definition]) -> None:
+    def __init__(self, row: Any, definitions: list[Definition], reads: frozenset[str]) -> None:
         self._row = row
-        self._definitions = definitions
-        self._ready = [d for d in definitions if d.ready]
+        self._definitions = [d for d in definitions if d.name in reads]
+        self._ready = [d for d in self._definitions if d.ready]
+        self._windows = [w for w in WINDOWS if {f"spend_{w}d", f"orders_{w}d"} & reads]
         self._totals = Totals(
             order_count=0,
             order_total=Decimal(0),
@@ -110,7 +113,9 @@ class Timeline:
             inside = [(d, v) for d, v in self._days.items() if d >= start]
             spend[window] = sum((v.order_amount - v.refund_amount for _, v in inside), Decimal(0))
             orders[window] = sum(v.orders for _, v in inside)
-            earliest_day[window] = min((d for d, _ in inside), default=None)
+            earliest_day[window] = (
+                min((d for d, _ in inside), default=None) if window in self._windows else None
+            )
         return WindowSums(spend, orders, earliest_day)
 
     def _user(self, today: date) -> tuple[dict[str, int | str | None], list[str], datetime | None]:

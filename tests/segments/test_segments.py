@@ -408,7 +408,7 @@ async def test_a_segment_over_a_metric_being_backfilled_waits_for_it(
     ]
 
 
-async def test_an_import_records_entries_with_reason_import(
+async def test_an_import_records_entries_at_the_events_that_made_them(
     client: httpx.AsyncClient, admin_key: str
 ) -> None:
     await put_segment(client, admin_key, BIG_SPENDERS)
@@ -428,4 +428,7 @@ async def test_an_import_records_entries_with_reason_import(
     assert response.status_code == 200, response.text
     # c0 has orders 0, 3, 6 (6,000); c1 and c2 two each (4,000).
     assert await members(client, admin_key) == ["c0", "c1", "c2"]
-    assert await changes(client, admin_key, "c0") == [("big", "entered", "import", iso(T0))]
+    # Rebuilt from the events: each entered with the order that took it to 4,000.
+    for customer_id, days in (("c0", 3), ("c1", 1), ("c2", 2)):
+        entered = ("big", "entered", "event", iso(T0 - timedelta(days=days)))
+        assert await changes(client, admin_key, customer_id) == [entered]
