@@ -18,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.analytics import repository
 from app.analytics.schemas import (
     Distribution,
+    Interval,
     Performance,
+    SegmentFlows,
+    SegmentPeriod,
     TierCount,
     TierFlow,
     TierPerformance,
@@ -29,12 +32,14 @@ from app.clock import midnight, utc_day
 from app.db import Record
 from app.errors import InvalidInput
 from app.money import format_money
+from app.segments import service as segments
 from app.tiers import service as tiers
 from app.tiers.policy import scheme_from_definition
 
 MAX_PERIOD_DAYS = 3660
 DEFAULT_TRANSITIONS_PERIOD = timedelta(days=30)
 DEFAULT_PERFORMANCE_DAYS = 30
+DEFAULT_FLOW_MONTHS = 12
 SHARE_PLACES = 4
 MONEY_PLACES = 2
 
@@ -211,4 +216,76 @@ async def performance(
             _tier_performance(tier, by_tier.get(tier))
             for tier in [*in_scheme_order(tier_keys, held), None]
         ],
+    )
+
+
+def _period_start(day: date, interval: Interval) -> date:
+    """The first day of the day, ISO week or calendar month holding ``day``."""
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_start(start: date, interval: Interval) -> date:
+    if interval == "day":
+        return start + timedelta(days=1)
+    if interval == "week":
+        return start + timedelta(days=7)
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+def flows_period(first: date | None, last: date | None, now: datetime) -> tuple[date, date]:
+    """Whole UTC days, both inclusive: ``last`` defaults to today, ``first`` to the first day
+    of the month eleven months before ``last``'s (twelve calendar months in all)."""
+    last = last or utc_day(now)
+    if first is None:
+        months = last.year * 12 + last.month - 1 - (DEFAULT_FLOW_MONTHS - 1)
+        first = date(months // 12, months % 12 + 1, 1)
+    _check_order(first, last)
+    if (last - first).days + 1 > MAX_PERIOD_DAYS:
+        raise _too_long()
+    return first, last
+
+
+async def segment_flows(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    key: str,
+    first: date | None,
+    last: date | None,
+    interval: Interval,
+    now: datetime,
+) -> SegmentFlows:
+    """Entries and exits of a saved segment per day, week or month, with its size at the end
+    of each, from the segment history."""
+    first, last = flows_period(first, last, now)
+    await segments.get(conn, workspace_id, key)
+    end = midnight(last + timedelta(days=1))
+    days = await repository.segment_changes(conn, workspace_id, key, midnight(first), end)
+    size = await repository.segment_size(conn, workspace_id, key)
+    members = size - await repository.segment_net_since(conn, workspace_id, key, end)
+    bounds: list[tuple[date, date]] = []
+    start = first
+    while start <= last:
+        following = _next_start(_period_start(start, interval), interval)
+        bounds.append((start, min(following - timedelta(days=1), last)))
+        start = following
+    periods: list[SegmentPeriod] = []
+    for start, stop in reversed(bounds):
+        inside = [r for r in days if start <= r.day <= stop]
+        entered = sum(int(r.entered) for r in inside)
+        exited = sum(int(r.exited) for r in inside)
+        periods.append(
+            SegmentPeriod(start=start, end=stop, entered=entered, exited=exited, size=members)
+        )
+        members -= entered - exited
+    return SegmentFlows(
+        segment=key,
+        from_=first,
+        to=last,
+        interval=interval,
+        size=size,
+        periods=periods[::-1],
     )
