@@ -32,6 +32,7 @@ from app.classification.config import ConfigCache
 from app.clock import Clock, SystemClock
 from app.clv import service as clv
 from app.clv.router import router as clv_router
+from app.console.router import router as console_router
 from app.customers.router import router as customers_router
 from app.db.engine import Timeouts, create_engine, create_query_engine, create_raw_pool
 from app.events import flush
@@ -294,6 +295,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     document_webhooks(app)
     app.include_router(jobs_router)
     app.include_router(auth_router)
+    app.include_router(console_router)
 
     # Innermost: the hot route past the router, inside the body limits and the request context.
     app.add_middleware(DirectRoute, application=app, method="POST", path="/v1/events")
