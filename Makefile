@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-citus lint openapi client bench clean
+.PHONY: run demo test test-citus lint openapi client bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ $(DEV_STAMP): pyproject.toml clients/python/setup.py | $(BIN)/python
 	touch $@ $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/tierline serve
+
+# A sample workspace (two years of history, schemes, a segment, a CLV model), then the API
+# and its console at http://127.0.0.1:8000/console.
+demo: $(STAMP)
+	$(BIN)/tierline demo
 	$(BIN)/tierline serve
 
 lint: $(DEV_STAMP)
