@@ -112,7 +112,8 @@ customers = Table(
     Column("rfm_m", SmallInteger),
     Column("rfm_fm", SmallInteger),
     # CLV predictions of the workspace's active model (app.predictions); NULL without a
-    # purchase or a model. Rounded: probabilities and order counts to 4 places, money to cents.
+    # purchase or a model. Rounded: probabilities and order counts to 4 places, the expected
+    # order value to cents, predicted_clv_365d to the base currency's minor units.
     Column("p_alive", Numeric),
     Column("expected_orders_90d", Numeric),
     Column("expected_orders_365d", Numeric),

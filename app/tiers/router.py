@@ -330,7 +330,8 @@ async def get_customer_tiers(
     "- `next_tier`: the first tier above the current one and what its condition lacks "
     "(`missing`): a tree of `all` / `any` over the comparisons that must flip, with amounts "
     'for numeric metrics (`"400.00 more lifetime_spend"`, `"1 more orders_90d"`; counts '
-    "in whole units, money in cents, so `gt 5000` from 4600.00 needs 400.01) and a text for "
+    "in whole units, money in the base currency's minor units, so `gt 5000` from 4600.00 "
+    "needs 400.01 in EUR, 401 in JPY) and a text for "
     "the rest (`missing: null`). `any` lists every branch, cheapest first.\n"
     "- `keep_tier`: while the current tier's condition holds, what would end it (`lose_if`, "
     "closest first, each with the margin `spare` and, for time comparisons and the built-in "
@@ -347,7 +348,9 @@ async def explain_tier(
     now: Now,
     principal: Reader,
 ) -> TierExplanation:
-    return await service.explain_tier(conn, principal.workspace_id, customer_id, scheme, now)
+    return await service.explain_tier(
+        conn, principal.workspace_id, customer_id, scheme, now, principal.base_currency
+    )
 
 
 @router.put(
