@@ -71,23 +71,27 @@ async def claim(
     """Claims ``key`` for the request in ``conn``'s transaction: None when the request is
     the key's first (go on, then ``keep`` the answer in the same transaction), or the
     answer the key already has for this very request."""
-    in_use = KeyInUse(
-        "A request with this Idempotency-Key is still in progress; retry once it has "
-        "finished to receive its answer."
-    )
     if not await repository.try_lock(conn, workspace_id, key):
-        raise in_use
+        raise _in_use()
     if await repository.insert_claim(conn, workspace_id, key, fingerprint, now, now - KEPT_FOR):
         return None
     found = await repository.find(conn, workspace_id, key)
     if found is None or found.status_code is None:
-        raise in_use
+        # Claimed in a transaction that did not take this server's lock.
+        raise _in_use()
     if found.fingerprint != fingerprint:
         raise KeyReused(
             "This Idempotency-Key was sent within the last 24 hours with another request "
             "(method, path, query or body); use a new key for a new request."
         )
     return Answer(found.status_code, found.response)
+
+
+def _in_use() -> KeyInUse:
+    return KeyInUse(
+        "A request with this Idempotency-Key is still in progress; retry once it has "
+        "finished to receive its answer."
+    )
 
 
 async def keep(conn: AsyncConnection, workspace_id: UUID, key: str, answer: Answer) -> None:
