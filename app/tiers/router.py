@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from app.api.deps import Cursor, Limit, Now, Transaction, require
+from app.api.idempotency import Idempotent
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
@@ -130,15 +131,17 @@ async def install_template(
     conn: Transaction,
     now: Now,
     principal: Writer,
+    idempotency: Idempotent,
 ) -> Scheme:
     if templates.get(name).segment_definitions({}):
         authorize(principal, Scope.SEGMENTS_WRITE)
+    await idempotency.claim(conn, principal.workspace_id)
     row, created = await schemes.install_template(
         conn, principal.workspace_id, name, body, principal.key_id, now
     )
     if created:
         response.status_code = status.HTTP_201_CREATED
-    return _scheme(row)
+    return await idempotency.keep(_scheme(row))
 
 
 @router.put(
