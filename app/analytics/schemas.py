@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.money import Money, MoneyAverage
+
 SHARE = Field(
     description="A fraction as a decimal string with 4 places, rounded half-even.",
     examples=["0.2500"],
@@ -134,15 +136,16 @@ class TierPerformance(BaseModel):
         examples=["vip"],
     )
     customers: int = Field(description="Customers in this row.", examples=[120])
-    revenue: str = Field(
+    revenue: Money = Field(
         description="Their orders minus their refunds over the period's days, in the "
         "workspace's base currency.",
         examples=["184200.50"],
     )
     orders: int = Field(description="Their orders in the period.", examples=[310])
-    average_order_value: str | None = Field(
+    average_order_value: MoneyAverage | None = Field(
         description="Order amounts (before refunds) divided by `orders`, rounded half-even to "
-        "cents; `null` without orders.",
+        "cents (2 places, or the currency's minor units where it has more); `null` without "
+        "orders.",
         examples=["612.26"],
     )
     retention: str | None = Field(

@@ -31,7 +31,7 @@ from app.analytics.schemas import (
 from app.clock import midnight, utc_day
 from app.db import Record
 from app.errors import InvalidInput
-from app.money import format_money
+from app.money import average_places, format_money
 from app.segments import service as segments
 from app.tiers import service as tiers
 from app.tiers.policy import scheme_from_definition
@@ -41,7 +41,6 @@ DEFAULT_TRANSITIONS_PERIOD = timedelta(days=30)
 DEFAULT_PERFORMANCE_DAYS = 30
 DEFAULT_FLOW_MONTHS = 12
 SHARE_PLACES = 4
-MONEY_PLACES = 2
 
 
 def rounded(value: Fraction, places: int) -> Decimal:
@@ -57,11 +56,13 @@ def share(part: int, whole: int) -> str:
     return str(rounded(Fraction(part, whole), SHARE_PLACES))
 
 
-def average(amount: Decimal, count: int) -> str | None:
-    """``amount / count`` in cents, rounded half-even; None when ``count`` is 0."""
+def average(amount: Decimal, count: int, currency: str) -> str | None:
+    """``amount / count`` in ``currency`` rounded half-even to cents (``average_places``),
+    shown as money; None when ``count`` is 0."""
     if count == 0:
         return None
-    return format_money(rounded(Fraction(amount) / count, MONEY_PLACES))
+    places = average_places(currency)
+    return format_money(rounded(Fraction(amount) / count, places), currency)
 
 
 def in_scheme_order(scheme_tiers: list[str], held: Iterable[str]) -> list[str]:
@@ -161,12 +162,12 @@ def performance_period(first: date | None, last: date | None, now: datetime) -> 
     return first, last
 
 
-def _tier_performance(tier: str | None, row: Record | None) -> TierPerformance:
+def _tier_performance(tier: str | None, row: Record | None, currency: str) -> TierPerformance:
     if row is None:
         return TierPerformance(
             tier=tier,
             customers=0,
-            revenue=format_money(Decimal(0)),
+            revenue=format_money(Decimal(0), currency),
             orders=0,
             average_order_value=None,
             retention=None,
@@ -175,9 +176,9 @@ def _tier_performance(tier: str | None, row: Record | None) -> TierPerformance:
     return TierPerformance(
         tier=tier,
         customers=customers,
-        revenue=format_money(row.revenue),
+        revenue=format_money(row.revenue, currency),
         orders=int(row.orders),
-        average_order_value=average(row.order_amount, int(row.orders)),
+        average_order_value=average(row.order_amount, int(row.orders), currency),
         retention=share(int(row.ordering), customers),
     )
 
@@ -213,7 +214,7 @@ async def performance(
         to=last,
         currency=currency,
         tiers=[
-            _tier_performance(tier, by_tier.get(tier))
+            _tier_performance(tier, by_tier.get(tier), currency)
             for tier in [*in_scheme_order(tier_keys, held), None]
         ],
     )

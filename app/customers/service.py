@@ -89,15 +89,19 @@ async def view(
     workspace_id: UUID,
     row: Record,
     now: datetime,
+    currency: str,
     definitions: list[Definition] | None = None,
 ) -> CustomerView:
-    """The customer of ``row`` with every metric computed as of ``now``."""
+    """The customer of ``row`` with every metric computed as of ``now``, money shown in
+    ``currency``, the workspace's base currency."""
     today = utc_day(now)
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
     sums = await repository.window_sums(conn, workspace_id, row.customer_id, today)
-    user = await user_metrics.values(conn, workspace_id, definitions, row.customer_id, today)
-    return view_of(row, sums, user, now)
+    user = await user_metrics.values(
+        conn, workspace_id, definitions, row.customer_id, today, currency
+    )
+    return view_of(row, sums, user, now, currency)
 
 
 def view_of(
@@ -105,15 +109,16 @@ def view_of(
     sums: WindowSums,
     user: tuple[Mapping[str, Any], list[str], datetime | None],
     now: datetime,
+    currency: str,
 ) -> CustomerView:
     """The customer of ``row`` (columns read as attributes) as of ``now``, from its window
     sums and its user-defined metrics (values, names still pending, next moment one
-    changes)."""
+    changes), money shown in ``currency``."""
     values, pending, user_review = user
     return CustomerView(
         customer_id=row.customer_id,
         traits=row.traits,
-        metrics={**values, **build_metrics(totals_of(row), sums, now)},
+        metrics={**values, **build_metrics(totals_of(row), sums, now, currency)},
         pending_metrics=tuple(pending),
         next_review_at=earliest(next_review_at(sums), user_review),
         created_at=row.created_at,
