@@ -24,9 +24,9 @@ run: $(STAMP)
 
 # A sample workspace (two years of history, schemes, a segment, a CLV model), then the API
 # and its console at http://127.0.0.1:8000/console.
+# A made-up past for the console to show, in the database `make run` serves (running or not).
 demo: $(STAMP)
 	$(BIN)/tierline demo
-	$(BIN)/tierline serve
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check app tests migrations bench clients/generate.py
