@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-citus lint openapi client bench clean
+.PHONY: run demo test test-citus lint openapi client bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(DEV_STAMP): pyproject.toml clients/python/setup.py | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/tierline serve
+
+# A sample workspace (two years of history, schemes, a segment, a CLV model), then the API
+# and its console at http://127.0.0.1:8000/console.
+# A made-up past for the console to show, in the database `make run` serves (running or not).
+demo: $(STAMP)
+	$(BIN)/tierline demo
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check app tests migrations bench clients/generate.py

@@ -1,4 +1,4 @@
-"""The ``tierline`` command: serve, worker, migrate, keys, secrets, import, openapi."""
+"""The ``tierline`` command: serve, worker, migrate, keys, secrets, import, demo, openapi."""
 
 from __future__ import annotations
 
@@ -122,6 +122,18 @@ async def _bootstrap(url: str, settings: Settings) -> str | None:
         await engine.dispose()
 
 
+def _show_new_key(new_key: str | None) -> None:
+    """The default workspace's first admin key, printed once, when the start created it."""
+    if new_key:
+        print(
+            "\n  Created the default workspace and its admin key (shown only now):\n\n"
+            f"    {new_key}\n\n"
+            f"  export KEY={new_key}   # as the README's examples use it\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -134,15 +146,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     url = resolve_database_url(settings)
     upgrade(url, require_citus=settings.require_citus)
     encrypt_plain_secrets(url, settings)
-    new_key = asyncio.run(_bootstrap(url, settings))
-    if new_key:
-        print(
-            "\n  Created the default workspace and its admin key (shown only now):\n\n"
-            f"    {new_key}\n\n"
-            f"  export KEY={new_key}   # as the README's examples use it\n",
-            file=sys.stderr,
-            flush=True,
-        )
+    _show_new_key(asyncio.run(_bootstrap(url, settings)))
     app = create_app(settings.model_copy(update={"database_url": url}))
     uvicorn.run(
         app,
@@ -351,6 +355,57 @@ def _chunk_size(value: str) -> int:
     return size
 
 
+async def _demo(url: str, settings: Settings, args: argparse.Namespace) -> None:
+    from app import demo
+    from app.auth import service
+    from app.clock import SystemClock
+    from app.db.engine import create_engine
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            workspace = await service.resolve_workspace(conn, args.workspace)
+            row, secret = await service.create_key(
+                conn, workspace.id, "demo", ["admin"], SystemClock().now()
+            )
+        try:
+            await demo.run(
+                settings.model_copy(update={"database_url": url}),
+                secret,
+                args.customers,
+                lambda text: print(f"tierline demo: {text}", file=sys.stderr, flush=True),
+            )
+        finally:
+            async with engine.begin() as conn:
+                await service.revoke_key(conn, workspace.id, row.id, SystemClock().now())
+    finally:
+        await engine.dispose()
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from app import demo
+    from app.db.migrate import upgrade
+    from app.errors import TierlineError
+
+    settings = with_secret_key(_settings())
+    url = resolve_database_url(settings)
+    upgrade(url, require_citus=settings.require_citus)
+    encrypt_plain_secrets(url, settings)
+    _show_new_key(asyncio.run(_bootstrap(url, settings)))
+    try:
+        asyncio.run(_demo(url, settings, args))
+    except (TierlineError, demo.DemoFailed) as error:
+        print(f"tierline demo: {error}", file=sys.stderr)
+        raise SystemExit(1) from error
+
+
+def _customers(value: str) -> int:
+    count = int(value)
+    if not 1 <= count <= 100_000:
+        raise argparse.ArgumentTypeError("must be between 1 and 100000")
+    return count
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     from app.main import create_app
 
@@ -437,6 +492,21 @@ def build_parser() -> argparse.ArgumentParser:
         "segment moves (faster; analytics then start at the import)",
     )
     load.set_defaults(func=cmd_import)
+
+    demo = sub.add_parser(
+        "demo",
+        help="load a sample workspace: two years of history, schemes, a segment, a CLV model",
+        description="Generates two years of orders, refunds, visits and surveys for made-up "
+        "customers (deterministic, relative to today), loads them, installs the value, RFM "
+        "and lifecycle templates and the segment big-spenders, refreshes the RFM scores and "
+        "fits a CLV model; the last 30 days arrive as live events, so customers move between "
+        "tiers. Running it again adds nothing new. Then `tierline serve` and open /console.",
+    )
+    demo.add_argument("--workspace", default="default", help="workspace slug or id")
+    demo.add_argument(
+        "--customers", type=_customers, default=2000, help="how many customers (default 2,000)"
+    )
+    demo.set_defaults(func=cmd_demo)
 
     openapi = sub.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default=str(OPENAPI_PATH), help="file, or - for stdout")

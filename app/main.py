@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.analytics.router import router as analytics_router
-from app.api import ops, problems
+from app.api import idempotency, ops, problems
 from app.api.authenticate import AuthenticateFirst
 from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
@@ -32,6 +32,7 @@ from app.classification.config import ConfigCache
 from app.clock import Clock, SystemClock
 from app.clv import service as clv
 from app.clv.router import router as clv_router
+from app.console.router import router as console_router
 from app.customers.router import router as customers_router
 from app.db.engine import Timeouts, create_engine, create_query_engine, create_raw_pool
 from app.events import flush
@@ -70,6 +71,12 @@ count and exports may select, filter and sort by `customer_id`, `metrics` and `t
 
 **Errors** are RFC 9457 `application/problem+json` documents with a stable `type`
 (`urn:tierline:problem:<slug>`), and for validation errors an `errors` list naming each field.
+
+**Safe retries.** The operations that create something (API keys, workspaces, webhook
+endpoints, secret rotations, pings, message replays and recoveries, template installs, model
+fits) take an optional `Idempotency-Key` header: a retry with the same key and the same request
+within 24 hours gets the first answer again, with `Idempotent-Replayed: true`, and creates
+nothing more. Events need none: an event's `event_id` is its key.
 
 **Lists** answer `{"items": [...], "next_cursor": ...}`; pass `next_cursor` back as `cursor`
 until it is null. `limit` is 1 to 1000 (default 100).
@@ -204,7 +211,8 @@ def document_problems_and_scopes(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = add_examples(keep_null_examples(use_problem_json(build()), app.routes))
+            built = idempotency.document(build(), app.routes)
+            document = add_examples(keep_null_examples(use_problem_json(built), app.routes))
             app.openapi_schema = state_scopes(document, app.routes)
         return app.openapi_schema
 
@@ -280,6 +288,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     document_problems_and_scopes(app)
     problems.install(app)
+    idempotency.install(app)
     app.include_router(ops.router)
     app.include_router(events_router)
     app.include_router(customers_router)
@@ -294,6 +303,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     document_webhooks(app)
     app.include_router(jobs_router)
     app.include_router(auth_router)
+    app.include_router(console_router)
 
     # Innermost: the hot route past the router, inside the body limits and the request context.
     app.add_middleware(DirectRoute, application=app, method="POST", path="/v1/events")

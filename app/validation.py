@@ -1,4 +1,4 @@
-"""Field types shared by request models."""
+"""Field types shared by request models, and the mark of a secret a response shows once."""
 
 from __future__ import annotations
 
@@ -130,3 +130,24 @@ def _day_in_range(value: date) -> date:
 # A moment with a timezone: a naive one would mean a different instant on every server.
 Moment = Annotated[AwareDatetime, AfterValidator(_moment_in_range)]
 Day = Annotated[date, AfterValidator(_day_in_range)]
+
+
+class ShownOnce:
+    """Marks the field of a response model that holds a secret shown once (a new API key, a
+    webhook signing secret); the model also has a ``secret_shown_once`` field
+    (``SecretShownOnce``). An answer replayed for an ``Idempotency-Key`` carries null in the
+    field's place and ``secret_shown_once: true``: the secret is never stored to replay it."""
+
+
+SHOWN_ONCE = ShownOnce()
+SECRET_SHOWN_ONCE = "secret_shown_once"  # noqa: S105 (a field name, not a secret)
+
+SecretShownOnce = Annotated[
+    bool,
+    Field(
+        description="`true` in an answer replayed for an `Idempotency-Key` (header "
+        "`Idempotent-Replayed: true`): the secret was shown once, in the first answer, and is "
+        "`null` here. `false` in the answer that shows it.",
+        examples=[False],
+    ),
+]

@@ -513,7 +513,7 @@ async def compare_customers(
             seen = {}
             for name, key in keys.items():
                 body = await get(f"/v1/customers/{customer_id}", key)
-                segments = await get(f"/v1/customers/{customer_id}/segments", key)
+                segments = (await get(f"/v1/customers/{customer_id}/segments", key))["items"]
                 seen[name] = {
                     k: v
                     for k, v in body.items()

@@ -51,7 +51,8 @@ hypothesis_settings.load_profile(
 # What CI runs on a local Citus cluster too (`pytest -m citus`, .ci/run): the write path
 # (single, group commit, batch), scheme and segment saves, every background worker (with two
 # processes where a test has them), an import past the statistics threshold, CLV, analytics,
-# erasure, and migrations on a distributed database. `make test-citus` runs everything there.
+# erasure, idempotency keys, and migrations on a distributed database. `make test-citus` runs
+# everything there.
 CITUS_SUBSET = (
     "tests/db/test_distribution.py",
     "tests/db/test_citus_statements.py",
@@ -83,6 +84,10 @@ CITUS_SUBSET = (
     "tests/customers/test_customers.py::test_erasure",
     "tests/customers/test_customers.py::test_events_resent_after_erasure",
     "tests/auth/test_purge.py",
+    "tests/api/test_idempotency.py::test_a_retry_gets_the_first_answer_again_and_changes_nothing",
+    "tests/api/test_idempotency.py::test_the_key_of_a_request_in_flight_is_refused_until_it_ends",
+    "tests/api/test_idempotency.py::test_a_key_is_kept_24_hours_then_forgotten_and_purged",
+    "tests/api/test_idempotency.py::test_the_records_go_with_their_workspace",
 )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from app import cli
 from app.api.problems import error_problem
 from app.clock import SystemClock
-from app.events import backfill, importer
+from app.events import backfill, importer, staging
 from app.events.import_file import EventFile
 from app.events.parsed import parsed
 from app.settings import Settings
@@ -310,6 +310,44 @@ async def test_an_empty_file_imports_nothing_and_succeeds(
     code, out, _ = await run_import(capsys, str(source))
     assert code == 0
     assert counts(out) == (0, 0, 0)
+
+
+async def test_chunks_stored_at_once_still_apply_in_file_order(
+    client: httpx.AsyncClient,
+    admin_key: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two chunks are stored at once, yet the later one writes nothing before the earlier one
+    is stored: with the first chunk slow to stage, the first row of an id is still the one
+    stored (the second a 409) and the newest traits still win."""
+    real = staging.load_encoded
+
+    async def slow_for_the_first_chunk(raw: Any, rows: list[bytes]) -> None:
+        if any(b"old" in row for row in rows):
+            await asyncio.sleep(1)
+        await real(raw, rows)
+
+    monkeypatch.setattr(staging, "load_encoded", slow_for_the_first_chunk)
+    at = (T0 - timedelta(days=3)).isoformat()
+    first = {"event_id": "o-1", "customer_id": "crm-1", "type": "order", "occurred_at": at}
+    lines = [
+        {**first, "amount": "10.00", "traits": {"hint": "old"}},
+        {**first, "event_id": "v-9", "customer_id": "crm-9", "type": "visit"},
+        {**first, "amount": "99.00"},  # o-1 again with another body: a 409
+        {**first, "event_id": "v-1", "type": "visit", "traits": {"hint": "new"}},
+    ]
+    source = tmp_path / "events.ndjson"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    code, out, _ = await run_import(capsys, str(source), "--chunk-size", "2")
+    assert code == 0
+    assert counts(out) == (3, 0, 1)
+    report = tmp_path / "events.ndjson.rejected.ndjson"
+    assert [json.loads(line)["line"] for line in report.read_text().splitlines()] == [3]
+    customer = (await client.get("/v1/customers/crm-1", headers=bearer(admin_key))).json()
+    assert customer["metrics"]["lifetime_spend"] == "10.00"
+    assert customer["traits"] == {"hint": "new"}
 
 
 async def test_bad_rows_are_rejected_alone_and_written_beside_the_input(

@@ -14,11 +14,14 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount
 
 from app.clock import FrozenClock
+from app.console.router import PATHS as CONSOLE_PATHS
 from app.main import create_app
 from app.settings import Settings
 
 PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc"}
 PUBLIC_PATHS |= {"/openapi.json"}
+# The read-only console's page and files: the page asks for a key and sends it to /v1.
+PUBLIC_PATHS |= set(CONSOLE_PATHS)
 DOCS_ASSETS_MOUNT = "/static-offline-docs"
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")

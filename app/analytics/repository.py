@@ -169,3 +169,55 @@ async def performance(
         },
     )
     return list(result.all())
+
+
+# Entries and exits per UTC day in [:start, :end), and the net change since :end: members at
+# the end of a period are the members now less the net change after it.
+_SEGMENT_CHANGES = text(
+    """
+    SELECT CAST(changed_at AT TIME ZONE 'UTC' AS date) AS day,
+           COUNT(*) FILTER (WHERE change = 'entered') AS entered,
+           COUNT(*) FILTER (WHERE change = 'exited') AS exited
+    FROM segment_history
+    WHERE workspace_id = :ws AND segment_key = :segment
+      AND changed_at >= :start AND changed_at < :end
+    GROUP BY 1
+    """
+)
+
+_SEGMENT_NET_SINCE = text(
+    """
+    SELECT COALESCE(SUM(CASE WHEN change = 'entered' THEN 1 ELSE -1 END), 0)
+    FROM segment_history
+    WHERE workspace_id = :ws AND segment_key = :segment AND changed_at >= :since
+    """
+)
+
+_SEGMENT_SIZE = text(
+    "SELECT COUNT(*) FROM segment_members WHERE workspace_id = :ws AND segment_key = :segment"
+)
+
+
+async def segment_changes(
+    conn: AsyncConnection, workspace_id: UUID, segment: str, start: datetime, end: datetime
+) -> list[Record]:
+    """(day, entered, exited) for each UTC day with a change in ``[start, end)``."""
+    result = await conn.execute(
+        _SEGMENT_CHANGES, {"ws": workspace_id, "segment": segment, "start": start, "end": end}
+    )
+    return list(result.all())
+
+
+async def segment_net_since(
+    conn: AsyncConnection, workspace_id: UUID, segment: str, since: datetime
+) -> int:
+    """Entries minus exits at or after ``since``."""
+    result = await conn.execute(
+        _SEGMENT_NET_SINCE, {"ws": workspace_id, "segment": segment, "since": since}
+    )
+    return int(result.scalar_one())
+
+
+async def segment_size(conn: AsyncConnection, workspace_id: UUID, segment: str) -> int:
+    result = await conn.execute(_SEGMENT_SIZE, {"ws": workspace_id, "segment": segment})
+    return int(result.scalar_one())

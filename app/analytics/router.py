@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from app.analytics import service
-from app.analytics.schemas import Distribution, Performance, TierTransitions
+from app.analytics.schemas import (
+    Distribution,
+    Interval,
+    Performance,
+    SegmentFlows,
+    TierTransitions,
+)
 from app.api.deps import Now, Transaction, require
 from app.api.responses import problems
 from app.auth.keys import Scope
@@ -24,6 +30,13 @@ SchemeKey = Annotated[
         description="The scheme's key, e.g. `value`. An archived scheme still answers from "
         "its history.",
     ),
+]
+
+FirstDay = Annotated[
+    Day | None, Query(alias="from", description="First day (UTC) of the period, inclusive.")
+]
+LastDay = Annotated[
+    Day | None, Query(alias="to", description="Last day (UTC) of the period, inclusive.")
 ]
 
 _PERIOD_RULES = "`from` after `to`, or a period longer than 3,660 days, is a `422` naming `from`."
@@ -91,7 +104,8 @@ async def tier_transitions(
     "(midnight UTC of `from`, from the tier history) and sums their daily roll-ups over the "
     "period's UTC days: `revenue` (orders minus refunds, in the workspace's base currency), "
     "`orders`, `average_order_value` (order amounts before refunds / orders, rounded "
-    "half-even to cents) and `retention` (share of the row's customers who ordered at least "
+    "half-even to 2 places, or to the currency's minor units where it has more) and "
+    "`retention` (share of the row's customers who ordered at least "
     "once in the period, 4 decimals, rounded half-even). Every tier of the current version "
     "has a row; a last row with `tier: null` holds the newcomers: customers who held no tier "
     "at the start but got their first one before the end of the period or ordered in it. "
@@ -104,15 +118,37 @@ async def tier_performance(
     conn: Transaction,
     now: Now,
     principal: Reader,
-    first: Annotated[
-        Day | None,
-        Query(alias="from", description="First day (UTC) of the period, inclusive."),
-    ] = None,
-    last: Annotated[
-        Day | None,
-        Query(alias="to", description="Last day (UTC) of the period, inclusive."),
-    ] = None,
+    first: FirstDay = None,
+    last: LastDay = None,
 ) -> Performance:
     return await service.performance(
         conn, principal.workspace_id, key, first, last, now, principal.base_currency
+    )
+
+
+@router.get(
+    "/segments/{key}/flows",
+    summary="A saved segment's entries and exits per month, week or day, and its size",
+    description="Counts the segment's history (`GET /v1/customers/{id}/segments/history`) "
+    "with `changed_at` in the UTC days `from` to `to`, both inclusive, per calendar month, "
+    "ISO week or day, and the members at the end of each period: the members now less the "
+    "entries and plus the exits after it. Customers erased since are not counted: their "
+    "history and memberships are erased with them. Defaults: `to` today, `from` the first "
+    "day of the month eleven months before (twelve months). An archived segment still "
+    f"answers from its history. {_PERIOD_RULES}",
+    responses=problems(404, 422),
+)
+async def segment_flows(
+    key: Annotated[str, Path(pattern=KEY_PATTERN, description="The segment's key.")],
+    conn: Transaction,
+    now: Now,
+    principal: Reader,
+    first: FirstDay = None,
+    last: LastDay = None,
+    interval: Annotated[
+        Interval, Query(description="The length of each row: `month`, `week` or `day`.")
+    ] = "month",
+) -> SegmentFlows:
+    return await service.segment_flows(
+        conn, principal.workspace_id, key, first, last, interval, now
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.money import Money, MoneyAverage
 
 SHARE = Field(
     description="A fraction as a decimal string with 4 places, rounded half-even.",
@@ -134,15 +136,16 @@ class TierPerformance(BaseModel):
         examples=["vip"],
     )
     customers: int = Field(description="Customers in this row.", examples=[120])
-    revenue: str = Field(
+    revenue: Money = Field(
         description="Their orders minus their refunds over the period's days, in the "
         "workspace's base currency.",
         examples=["184200.50"],
     )
     orders: int = Field(description="Their orders in the period.", examples=[310])
-    average_order_value: str | None = Field(
+    average_order_value: MoneyAverage | None = Field(
         description="Order amounts (before refunds) divided by `orders`, rounded half-even to "
-        "cents; `null` without orders.",
+        "cents (2 places, or the currency's minor units where it has more); `null` without "
+        "orders.",
         examples=["612.26"],
     )
     retention: str | None = Field(
@@ -166,4 +169,51 @@ class Performance(BaseModel):
     tiers: list[TierPerformance] = Field(
         description="The current version's tiers in its order, each even when nobody held it "
         "at the start; then any other tier held at the start, by key; last the `null` row."
+    )
+
+
+Interval = Literal["day", "week", "month"]
+
+EXAMPLE_SEGMENT_FLOWS: dict[str, Any] = {
+    "segment": "big-spenders",
+    "from": "2026-09-01",
+    "to": "2026-11-20",
+    "interval": "month",
+    "size": 57,
+    "periods": [
+        {"start": "2026-09-01", "end": "2026-09-30", "entered": 12, "exited": 3, "size": 43},
+        {"start": "2026-10-01", "end": "2026-10-31", "entered": 15, "exited": 6, "size": 52},
+        {"start": "2026-11-01", "end": "2026-11-20", "entered": 9, "exited": 4, "size": 57},
+    ],
+}
+
+
+class SegmentPeriod(BaseModel):
+    start: date = Field(description="First day (UTC) of the period, inclusive.")
+    end: date = Field(description="Last day (UTC) of the period, inclusive.")
+    entered: int = Field(description="Entries into the segment in the period.", examples=[12])
+    exited: int = Field(description="Exits from the segment in the period.", examples=[3])
+    size: int = Field(
+        description="Members at the end of the period's last day (or now, for a period that "
+        "ends today).",
+        examples=[43],
+    )
+
+
+class SegmentFlows(BaseModel):
+    model_config = ConfigDict(
+        validate_by_name=True,
+        validate_by_alias=True,
+        json_schema_extra={"examples": [EXAMPLE_SEGMENT_FLOWS]},
+    )
+
+    segment: str = Field(description="The segment's key.", examples=["big-spenders"])
+    from_: date = Field(alias="from", description="First day of the period (UTC), inclusive.")
+    to: date = Field(description="Last day of the period (UTC), inclusive.")
+    interval: Interval = Field(description="The length of each period.", examples=["month"])
+    size: int = Field(description="The segment's members now.", examples=[57])
+    periods: list[SegmentPeriod] = Field(
+        description="One row per calendar day, ISO week (Monday first) or calendar month "
+        "touching the period, oldest first, cut to `from` and `to`; every one even without a "
+        "move."
     )

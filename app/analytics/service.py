@@ -18,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.analytics import repository
 from app.analytics.schemas import (
     Distribution,
+    Interval,
     Performance,
+    SegmentFlows,
+    SegmentPeriod,
     TierCount,
     TierFlow,
     TierPerformance,
@@ -28,15 +31,16 @@ from app.analytics.schemas import (
 from app.clock import midnight, utc_day
 from app.db import Record
 from app.errors import InvalidInput
-from app.money import format_money
+from app.money import average_places, format_money
+from app.segments import service as segments
 from app.tiers import service as tiers
 from app.tiers.policy import scheme_from_definition
 
 MAX_PERIOD_DAYS = 3660
 DEFAULT_TRANSITIONS_PERIOD = timedelta(days=30)
 DEFAULT_PERFORMANCE_DAYS = 30
+DEFAULT_FLOW_MONTHS = 12
 SHARE_PLACES = 4
-MONEY_PLACES = 2
 
 
 def rounded(value: Fraction, places: int) -> Decimal:
@@ -52,11 +56,13 @@ def share(part: int, whole: int) -> str:
     return str(rounded(Fraction(part, whole), SHARE_PLACES))
 
 
-def average(amount: Decimal, count: int) -> str | None:
-    """``amount / count`` in cents, rounded half-even; None when ``count`` is 0."""
+def average(amount: Decimal, count: int, currency: str) -> str | None:
+    """``amount / count`` in ``currency`` rounded half-even to cents (``average_places``),
+    shown as money; None when ``count`` is 0."""
     if count == 0:
         return None
-    return format_money(rounded(Fraction(amount) / count, MONEY_PLACES))
+    places = average_places(currency)
+    return format_money(rounded(Fraction(amount) / count, places), currency)
 
 
 def in_scheme_order(scheme_tiers: list[str], held: Iterable[str]) -> list[str]:
@@ -156,12 +162,12 @@ def performance_period(first: date | None, last: date | None, now: datetime) -> 
     return first, last
 
 
-def _tier_performance(tier: str | None, row: Record | None) -> TierPerformance:
+def _tier_performance(tier: str | None, row: Record | None, currency: str) -> TierPerformance:
     if row is None:
         return TierPerformance(
             tier=tier,
             customers=0,
-            revenue=format_money(Decimal(0)),
+            revenue=format_money(Decimal(0), currency),
             orders=0,
             average_order_value=None,
             retention=None,
@@ -170,9 +176,9 @@ def _tier_performance(tier: str | None, row: Record | None) -> TierPerformance:
     return TierPerformance(
         tier=tier,
         customers=customers,
-        revenue=format_money(row.revenue),
+        revenue=format_money(row.revenue, currency),
         orders=int(row.orders),
-        average_order_value=average(row.order_amount, int(row.orders)),
+        average_order_value=average(row.order_amount, int(row.orders), currency),
         retention=share(int(row.ordering), customers),
     )
 
@@ -208,7 +214,79 @@ async def performance(
         to=last,
         currency=currency,
         tiers=[
-            _tier_performance(tier, by_tier.get(tier))
+            _tier_performance(tier, by_tier.get(tier), currency)
             for tier in [*in_scheme_order(tier_keys, held), None]
         ],
+    )
+
+
+def _period_start(day: date, interval: Interval) -> date:
+    """The first day of the day, ISO week or calendar month holding ``day``."""
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_start(start: date, interval: Interval) -> date:
+    if interval == "day":
+        return start + timedelta(days=1)
+    if interval == "week":
+        return start + timedelta(days=7)
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+def flows_period(first: date | None, last: date | None, now: datetime) -> tuple[date, date]:
+    """Whole UTC days, both inclusive: ``last`` defaults to today, ``first`` to the first day
+    of the month eleven months before ``last``'s (twelve calendar months in all)."""
+    last = last or utc_day(now)
+    if first is None:
+        months = last.year * 12 + last.month - 1 - (DEFAULT_FLOW_MONTHS - 1)
+        first = date(months // 12, months % 12 + 1, 1)
+    _check_order(first, last)
+    if (last - first).days + 1 > MAX_PERIOD_DAYS:
+        raise _too_long()
+    return first, last
+
+
+async def segment_flows(
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    key: str,
+    first: date | None,
+    last: date | None,
+    interval: Interval,
+    now: datetime,
+) -> SegmentFlows:
+    """Entries and exits of a saved segment per day, week or month, with its size at the end
+    of each, from the segment history."""
+    first, last = flows_period(first, last, now)
+    await segments.get(conn, workspace_id, key)
+    end = midnight(last + timedelta(days=1))
+    days = await repository.segment_changes(conn, workspace_id, key, midnight(first), end)
+    size = await repository.segment_size(conn, workspace_id, key)
+    members = size - await repository.segment_net_since(conn, workspace_id, key, end)
+    bounds: list[tuple[date, date]] = []
+    start = first
+    while start <= last:
+        following = _next_start(_period_start(start, interval), interval)
+        bounds.append((start, min(following - timedelta(days=1), last)))
+        start = following
+    periods: list[SegmentPeriod] = []
+    for start, stop in reversed(bounds):
+        inside = [r for r in days if start <= r.day <= stop]
+        entered = sum(int(r.entered) for r in inside)
+        exited = sum(int(r.exited) for r in inside)
+        periods.append(
+            SegmentPeriod(start=start, end=stop, entered=entered, exited=exited, size=members)
+        )
+        members -= entered - exited
+    return SegmentFlows(
+        segment=key,
+        from_=first,
+        to=last,
+        interval=interval,
+        size=size,
+        periods=periods[::-1],
     )

@@ -3,6 +3,8 @@ was deleted, every row it owns is deleted, table by table in chunks of ``PURGE_C
 (one short transaction each, so no lock is held long), and finally the workspace row itself:
 nothing of it is left, and its slug is free again.
 
+The same loop deletes the idempotency records past their 24 hours (``app.idempotency``).
+
 Any number of processes may purge at once; two deleting the same chunk only wait for each
 other. Everything here reads the injected clock.
 """
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.clock import Clock
 from app.db.tables import metadata, workspaces
+from app.idempotency import service as idempotency
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -96,7 +99,8 @@ async def work(engine: AsyncEngine, clock: Clock, settings: Settings, stop: asyn
     while not stop.is_set():
         try:
             await purge_due(engine, clock, retention, stop)
+            await idempotency.purge_expired(engine, clock.now())
         except Exception:
-            logger.exception("workspace purge error; retrying later")
+            logger.exception("purge error; retrying later")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=PURGE_EVERY_SECONDS)

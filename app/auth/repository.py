@@ -35,6 +35,15 @@ def config_version(workspace_id: UUID | ColumnElement[UUID]) -> ScalarSelect[int
     )
 
 
+async def base_currency(conn: AsyncConnection, workspace_id: UUID) -> str:
+    """The currency the workspace's amounts are converted into, and its money shown in."""
+    result = await conn.execute(
+        select(workspaces.c.base_currency).where(workspaces.c.id == workspace_id)
+    )
+    currency: str = result.scalar_one()
+    return currency
+
+
 async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> Record | None:
     result = await conn.execute(
         select(

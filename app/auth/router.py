@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, status
 
 from app.api.deps import Cursor, Limit, Now, Transaction, require
+from app.api.idempotency import Idempotent
 from app.api.responses import problems
 from app.auth import service
 from app.auth.keys import Scope
@@ -50,12 +51,13 @@ def _cursor_key(row: Any) -> list[Any]:
     responses=problems(422),
 )
 async def create_api_key(
-    body: ApiKeyCreate, conn: Transaction, now: Now, principal: Admin
+    body: ApiKeyCreate, conn: Transaction, now: Now, principal: Admin, idempotency: Idempotent
 ) -> ApiKeyCreated:
     scopes = [scope.value for scope in body.scopes]
     service.check_grantable(principal, scopes)
+    await idempotency.claim(conn, principal.workspace_id)
     row, secret = await service.create_key(conn, principal.workspace_id, body.name, scopes, now)
-    return _key_created(row, secret)
+    return await idempotency.keep(_key_created(row, secret))
 
 
 @router.get("/api-keys", tags=["API keys"], summary="List the workspace's API keys")
@@ -86,19 +88,22 @@ async def revoke_api_key(key_id: UUID, conn: Transaction, now: Now, principal: A
     status_code=status.HTTP_201_CREATED,
     tags=["Workspaces"],
     summary="Create a workspace",
-    description="Creates a tenant and its first admin key, returned once.",
+    description="Creates a tenant and its first admin key, returned once. An "
+    "`Idempotency-Key` sent here belongs to the workspace of the calling `instance` key.",
     responses=problems(409, 422),
 )
 async def create_workspace(
-    body: WorkspaceCreate, conn: Transaction, now: Now, _: Instance
+    body: WorkspaceCreate, conn: Transaction, now: Now, caller: Instance, idempotency: Idempotent
 ) -> WorkspaceCreated:
+    await idempotency.claim(conn, caller.workspace_id)
     workspace, key_row, secret = await service.create_workspace(
         conn, body.slug, body.name, body.base_currency, now
     )
-    return WorkspaceCreated(
+    created = WorkspaceCreated(
         workspace=Workspace.model_validate(workspace._mapping),
         admin_key=_key_created(key_row, secret),
     )
+    return await idempotency.keep(created)
 
 
 @router.get("/workspaces", tags=["Workspaces"], summary="List workspaces (scope `instance`)")

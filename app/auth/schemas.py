@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.auth.keys import Scope
 from app.currencies import ISO_4217
-from app.validation import DisplayName
+from app.validation import SHOWN_ONCE, DisplayName, SecretShownOnce
 
 
 def _known_currency(code: str) -> str:
@@ -105,10 +105,12 @@ class ApiKeyCreate(BaseModel):
 
 
 class ApiKeyCreated(ApiKey):
-    key: str = Field(
-        description="The secret key. Shown only in this response; store it now.",
+    key: Annotated[str | None, SHOWN_ONCE] = Field(
+        description="The secret key. Shown only in this response; store it now. `null` in an "
+        "answer replayed for an `Idempotency-Key` (`secret_shown_once`).",
         examples=["tl_3q2-7VbXo0Zk8c6cQ9mJm1f3yUeL4dN2sH5tR8wA1bC"],
     )
+    secret_shown_once: SecretShownOnce = False
 
 
 class WorkspaceCreated(BaseModel):

@@ -25,11 +25,12 @@ async def replace_traits(
     customer_id: str,
     traits: dict[str, Any],
     now: datetime,
+    currency: str,
 ) -> dict[str, Any]:
     """Creates the customer or replaces its traits, and re-classifies it; returns the
-    customer as the API shows it."""
+    customer as the API shows it, money in ``currency`` (the base currency)."""
     await customers.replace_traits(conn, workspace_id, customer_id, traits, now)
-    return await _traits_changed(conn, workspace_id, customer_id, now)
+    return await _traits_changed(conn, workspace_id, customer_id, now, currency)
 
 
 async def merge_traits(
@@ -38,19 +39,20 @@ async def merge_traits(
     customer_id: str,
     traits: dict[str, Any],
     now: datetime,
+    currency: str,
 ) -> dict[str, Any]:
     """Creates the customer or merges into its traits, and re-classifies it. Traits merged
     past the 16 KiB of one request are refused (422), the merge undone with the request."""
     row = await customers.merge_traits(conn, workspace_id, customer_id, traits, now)
     customers.check_merged_traits(row.traits)
-    return await _traits_changed(conn, workspace_id, customer_id, now)
+    return await _traits_changed(conn, workspace_id, customer_id, now, currency)
 
 
 async def _traits_changed(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime, currency: str
 ) -> dict[str, Any]:
     await pipeline.classify(conn, workspace_id, [customer_id], now, "traits_changed", {})
-    return await profile.stored(conn, workspace_id, customer_id, now)
+    return await profile.stored(conn, workspace_id, customer_id, now, currency)
 
 
 async def set_override(

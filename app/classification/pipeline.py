@@ -27,6 +27,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth import repository as workspace_store
 from app.clock import earliest, utc_day
 from app.customers import repository as customer_store
 from app.metrics import service as user_metrics
@@ -141,6 +142,8 @@ async def classify(
     pending = {d.name for d in definitions if not d.ready}
     routes = await outbox.routes(conn, workspace_id) if notify and targets else outbox.Routes(())
     subscribers = routes.tier_subscribers()
+    # A tier change's message shows the metrics its scheme reads, money in the base currency.
+    currency = await workspace_store.base_currency(conn, workspace_id) if subscribers else None
     messaged = False
     tier_changes: dict[str, list[Change]] = {}
     moments: dict[str, list[datetime]] = {}
@@ -160,6 +163,7 @@ async def classify(
             grace=scheme.key != without_grace,
             keep_versions=keep_versions,
             subscribers=subscribers,
+            currency=currency,
         )
         for row in rows:
             if row.review_at is not None:

@@ -18,13 +18,14 @@ from app.tiers.policy import next_review, shown
 
 
 async def describe(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime
+    conn: AsyncConnection, workspace_id: UUID, customer_id: str, now: datetime, currency: str
 ) -> dict[str, Any]:
-    """The customer at ``now``, changing nothing; ``next_review_at`` includes the moments
-    its rules' time comparisons flip and pending downgrades fall due."""
+    """The customer at ``now``, changing nothing, money in ``currency`` (the base
+    currency); ``next_review_at`` includes the moments its rules' time comparisons flip and
+    pending downgrades fall due."""
     row = await row_of(conn, workspace_id, customer_id)
     current = await tier_store.assignments(conn, workspace_id, customer_id)
-    customer = await view(conn, workspace_id, row, now)
+    customer = await view(conn, workspace_id, row, now, currency)
     facts = customer.facts({key: a.tier for key, a in current.items()})
     schemes = await tier_store.active_schemes(conn, workspace_id)
     segments = await segment_store.active_segments(conn, workspace_id)
@@ -53,10 +54,11 @@ async def stored(
     workspace_id: UUID,
     customer_id: str,
     now: datetime,
+    currency: str,
     definitions: list[Definition] | None = None,
 ) -> dict[str, Any]:
     """The customer just after the classification pipeline wrote it: its stored tiers and
-    the review moment the pipeline stored."""
+    the review moment the pipeline stored, money in ``currency``."""
     row = await row_of(conn, workspace_id, customer_id)
-    customer = await view(conn, workspace_id, row, now, definitions)
+    customer = await view(conn, workspace_id, row, now, currency, definitions)
     return await of(conn, workspace_id, customer, row.next_review_at)

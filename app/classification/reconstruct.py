@@ -27,6 +27,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.auth import repository as workspace_store
 from app.classification import pipeline
 from app.classification.decision import decide
 from app.classification.pipeline import Targets
@@ -76,6 +77,7 @@ async def reconstruct(
     if not fresh:
         return []
     rows = await customer_store.rows_of(conn, workspace_id, fresh)
+    currency = await workspace_store.base_currency(conn, workspace_id)
     reads_properties = any(d.ready and d.prop != AMOUNT for d in definitions)
     stored = await customer_store.past_events(
         conn, workspace_id, fresh, properties=reads_properties
@@ -85,7 +87,8 @@ async def reconstruct(
         for cid, events in groupby(stored, key=lambda e: e.customer_id)
     }
     pasts = [
-        _replay(row, timelines.get(row.customer_id, []), targets, definitions, now) for row in rows
+        _replay(row, timelines.get(row.customer_id, []), targets, definitions, now, currency)
+        for row in rows
     ]
     assignments = [
         {"customer_id": p.customer_id, **tier_store.assignment_row(key, a)}
@@ -121,13 +124,15 @@ def _replay(
     targets: Targets,
     definitions: list[Definition],
     now: datetime,
+    currency: str,
 ) -> _Past:
-    """Steps through one customer's events and the reviews between them."""
+    """Steps through one customer's events and the reviews between them (money in the
+    workspace's ``currency``)."""
     past = _Past(row.customer_id)
     reads = frozenset().union(
         *(s.reads_metrics for s in targets.schemes), *(s.reads_metrics for s in targets.segments)
     )
-    timeline = Timeline(row, definitions, reads)
+    timeline = Timeline(row, definitions, reads, currency)
     schemes, segments = list(targets.schemes), targets.segments
     review: datetime | None = None
 

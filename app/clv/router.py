@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import Now, Transaction, require
+from app.api.idempotency import Idempotent
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
@@ -193,15 +194,18 @@ async def fit_model(
     conn: Transaction,
     now: Now,
     principal: Annotated[Principal, Depends(require(Scope.SCHEMES_WRITE))],
+    idempotency: Idempotent,
 ) -> FitQueued:
+    await idempotency.claim(conn, principal.workspace_id)
     queued = await service.request_fit(
         conn, principal.workspace_id, body.calibration_end, body.holdout_days, now
     )
-    return FitQueued(
+    fit = FitQueued(
         job_id=queued.job_id,
         calibration_end=queued.calibration_end,
         holdout_days=queued.holdout_days,
     )
+    return await idempotency.keep(fit)
 
 
 @router.get(

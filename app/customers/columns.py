@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from app.clock import utc_day, window_start
+from app.currencies import minor_units
 from app.customers.metrics import CLV_METRICS, RFM_METRICS, WINDOWS
 from app.db.tables import (
     customer_days,
@@ -256,9 +257,10 @@ def computed_once(columns: Columns, names: Iterable[str]) -> tuple[sa.FromClause
     )
 
 
-def metric_value(kind: MetricKind | None, value: Any) -> Any:
-    """A metric as the customer profile shows it: counts as integers, money with at least
-    two decimals, other numbers as plain decimal strings, timestamps as UTC date-times."""
+def metric_value(kind: MetricKind | None, value: Any, currency: str) -> Any:
+    """A metric as the customer profile shows it: counts as integers, money as
+    ``format_money`` shows it in ``currency`` (the base currency), other numbers as plain
+    decimal strings, timestamps as UTC date-times."""
     if value is None:
         return None
     if kind == "count":
@@ -267,15 +269,15 @@ def metric_value(kind: MetricKind | None, value: Any) -> Any:
         return value.astimezone(UTC)
     number = Decimal(value)
     if kind == "money":
-        return format_money(number)
+        return format_money(number, currency)
     return format_decimal(number)
 
 
-def metric_json(kind: MetricKind | None, value: SqlExpr) -> SqlExpr:
+def metric_json(kind: MetricKind | None, value: SqlExpr, currency: str) -> SqlExpr:
     """``metric_value`` in SQL, as the JSON value ``to_jsonable_python`` makes of it, for
-    payloads built by a statement: counts as integers, money with at least two decimals,
-    other numbers without trailing zeros, timestamps as UTC date-times (``Z``, microseconds
-    only when there are some)."""
+    payloads built by a statement: counts as integers, money with the minor units of
+    ``currency`` and any further decimals it has, other numbers without trailing zeros,
+    timestamps as UTC date-times (``Z``, microseconds only when there are some)."""
     if kind == "count":
         return sa.func.to_jsonb(
             sa.cast(sa.func.trunc(sa.cast(value, sa.Numeric())), sa.BigInteger())
@@ -291,7 +293,7 @@ def metric_json(kind: MetricKind | None, value: SqlExpr) -> SqlExpr:
         return sa.func.to_jsonb(whole + fraction + "Z")
     number = sa.cast(value, sa.Numeric())
     if kind == "money":
-        places = sa.func.greatest(2, sa.func.min_scale(number))
+        places = sa.func.greatest(minor_units(currency), sa.func.min_scale(number))
         return sa.func.to_jsonb(sa.cast(sa.func.round(number, places), sa.Text()))
     return sa.func.to_jsonb(sa.cast(sa.func.trim_scale(number), sa.Text()))
 

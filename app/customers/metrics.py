@@ -89,7 +89,9 @@ def days_since(moment: datetime | None, today: date) -> int | None:
     return max((today - utc_day(moment)).days, 0)
 
 
-def build_metrics(totals: Totals, sums: WindowSums, now: datetime) -> dict[str, Any]:
+def build_metrics(totals: Totals, sums: WindowSums, now: datetime, currency: str) -> dict[str, Any]:
+    """The built-in metrics as the profile shows them, money in ``currency``, the
+    workspace's base currency."""
     today = utc_day(now)
     average = None
     if totals.order_count:
@@ -102,9 +104,9 @@ def build_metrics(totals: Totals, sums: WindowSums, now: datetime) -> dict[str, 
     metrics.update(
         {
             "order_count": totals.order_count,
-            "lifetime_spend": format_money(totals.order_total - totals.refund_total),
-            "refund_total": format_money(totals.refund_total),
-            "avg_order_value": None if average is None else format_money(average),
+            "lifetime_spend": format_money(totals.order_total - totals.refund_total, currency),
+            "refund_total": format_money(totals.refund_total, currency),
+            "avg_order_value": None if average is None else format_money(average, currency),
             "first_order_at": totals.first_order_at,
             "last_order_at": totals.last_order_at,
             "last_event_at": totals.last_event_at,
@@ -116,8 +118,10 @@ def build_metrics(totals: Totals, sums: WindowSums, now: datetime) -> dict[str, 
         if value is None:
             metrics[name] = None
         else:
-            metrics[name] = format_money(value) if name in CLV_MONEY else format_decimal(value)
+            metrics[name] = (
+                format_money(value, currency) if name in CLV_MONEY else format_decimal(value)
+            )
     for window in WINDOWS:
-        metrics[f"spend_{window}d"] = format_money(sums.spend[window])
+        metrics[f"spend_{window}d"] = format_money(sums.spend[window], currency)
         metrics[f"orders_{window}d"] = sums.orders[window]
     return metrics

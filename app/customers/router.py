@@ -37,7 +37,9 @@ async def get_customer(
     customer_id: CustomerIdPath, conn: Transaction, now: Now, principal: Reader
 ) -> Customer:
     return Customer.model_validate(
-        await profile.describe(conn, principal.workspace_id, customer_id, now)
+        await profile.describe(
+            conn, principal.workspace_id, customer_id, now, principal.base_currency
+        )
     )
 
 
@@ -50,7 +52,7 @@ async def put_customer(
     customer_id: CustomerIdPath, body: TraitsReplace, conn: Transaction, now: Now, principal: Writer
 ) -> Customer:
     customer = await flows.replace_traits(
-        conn, principal.workspace_id, customer_id, body.traits, now
+        conn, principal.workspace_id, customer_id, body.traits, now, principal.base_currency
     )
     return Customer.model_validate(customer)
 
@@ -65,7 +67,9 @@ async def put_customer(
 async def patch_customer(
     customer_id: CustomerIdPath, body: TraitsPatch, conn: Transaction, now: Now, principal: Writer
 ) -> Customer:
-    customer = await flows.merge_traits(conn, principal.workspace_id, customer_id, body.traits, now)
+    customer = await flows.merge_traits(
+        conn, principal.workspace_id, customer_id, body.traits, now, principal.base_currency
+    )
     return Customer.model_validate(customer)
 
 
@@ -83,18 +87,18 @@ async def erase_customer(
     return Erasure(customer_id=customer_id, erased=erased)
 
 
-def _stored_event(row: Any) -> StoredEvent:
-    def money(value: Any) -> str | None:
-        return None if value is None else format_money(value)
+def _stored_event(row: Any, base_currency: str) -> StoredEvent:
+    def money(value: Any, currency: str) -> str | None:
+        return None if value is None else format_money(value, currency)
 
     return StoredEvent(
         event_id=row.event_id,
         customer_id=row.customer_id,
         type=row.type,
         occurred_at=row.occurred_at,
-        amount=money(row.amount),
+        amount=money(row.amount, row.currency or base_currency),
         currency=row.currency,
-        amount_base=money(row.amount_base),
+        amount_base=money(row.amount_base, base_currency),
         fx_rate=None if row.fx_rate is None else f"{row.fx_rate.normalize():f}",
         properties=row.properties,
         received_at=row.received_at,
@@ -115,6 +119,6 @@ async def list_customer_events(
 ) -> Page[StoredEvent]:
     rows = await events.events_page(conn, principal.workspace_id, customer_id, cursor, limit)
     return Page[StoredEvent](
-        items=[_stored_event(row) for row in rows[:limit]],
+        items=[_stored_event(row, principal.base_currency) for row in rows[:limit]],
         next_cursor=next_cursor(rows, limit, lambda row: [row.occurred_at.isoformat(), row.seq]),
     )

@@ -89,15 +89,19 @@ async def view(
     workspace_id: UUID,
     row: Record,
     now: datetime,
+    currency: str,
     definitions: list[Definition] | None = None,
 ) -> CustomerView:
-    """The customer of ``row`` with every metric computed as of ``now``."""
+    """The customer of ``row`` with every metric computed as of ``now``, money shown in
+    ``currency``, the workspace's base currency."""
     today = utc_day(now)
     if definitions is None:
         definitions = await user_metrics.definitions(conn, workspace_id)
     sums = await repository.window_sums(conn, workspace_id, row.customer_id, today)
-    user = await user_metrics.values(conn, workspace_id, definitions, row.customer_id, today)
-    return view_of(row, sums, user, now)
+    user = await user_metrics.values(
+        conn, workspace_id, definitions, row.customer_id, today, currency
+    )
+    return view_of(row, sums, user, now, currency)
 
 
 def view_of(
@@ -105,11 +109,12 @@ def view_of(
     sums: WindowSums,
     user: tuple[Mapping[str, Any], list[str], datetime | None],
     now: datetime,
+    currency: str,
 ) -> CustomerView:
     """The customer of ``row`` (columns read as attributes) as of ``now``, from its window
     sums and its user-defined metrics (values, names still pending, next moment one
-    changes)."""
-    return view_with(row, totals_of(row), sums, user, now)
+    changes), money shown in ``currency``."""
+    return view_with(row, totals_of(row), sums, user, now, currency)
 
 
 def view_with(
@@ -118,6 +123,7 @@ def view_with(
     sums: WindowSums,
     user: tuple[Mapping[str, Any], list[str], datetime | None],
     now: datetime,
+    currency: str,
 ) -> CustomerView:
     """As ``view_of``, with the lifetime totals given apart from the row (a customer's
     past: ``app.customers.timeline``)."""
@@ -125,7 +131,7 @@ def view_with(
     return CustomerView(
         customer_id=row.customer_id,
         traits=row.traits,
-        metrics={**values, **build_metrics(totals, sums, now)},
+        metrics={**values, **build_metrics(totals, sums, now, currency)},
         pending_metrics=tuple(pending),
         next_review_at=earliest(next_review_at(sums), user_review),
         created_at=row.created_at,

@@ -43,10 +43,13 @@ class Timeline:
     """A customer's facts, replayed event by event from nothing (``row``: its customer row,
     for what has no history). ``reads``: the metrics some rule reads; the others are left
     out, and so are the moments their windows change (``next_review_at``), at which a review
-    would change nothing."""
+    would change nothing. ``currency``: the workspace's, in which money is shown."""
 
-    def __init__(self, row: Any, definitions: list[Definition], reads: frozenset[str]) -> None:
+    def __init__(
+        self, row: Any, definitions: list[Definition], reads: frozenset[str], currency: str
+    ) -> None:
         self._row = row
+        self._currency = currency
         self._definitions = [d for d in definitions if d.name in reads]
         self._ready = [d for d in self._definitions if d.ready]
         self._windows = [w for w in WINDOWS if {f"spend_{w}d", f"orders_{w}d"} & reads]
@@ -102,7 +105,10 @@ class Timeline:
     def view(self, now: datetime) -> CustomerView:
         """The customer as of ``now`` (not before the last event added)."""
         today = utc_day(now)
-        return view_with(self._row, self._totals, self._window_sums(today), self._user(today), now)
+        return view_with(
+            self._row, self._totals, self._window_sums(today), self._user(today), now,
+            self._currency,
+        )  # fmt: skip
 
     def _window_sums(self, today: date) -> WindowSums:
         spend: dict[int, Decimal] = {}
@@ -136,7 +142,7 @@ class Timeline:
                 min((d for d, r in inside if r.events > 0), default=None),
                 min((d for d, r in inside if r.n > 0), default=None),
             )
-        return evaluate_metrics(self._definitions, windowed, lifetime)
+        return evaluate_metrics(self._definitions, windowed, lifetime, self._currency)
 
 
 def _least(held: datetime | None, at: datetime) -> datetime:

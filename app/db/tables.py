@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     CHAR,
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -112,7 +113,8 @@ customers = Table(
     Column("rfm_m", SmallInteger),
     Column("rfm_fm", SmallInteger),
     # CLV predictions of the workspace's active model (app.predictions); NULL without a
-    # purchase or a model. Rounded: probabilities and order counts to 4 places, money to cents.
+    # purchase or a model. Rounded: probabilities and order counts to 4 places, the expected
+    # order value to cents, predicted_clv_365d to the base currency's minor units.
     Column("p_alive", Numeric),
     Column("expected_orders_90d", Numeric),
     Column("expected_orders_365d", Numeric),
@@ -587,4 +589,24 @@ webhook_attempts = Table(
         ],
         ondelete="CASCADE",
     ),
+)
+
+# The first answer to a request that creates something, sent with an ``Idempotency-Key``,
+# kept 24 hours to answer its retries (``app.idempotency``). Written in the request's own
+# transaction: inserted when the request starts, the answer stored as it ends; ``status_code``
+# and ``response`` stay null only inside that transaction. ``response`` is the body as JSON
+# text, keys in the order they were sent, with every secret replaced by null.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("workspace_id", UUID(as_uuid=True), nullable=False),
+    Column("key", Text, nullable=False),
+    # SHA-256 of the method, path, query and body: a retry must send the same request.
+    Column("fingerprint", LargeBinary, nullable=False),
+    Column("status_code", SmallInteger),
+    Column("response", JSON),
+    Column("created_at", TZ, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "key"),
+    ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )

@@ -21,7 +21,7 @@ order, and the newest value should win).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -59,6 +59,9 @@ from app.predictions import service as predictions
 from app.validation import MAX_JSON_OBJECT_BYTES
 
 _event_adapter: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+
+Turn = Callable[[], Awaitable[None]]
+"""Waits until a chunk may write what the chunk before it in the file may write too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,14 +139,17 @@ async def store_for_later(
     now: datetime,
     *,
     notify: bool,
+    turn: Turn | None = None,
 ) -> list[ItemResult]:
     """An import's chunk: stores the events and folds the new ones into their customers like
     ``backfill``, but leaves those customers pending (``classify_pending`` classifies each
     once, at the import's end). Its statements read the staging table and look rows up by
     their keys, so, unlike the classification's, their plans do not depend on the planner's
-    statistics of the workspace: those are brought up to date once, before classifying."""
+    statistics of the workspace: those are brought up to date once, before classifying.
+    ``turn``: awaited once the chunk is staged, before it writes a row another chunk may
+    write, so that chunks stored at once still apply in file order."""
     results: dict[int, ItemResult] = {}
-    created = await _store(conn, workspace, events, now, results)
+    created = await _store(conn, workspace, events, now, results, turn)
     if created:
         await staging.mark_pending(created.raw, workspace.id, notify)
     return [results[position] for position in range(len(events))]
@@ -265,6 +271,7 @@ async def _store(
     events: list[Parsed],
     now: datetime,
     results: dict[int, ItemResult],
+    turn: Turn | None = None,
 ) -> _Stored:
     """Stores the first event of each id and folds the created ones into their customers;
     decides created / duplicate / 409 / 422 for all of them.
@@ -276,12 +283,12 @@ async def _store(
     stored again without them.
     """
     if not any(event.has_traits for event in events):
-        return await _store_once(conn, workspace, events, now, results, {})
+        return await _store_once(conn, workspace, events, now, results, {}, turn)
     refused: dict[int, TierlineError] = {}
     while True:
         attempt: dict[int, ItemResult] = {}
         savepoint = await conn.begin_nested()
-        stored = await _store_once(conn, workspace, events, now, attempt, refused)
+        stored = await _store_once(conn, workspace, events, now, attempt, refused, turn)
         too_large = await _traits_too_large(conn, workspace, stored.items)
         if not too_large:
             await savepoint.commit()
@@ -318,6 +325,7 @@ async def _store_once(
     now: datetime,
     results: dict[int, ItemResult],
     refused: Mapping[int, TierlineError],
+    turn: Turn | None,
 ) -> _Stored:
     raw = await staging.open_staging(conn)
     staged = await _stage(conn, workspace, events, now, results, refused)
@@ -326,6 +334,8 @@ async def _store_once(
         first.setdefault(item.event.event_id, item)
     currencies: dict[str | None, bytes] = {}
     await staging.load_encoded(raw, [_staged_row(item, currencies) for item in first.values()])
+    if turn is not None:
+        await turn()
     inserted = await staging.insert_events(raw, workspace.id, now)
     stored = {}
     if len(inserted) < len(first):  # a first import stores every id: nothing to ask

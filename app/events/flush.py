@@ -435,7 +435,9 @@ async def _replayed(
         return Outcome("duplicate", p.event.event_id, None)
     try:
         async with engine.connect() as conn:
-            return await replayed(conn, config.workspace_id, p.event, p.digest, now, True)
+            return await replayed(
+                conn, config.workspace_id, p.event, p.digest, now, True, config.base_currency
+            )
     except TierlineError as error:
         return error
 
@@ -638,7 +640,8 @@ def _customer(
     windowed, lifetime = metric_store.rollups_of(
         dict(zip(columns, r, strict=True)) for r in found or ()
     )
-    return view_of(row, sums, evaluate_metrics(config.definitions, windowed, lifetime), now)
+    user = evaluate_metrics(config.definitions, windowed, lifetime, config.base_currency)
+    return view_of(row, sums, user, now, config.base_currency)
 
 
 def _decide(

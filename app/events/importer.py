@@ -42,7 +42,7 @@ from app.db import statistics
 from app.db.engine import UNBOUNDED, Timeouts, create_engine
 from app.db.errors import is_transient
 from app.errors import TierlineError
-from app.events.backfill import classify_pending, store_for_later
+from app.events.backfill import Turn, classify_pending, store_for_later
 from app.events.import_file import EventFile, ImportFileError
 from app.events.import_reader import (
     CHUNK_SIZE,
@@ -263,6 +263,7 @@ async def _run(
 ) -> None:
     reading = asyncio.ensure_future(asyncio.to_thread(reader.next))
     storing: deque[tuple[ReadChunk, asyncio.Future[list[ItemResult]]]] = deque()
+    before: asyncio.Future[list[ItemResult]] | None = None
     try:
         while True:
             try:
@@ -274,8 +275,9 @@ async def _run(
             # The reading process reads on meanwhile: ask for its next chunk.
             reading = asyncio.ensure_future(asyncio.to_thread(reader.next))
             events = [row.event for row in chunk.rows if row.event is not None]
-            stored = _store_chunk(engine, workspace, events, clock, notify)
-            storing.append((chunk, asyncio.ensure_future(stored)))
+            stored = _store_chunk(engine, workspace, events, clock, notify, _after(before))
+            before = asyncio.ensure_future(stored)
+            storing.append((chunk, before))
             if len(storing) == STORES_IN_FLIGHT:
                 _tally(*(await _next_stored(storing)), rejected, progress, summary)
         while storing:
@@ -323,18 +325,34 @@ def _tally(
     progress.update(summary.rows, chunk.position)
 
 
+def _after(before: asyncio.Future[list[ItemResult]] | None) -> Turn:
+    """A chunk's turn to write: once the chunk before it is stored (or has failed, which
+    fails the import). Chunks are staged at once but write one after the other, in file
+    order: the first row of an id is the one stored, and the newest traits win."""
+
+    async def turn() -> None:
+        if before is not None:
+            await asyncio.wait([before])
+
+    return turn
+
+
 async def _store_chunk(
     engine: AsyncEngine,
     workspace: Workspace,
     events: list[Parsed],
     clock: Clock,
     notify: bool,
+    turn: Turn,
 ) -> list[ItemResult]:
     if not events:
+        await turn()  # so that the chunk after it waits for the one before
         return []
     return await _retried(
         engine,
-        lambda conn: store_for_later(conn, workspace, events, clock.now(), notify=notify),
+        lambda conn: store_for_later(
+            conn, workspace, events, clock.now(), notify=notify, turn=turn
+        ),
         "the database refused a chunk",
     )
 

@@ -20,6 +20,7 @@ from app.auth.schemas import CurrencyCode
 from app.classification.schemas import Customer
 from app.customers.schemas import CustomerId
 from app.errors import Problem
+from app.money import CurrencyAmount, Money
 from app.tiers.assignment_schemas import TierChange
 from app.validation import Amount, EventType, Identifier, JsonObject
 
@@ -63,7 +64,10 @@ class EventIn(BaseModel):
     amount: Amount | None = Field(
         default=None,
         validate_default=True,
-        description="Required for `order` and `refund`; exact decimal string.",
+        description="Required for `order` and `refund`; exact decimal string, in `currency`. "
+        "Converted on arrival into the workspace's base currency at its rate and rounded "
+        "then, once, half-even, to that currency's minor units: the `Money` every metric "
+        "sums (`amount_base` of the stored event).",
     )
     currency: CurrencyCode | None = Field(
         default=None, description="Defaults to the workspace's `base_currency`."
@@ -146,10 +150,14 @@ class StoredEvent(BaseModel):
     customer_id: str
     type: str
     occurred_at: datetime
-    amount: str | None = Field(examples=["129.90"])
+    amount: CurrencyAmount | None = Field(
+        description="The amount as sent, in `currency`.", examples=["129.90"]
+    )
     currency: str | None = Field(examples=["USD"])
-    amount_base: str | None = Field(
-        description="The amount in the workspace's base currency at ingestion.", examples=["119.51"]
+    amount_base: Money | None = Field(
+        description="The amount in the workspace's base currency at ingestion, rounded to its "
+        "minor units: the number the metrics sum.",
+        examples=["119.51"],
     )
     fx_rate: str | None = Field(examples=["0.92"])
     properties: dict[str, Any]

@@ -70,9 +70,11 @@ async def replayed(
     digest: bytes,
     now: datetime,
     describe_customer: bool,
+    currency: str,
 ) -> Outcome:
     """The answer to an event whose id is already stored: a faithful replay changes nothing
-    (and shows the customer as it is), another body under that id is a conflict."""
+    (and shows the customer as it is, money in ``currency``, the base currency), another
+    body under that id is a conflict."""
     stored = await events.stored_fingerprint(conn, workspace_id, event.event_id)
     if stored is not None and stored != digest:
         raise EventIdConflict(
@@ -84,7 +86,7 @@ async def replayed(
     if describe_customer:
         row = await customers.get(conn, workspace_id, event.customer_id)
         if row is not None:
-            known = await view(conn, workspace_id, row, now)
+            known = await view(conn, workspace_id, row, now, currency)
             customer = await profile.of(conn, workspace_id, known, row.next_review_at)
     return Outcome("duplicate", event.event_id, customer)
 

@@ -76,7 +76,10 @@ def fold(rollups: list[Rollup]) -> Rollup:
     )
 
 
-def metric_value(definition: Definition, folded: Rollup) -> int | str | None:
+def metric_value(definition: Definition, folded: Rollup, currency: str) -> int | str | None:
+    """The definition's value of ``folded`` as the profile shows it: a count as an integer,
+    an aggregation of ``amount`` as money in ``currency`` (the base currency), another as a
+    plain decimal."""
     if definition.aggregation == "count":
         return folded.events
     raw: Decimal | None
@@ -97,7 +100,7 @@ def metric_value(definition: Definition, folded: Rollup) -> int | str | None:
     if raw is None:
         return None
     if definition.prop == AMOUNT:
-        return format_money(raw)
+        return format_money(raw, currency)
     return format_decimal(raw)
 
 
@@ -120,6 +123,7 @@ def evaluate(
     definitions: list[Definition],
     windowed: dict[str, WindowFold],
     lifetime: dict[tuple[str, str], Rollup],
+    currency: str,
 ) -> tuple[dict[str, int | str | None], list[str], datetime | None]:
     """Values of every definition, the names still pending, and the next moment one changes
     (the midnight at which its earliest moving day leaves its window)."""
@@ -133,14 +137,14 @@ def evaluate(
             continue
         if definition.window_days is None:
             values[definition.name] = metric_value(
-                definition, lifetime.get(definition.source, Rollup())
+                definition, lifetime.get(definition.source, Rollup()), currency
             )
             continue
         fold_ = windowed.get(definition.name)
         if fold_ is None:
-            values[definition.name] = metric_value(definition, Rollup())
+            values[definition.name] = metric_value(definition, Rollup(), currency)
             continue
-        values[definition.name] = metric_value(definition, fold_.rollup)
+        values[definition.name] = metric_value(definition, fold_.rollup, currency)
         moving = fold_.first_moving_day(definition)
         if moving is not None:
             moments.append(midnight(moving + timedelta(days=definition.window_days)))

@@ -256,14 +256,16 @@ async def values(
     definitions: list[Definition],
     customer_id: str,
     today: date,
+    currency: str,
 ) -> tuple[dict[str, int | str | None], list[str], datetime | None]:
-    """Every user-defined metric of one customer as of ``today``, in one query that folds
-    at most each window's days, whatever the history."""
+    """Every user-defined metric of one customer as of ``today`` (money in ``currency``, the
+    base currency), in one query that folds at most each window's days, whatever the
+    history."""
     reading = rollups_read(definitions, today)
     if reading is None:
-        return evaluate(definitions, {}, {})
+        return evaluate(definitions, {}, {}, currency)
     windowed, lifetime = await repository.rollups(conn, workspace_id, customer_id, **reading)
-    return evaluate(definitions, windowed, lifetime)
+    return evaluate(definitions, windowed, lifetime, currency)
 
 
 def rollups_read(definitions: list[Definition], today: date) -> dict[str, Any] | None:

@@ -56,13 +56,16 @@ _FOR_CUSTOMERS = text(FOR_CUSTOMERS_SQL)
 _ACTIVE = text(
     """
     SELECT m.workspace_id, m.job_id, m.fitted_at, m.calibration_end, m.holdout_days, m.report,
-           m.fit_requested_at, m.scored_at, w.clv_discount_rate, w.clv_refit_days
+           m.fit_requested_at, m.scored_at, w.clv_discount_rate, w.clv_refit_days,
+           w.base_currency
     FROM clv_models m JOIN workspaces w ON w.id = m.workspace_id
     WHERE m.workspace_id = :ws
     """
 )
 
-# Rounded in SQL so that both engines compare the very numbers stored; only rows whose
+# Rounded in SQL so that both engines compare the very numbers stored (the money of
+# ``predicted_clv_365d`` to the base currency's minor units, the average
+# ``expected_order_value`` to cents: ``app.money.average_places``); only rows whose
 # predictions change are written (and returned, for re-classification).
 WRITE_SQL = """
     UPDATE customers AS c
@@ -74,8 +77,10 @@ WRITE_SQL = """
                round(CAST(u.p_alive AS numeric), 4) AS p_alive,
                round(CAST(u.expected_orders_90d AS numeric), 4) AS expected_orders_90d,
                round(CAST(u.expected_orders_365d AS numeric), 4) AS expected_orders_365d,
-               round(CAST(u.expected_order_value AS numeric), 2) AS expected_order_value,
-               round(CAST(u.predicted_clv_365d AS numeric), 2) AS predicted_clv_365d
+               round(CAST(u.expected_order_value AS numeric), CAST(:average_places AS integer))
+                   AS expected_order_value,
+               round(CAST(u.predicted_clv_365d AS numeric), CAST(:money_places AS integer))
+                   AS predicted_clv_365d
         FROM unnest(CAST(:ids AS text[]), CAST(:p_alive AS float8[]),
                     CAST(:expected_orders_90d AS float8[]),
                     CAST(:expected_orders_365d AS float8[]),
@@ -128,9 +133,10 @@ async def write(
     conn: AsyncConnection,
     workspace_id: UUID,
     ids: list[str],
-    predictions: Mapping[str, list[float | None]],
+    predictions: Mapping[str, Any],
 ) -> list[Record]:
-    """Stores ``predictions`` (one list per column, aligned with ``ids``: ``WRITE_SQL``'s
-    parameters); returns the rows whose predictions changed, as written."""
+    """Stores ``predictions`` (one list per column, aligned with ``ids``, and the places
+    of money: ``WRITE_SQL``'s parameters); returns the rows whose predictions changed, as
+    written."""
     params = {"ws": workspace_id, "ids": ids, **predictions}
     return list((await conn.execute(_WRITE, params)).all())

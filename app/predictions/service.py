@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import numpy as np
@@ -19,7 +20,9 @@ from numpy.typing import NDArray
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.clock import utc_day
+from app.currencies import minor_units
 from app.db import Record
+from app.money import average_places
 from app.predictions import model, repository
 from app.predictions.model import Summaries
 
@@ -101,14 +104,19 @@ async def write_predictions(
 
 def predictions(
     model: Record, ids: list[str], predicted_ids: list[str], summaries: Summaries
-) -> tuple[list[str], dict[str, list[float | None]]]:
+) -> tuple[list[str], dict[str, Any]]:
     """What ``model`` predicts from the summaries of ``predicted_ids`` (those of ``ids`` with
-    a purchase): the ids, and a column per prediction aligned with them, as
-    ``repository.WRITE_SQL`` takes them."""
+    a purchase): the ids, and a column per prediction aligned with them, with the places
+    the workspace's base currency rounds money and averages to, as ``repository.WRITE_SQL``
+    takes them."""
     values = _predictor(model).predict(summaries)
     # Customers without a purchase get no prediction (NULL), e.g. after their only order
     # was erased.
     seen = set(predicted_ids)
     missing = [i for i in ids if i not in seen]
-    columns = {name: _column(v) + [None] * len(missing) for name, v in values.items()}
+    columns: dict[str, Any] = {
+        name: _column(v) + [None] * len(missing) for name, v in values.items()
+    }
+    columns["money_places"] = minor_units(model.base_currency)
+    columns["average_places"] = average_places(model.base_currency)
     return predicted_ids + missing, columns

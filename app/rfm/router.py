@@ -42,7 +42,8 @@ async def refresh_rfm(
     now: Now,
     principal: Annotated[Principal, Depends(require(Scope.SCHEMES_WRITE))],
 ) -> RfmRefreshResult:
-    return RfmRefreshResult.model_validate(await service.refresh(conn, principal.workspace_id, now))
+    refreshed = await service.refresh(conn, principal.workspace_id, now)
+    return RfmRefreshResult.model_validate(refreshed.shown(principal.base_currency))
 
 
 @router.get(
@@ -55,4 +56,5 @@ async def get_rfm_refresh(
     conn: Transaction,
     principal: Annotated[Principal, Depends(require(Scope.CUSTOMERS_READ))],
 ) -> RfmRefreshOut:
-    return RfmRefreshOut.model_validate(await service.last_refresh(conn, principal.workspace_id))
+    refreshed = await service.last_refresh(conn, principal.workspace_id)
+    return RfmRefreshOut.model_validate(refreshed.shown(principal.base_currency))

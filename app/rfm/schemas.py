@@ -7,18 +7,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.money import Money
+
 
 class CutPoint(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     score: int = Field(ge=1, le=5)
     customers: int = Field(description="How many customers have this score.")
-    min: int | str | None = Field(
+    min: int | Money | None = Field(
         description="The lowest value among the customers with this score (null when none): "
-        "days since the last order for `r`, orders for `f`, lifetime spend as a decimal "
-        "string for `m`."
+        "days since the last order for `r`, orders for `f`, lifetime spend (`Money`) for `m`."
     )
-    max: int | str | None = Field(description="The highest such value (null when none).")
+    max: int | Money | None = Field(description="The highest such value (null when none).")
 
 
 class CutPoints(BaseModel):

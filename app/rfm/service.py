@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -39,18 +39,41 @@ class Refresh:
     refreshed_at: datetime
     customers: int
     cut_points: dict[str, list[dict[str, Any]]]
+    """As stored: the spend behind ``m`` as a decimal string, the others as counts."""
     job_id: UUID | None
+
+    def shown(self, currency: str) -> Refresh:
+        """As the API shows it: the spend behind ``m`` as money in ``currency``, the
+        workspace's base currency."""
+        points = {
+            dimension: [
+                {
+                    **point,
+                    "min": _money(point["min"], currency),
+                    "max": _money(point["max"], currency),
+                }
+                if dimension == "m"
+                else point
+                for point in points
+            ]
+            for dimension, points in self.cut_points.items()
+        }
+        return replace(self, cut_points=points)
 
 
 class RfmRefreshNotFound(NotFound):
     pass
 
 
-def _shown(dimension: str, value: str | None) -> int | str | None:
-    """A value behind a score as the metric shows it: spend as money, the others as counts."""
+def _money(value: str | None, currency: str) -> str | None:
+    return None if value is None else format_money(Decimal(value), currency)
+
+
+def _stored(dimension: str, value: str | None) -> int | str | None:
+    """A value behind a score: spend as a decimal string, the others as counts."""
     if value is None:
         return None
-    return format_money(Decimal(value)) if dimension == "m" else int(value)
+    return value if dimension == "m" else int(value)
 
 
 def _cut_points(bands: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -66,8 +89,8 @@ def _cut_points(bands: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
                 {
                     "score": score,
                     "customers": band["customers"],
-                    "min": _shown(dimension, band["low"]),
-                    "max": _shown(dimension, band["high"]),
+                    "min": _stored(dimension, band["low"]),
+                    "max": _stored(dimension, band["high"]),
                 }
             )
     return points

@@ -186,6 +186,8 @@ class Query:
     metric_kinds: Mapping[str, MetricKind]
     scheme_keys: tuple[str, ...]
     now: datetime
+    currency: str
+    """The workspace's base currency, which items show money in."""
     segment: str | None = None  # only the stored members of this saved segment
 
     @property
@@ -343,7 +345,9 @@ def _metrics_group(query: Query, i: int, row: Any) -> dict[str, Any]:
         f"{event_type}_count": int(count) for event_type, count in sorted(event_counts.items())
     }
     for n, name in enumerate(names):
-        metrics[name] = metric_value(query.metric_kinds[name], getattr(row, f"f{i}_{n}"))
+        metrics[name] = metric_value(
+            query.metric_kinds[name], getattr(row, f"f{i}_{n}"), query.currency
+        )
     return metrics
 
 
@@ -361,7 +365,7 @@ def item_of(query: Query, row: Any) -> dict[str, Any]:
             continue
         value = getattr(row, f"f{i}")
         if spec.kind == "metric":
-            value = metric_value(spec.metric_kind, value)
+            value = metric_value(spec.metric_kind, value, query.currency)
         elif spec.kind == "created_at":
             value = value.astimezone(UTC)
         _put(item, spec.ref, value)

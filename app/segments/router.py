@@ -95,6 +95,7 @@ async def _answer(
         built = service.query_of(
             config.workspace_id,
             context.now,
+            config.base_currency,
             config.definitions,
             config.schemes,
             condition,
@@ -170,7 +171,12 @@ async def export_customers(
 ) -> export.ExportResponse:
     service.check_profile_access(principal.scopes, body.condition, fields=body.fields)
     built = await service.build_query(
-        conn, principal.workspace_id, now, body.condition, fields=body.fields
+        conn,
+        principal.workspace_id,
+        now,
+        principal.base_currency,
+        body.condition,
+        fields=body.fields,
     )
     return await _export(request, built, body.format, "customers")
 
@@ -287,7 +293,7 @@ async def export_segment(
     service.check_profile_access(principal.scopes, None, fields=paths)
     await service.get_active(conn, principal.workspace_id, key)
     built = await service.build_query(
-        conn, principal.workspace_id, now, None, fields=paths, segment=key
+        conn, principal.workspace_id, now, principal.base_currency, None, fields=paths, segment=key
     )
     return await _export(request, built, fmt, key)
 

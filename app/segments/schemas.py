@@ -122,7 +122,8 @@ class ExportIn(BaseModel):
 
 
 class SearchItem(BaseModel):
-    """The requested fields of one customer."""
+    """The requested fields of one customer; `metrics` as in `Customer` (schema `Metrics`:
+    money in the workspace's base currency as `Money` or `MoneyAverage`)."""
 
     model_config = ConfigDict(
         extra="allow",

@@ -87,20 +87,25 @@ async def build_query(
     conn: AsyncConnection,
     workspace_id: UUID,
     now: datetime,
+    currency: str,
     condition: Node | None,
     sort: list[SortKeyIn] | None = None,
     fields: list[str] | None = None,
     segment: str | None = None,
 ) -> Query:
-    """The query, checked against the workspace's metrics and schemes as stored now."""
+    """The query, checked against the workspace's metrics and schemes as stored now; its
+    items show money in ``currency``, the workspace's base currency."""
     definitions = await user_metrics.definitions(conn, workspace_id)
     active = await schemes.active_schemes(conn, workspace_id)
-    return query_of(workspace_id, now, definitions, active, condition, sort, fields, segment)
+    return query_of(
+        workspace_id, now, currency, definitions, active, condition, sort, fields, segment
+    )
 
 
 def query_of(
     workspace_id: UUID,
     now: datetime,
+    currency: str,
     definitions: Sequence[Definition],
     active: Iterable[Scheme],
     condition: Node | None,
@@ -156,6 +161,7 @@ def query_of(
         metric_kinds=known.metrics,
         scheme_keys=tuple(sorted(known.schemes)),
         now=now,
+        currency=currency,
         segment=segment,
     )
 

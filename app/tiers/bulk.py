@@ -51,10 +51,12 @@ def _facts(
     now: datetime,
     customers_of: Among,
     metrics: Sequence[str],
+    currency: str | None,
 ) -> sa.Select[Any]:
     """Per customer (of the workspace, or of the parameter ``customers_of`` names): the
     tier it qualifies for, the next moment a rule's time comparison flips for it, and the
-    values of ``metrics`` as its messages show them (``metrics``, an object)."""
+    values of ``metrics`` as its messages show them (``metrics``, an object; money in
+    ``currency``, the base currency)."""
     fenced, columns = fenced_columns(
         workspace_id,
         definitions,
@@ -73,17 +75,16 @@ def _facts(
     flips = [compile_next_flip(tier.condition, columns, now) for tier in scheme.tiers]
     flip = flips[0] if len(flips) == 1 else sa.func.least(*flips, type_=TZ)
     catalog = field_catalog(definitions)
-    shown = sa.func.jsonb_build_object(
-        *(
-            part
-            for name in metrics
-            for part in (
+    parts: list[Any] = []
+    if metrics:
+        assert currency is not None, "the metrics of a payload show money in the base currency"
+        for name in metrics:
+            kind = catalog.metric_kind(name)
+            parts += [
                 sa.literal(name, sa.Text()),
-                metric_json(catalog.metric_kind(name), columns.metric(name)),
-            )
-        ),
-        type_=JSONB,
-    )
+                metric_json(kind, columns.metric(name), currency),
+            ]
+    shown = sa.func.jsonb_build_object(*parts, type_=JSONB)
     return sa.select(
         fenced.c.customer_id,
         qualified.label("qualified"),
@@ -299,6 +300,7 @@ async def classify_scheme(
     grace: bool = True,
     keep_versions: bool = False,
     subscribers: Sequence[Mapping[str, Any]] = (),
+    currency: str | None = None,
 ) -> list[Record]:
     """Classifies the customers ``ids`` in one scheme; returns a row per customer, by id:
     ``customer_id``, ``action`` (``assign`` and ``move`` change the tier), ``held`` (the old
@@ -307,9 +309,10 @@ async def classify_scheme(
     entry in ``causes``, else ``cause``. Each move that one of ``subscribers`` (as
     ``app.webhooks.outbox.Routes.tier_subscribers`` gives them) wants gets its
     ``customer.tier_changed`` message, with a delivery per such endpoint, in the same
-    statement. ``keep_versions``: an assignment whose tier, downgrade and override stay is
-    not rewritten for the version alone (the reclassification job, whose watermark shows
-    it)."""
+    statement; their metrics show money in ``currency``, the workspace's base currency
+    (needed with ``subscribers``). ``keep_versions``: an assignment whose tier, downgrade
+    and override stay is not rewritten for the version alone (the reclassification job,
+    whose watermark shows it)."""
     own = _decision_values(scheme, workspace_id, now, reason, cause, grace=grace)
     own["causes"] = (json.dumps(causes), "jsonb")
     own["keep_versions"] = (keep_versions, "boolean")
@@ -320,12 +323,20 @@ async def classify_scheme(
     metrics = sorted(scheme.reads_metrics) if subscribers else []
     today = utc_day(now)
     customers_of = among(ids)
-    shape = (scheme.key, scheme.version, today, tuple(definitions), customers_of, *metrics)
+    shape = (
+        scheme.key,
+        scheme.version,
+        today,
+        tuple(definitions),
+        customers_of,
+        currency,
+        *metrics,
+    )
     template = _APPLY_TO[customers_of]
     if customers_of == "ids":
         own["ids"] = (ids, "text[]")
     key = (_APPLY, workspace_id, *shape)
-    build = partial(_facts, scheme, workspace_id, definitions, now, customers_of, metrics)
+    build = partial(_facts, scheme, workspace_id, definitions, now, customers_of, metrics, currency)
     facts = compiled_select(key, build, conn.dialect)
     result = await execute_template(conn, template, "facts", facts, own, id_parameters(ids))
     return list(result.all())
@@ -370,7 +381,7 @@ async def preview_scheme(
     own = _decision_values(scheme, workspace_id, now, "rule_change", {}, grace=grace)
     del own["version"], own["cause"]  # only the writes use them; a statement binds all it gets
     own["samples"] = (samples, "integer")
-    build = partial(_facts, scheme, workspace_id, definitions, now, "workspace", ())
+    build = partial(_facts, scheme, workspace_id, definitions, now, "workspace", (), None)
     compiled = compiled_select(None, build, conn.dialect)
     result = await execute_template(conn, _PREVIEW, "facts", compiled, own)
     return list(result.all())

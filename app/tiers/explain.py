@@ -11,7 +11,8 @@ them; a ``not`` asks the opposite of its child. Amounts are exact and rounded to
 customer can change:
 
 - counts move in whole units: ``gt 3`` from 1 needs 3 more (to 4), ``gte 2.5`` from 1 needs 2;
-- money moves in cents: ``gte 5000`` from 4600.00 needs 400.00 more, ``gt 5000`` 400.01;
+- money moves in the base currency's minor units: ``gte 5000`` from 4600.00 EUR needs 400.00
+  more, ``gt 5000`` 400.01 (in JPY, 401), shown as the profile shows money;
 - other numbers (sums and averages of an event property) have no step: the exact difference,
   "more than" it for ``gt`` and ``lt``.
 
@@ -28,8 +29,9 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Literal
 
 from app.clock import midnight, utc_day, window_start
+from app.currencies import minor_units
 from app.customers.metrics import WINDOWS
-from app.money import CENT, format_money
+from app.money import format_money
 from app.rules.evaluate import evaluate, holds, next_flip, read
 from app.rules.fields import FieldCatalog, MetricKind, is_event_count
 from app.rules.schema import (
@@ -74,7 +76,7 @@ from app.tiers.policy import Assignment, Scheme, shown
 
 Relation = Literal["gte", "gt", "lte", "lt"]
 _NEGATED: dict[Relation, Relation] = {"gte": "lt", "gt": "lte", "lte": "gt", "lt": "gte"}
-_STEPS: dict[MetricKind, Decimal | None] = {"count": Decimal(1), "money": CENT, "number": None}
+_STEPPED: frozenset[MetricKind] = frozenset({"count", "money", "number"})
 _WINDOWED: dict[str, tuple[Literal["spend", "orders"], int]] = {
     **{f"spend_{window}d": ("spend", window) for window in WINDOWS},
     **{f"orders_{window}d": ("orders", window) for window in WINDOWS},
@@ -150,10 +152,13 @@ def explain(
     assignment: Assignment | None,
     now: datetime,
     catalog: FieldCatalog,
+    currency: str,
     days: Sequence[DayTotals] = (),
 ) -> TierExplanation:
-    """The customer's tier in ``scheme`` explained. ``days`` are the customer's roll-ups of
-    the longest built-in window, for the moments its windowed metrics drop on their own."""
+    """The customer's tier in ``scheme`` explained, amounts of money in ``currency`` (the
+    workspace's base currency, which the customer's metrics are shown in). ``days`` are the
+    customer's roll-ups of the longest built-in window, for the moments its windowed metrics
+    drop on their own."""
     qualified = scheme.qualifies_for(customer, now)
     qualified_rank = scheme.rank(qualified)
     assert qualified_rank is not None
@@ -176,7 +181,7 @@ def explain(
             key=above.key,
             name=above.name,
             holds=need is None,
-            missing=None if need is None else _gap_tree(need, customer, catalog),
+            missing=None if need is None else _gap_tree(need, customer, catalog, currency),
         )
 
     keep_tier = None
@@ -187,8 +192,10 @@ def explain(
         keep_tier = KeepTier(
             tier=held.key,
             holds=regain is None,
-            lose_if=None if lose is None else _margin_tree(lose, customer, catalog, now, days),
-            missing=None if regain is None else _gap_tree(regain, customer, catalog),
+            lose_if=None
+            if lose is None
+            else _margin_tree(lose, customer, catalog, currency, now, days),
+            missing=None if regain is None else _gap_tree(regain, customer, catalog, currency),
         )
 
     return TierExplanation(
@@ -389,21 +396,23 @@ def _numeric(
         return None
     kind = catalog.metric_kind(comparison.ref.name)
     value = read(comparison, customer)
-    if kind not in _STEPS or not isinstance(value, Decimal):
+    if kind not in _STEPPED or not isinstance(value, Decimal):
         return None
     if not isinstance(target.bound, Decimal):
         return None
     return kind, value, target.bound
 
 
-def _gap_tree(need: _Need, customer: Mapping[str, Any], catalog: FieldCatalog) -> GapNode:
+def _gap_tree(
+    need: _Need, customer: Mapping[str, Any], catalog: FieldCatalog, currency: str
+) -> GapNode:
     if isinstance(need, _Group):
-        items = [_gap_tree(item, customer, catalog) for item in need.items]
+        items = [_gap_tree(item, customer, catalog, currency) for item in need.items]
         return GapAll(all=items) if need.kind == "all" else GapAny(any=items)
-    return _gap(need, customer, catalog)
+    return _gap(need, customer, catalog, currency)
 
 
-def _gap(leaf: _Leaf, customer: Mapping[str, Any], catalog: FieldCatalog) -> Gap:
+def _gap(leaf: _Leaf, customer: Mapping[str, Any], catalog: FieldCatalog, currency: str) -> Gap:
     comparison = leaf.comparison
     shown_value = actual(comparison, customer)
     numeric = _numeric(leaf, customer, catalog)
@@ -418,14 +427,14 @@ def _gap(leaf: _Leaf, customer: Mapping[str, Any], catalog: FieldCatalog) -> Gap
         increase = relation in ("gte", "gt")
         amount = bound - value if increase else value - bound
         strict = relation in ("gt", "lt")
-        step = _STEPS[kind]
+        step = _step(kind, currency)
         if step is not None:
             amount = (
                 amount.quantize(step, ROUND_FLOOR) + step
                 if strict
                 else amount.quantize(step, ROUND_CEILING)
             )
-        missing = _amount(kind, amount)
+        missing = _amount(kind, amount, currency)
         direction = "increase" if increase else "decrease"
         more_than = "more than " if strict and step is None else ""
         text = f"{more_than}{missing} {'more' if increase else 'less'} {comparison.ref.name}"
@@ -445,19 +454,21 @@ def _margin_tree(
     need: _Need,
     customer: Mapping[str, Any],
     catalog: FieldCatalog,
+    currency: str,
     now: datetime,
     days: Sequence[DayTotals],
 ) -> MarginNode:
     if isinstance(need, _Group):
-        items = [_margin_tree(item, customer, catalog, now, days) for item in need.items]
+        items = [_margin_tree(item, customer, catalog, currency, now, days) for item in need.items]
         return MarginAll(all=items) if need.kind == "all" else MarginAny(any=items)
-    return _margin(need, customer, catalog, now, days)
+    return _margin(need, customer, catalog, currency, now, days)
 
 
 def _margin(
     leaf: _Leaf,
     customer: Mapping[str, Any],
     catalog: FieldCatalog,
+    currency: str,
     now: datetime,
     days: Sequence[DayTotals],
 ) -> Margin:
@@ -472,7 +483,7 @@ def _margin(
         text = f"{comparison.field} must still {requirement} (now {now_text}"
     else:
         kind, value, bound = numeric
-        spare = _amount(kind, abs(value - bound))
+        spare = _amount(kind, abs(value - bound), currency)
         crossing = _CROSSING[leaf.target.relation].format(_written(leaf.target.written))
         text = f"{comparison.ref.name} {crossing} (now {now_text}: {spare} to spare"
     flip = changes_at(comparison, customer, now, days)
@@ -490,9 +501,19 @@ def _margin(
     )
 
 
-def _amount(kind: MetricKind, amount: Decimal) -> Amount:
+def _step(kind: MetricKind, currency: str) -> Decimal | None:
+    """The least change of a metric of ``kind``: a whole count, the base currency's minor
+    unit of money; None for other numbers, which change by any amount."""
+    if kind == "count":
+        return Decimal(1)
     if kind == "money":
-        return format_money(amount)
+        return Decimal(1).scaleb(-minor_units(currency))
+    return None
+
+
+def _amount(kind: MetricKind, amount: Decimal, currency: str) -> Amount:
+    if kind == "money":
+        return format_money(amount, currency)
     if kind == "count" and amount == amount.to_integral_value():
         return int(amount)
     return f"{amount.normalize():f}"

@@ -12,10 +12,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.money import Money
 from app.tiers.assignment_schemas import TierAssignment
 
-Amount = int | str
-"""Counts as integers; money and other numbers as exact decimal strings."""
+Amount = int | Money | str
+"""Counts as integers; money as ``Money``, in the base currency; other numbers as exact
+decimal strings."""
+
+ACTUAL = (
+    "The customer's value as the profile shows it: money metrics in the workspace's base "
+    "currency as `Money` (averages as `MoneyAverage`), the very number the comparison reads; "
+    "counts as integers; other numbers as decimal strings; null when it has none."
+)
+THRESHOLD = (
+    "The threshold, as written in the condition (for money, compared exactly with the "
+    '`Money` of `actual`: a threshold of `"91.91"` holds for `"91.91"`).'
+)
 
 
 EXAMPLE_EXPLANATION: dict[str, Any] = {
@@ -152,12 +164,8 @@ EXAMPLE_EXPLANATION: dict[str, Any] = {
 class ExplainedComparison(BaseModel):
     field: str = Field(examples=["metrics.spend_365d"])
     op: str = Field(examples=["gte"])
-    value: Any = Field(description="The threshold, as written in the condition.", examples=[5000])
-    actual: Any = Field(
-        description="The customer's value as the profile shows it (money as strings, counts "
-        "as integers, null when it has none).",
-        examples=["5400.00"],
-    )
+    value: Any = Field(description=THRESHOLD, examples=[5000])
+    actual: Any = Field(description=ACTUAL, examples=["5400.00"])
     holds: bool
     changes_at: datetime | None = Field(
         description="The next moment this comparison flips with no new event, when known: "
@@ -202,12 +210,13 @@ class Gap(BaseModel):
     )
     field: str = Field(examples=["metrics.lifetime_spend"])
     op: str = Field(examples=["gte"])
-    value: Any = Field(examples=[5000])
-    actual: Any = Field(examples=["4600.00"])
+    value: Any = Field(description=THRESHOLD, examples=[5000])
+    actual: Any = Field(description=ACTUAL, examples=["4600.00"])
     missing: Amount | None = Field(
-        description="How much the metric must change: counts in whole units, money in "
-        "cents. null when the comparison is not a numeric one on a metric, or the metric "
-        "has no value.",
+        description="How much the metric must change: counts in whole units, money in the "
+        'base currency\'s minor units (`Money`: `"400.00"` in EUR, `"400"` in JPY), other '
+        "numbers exactly. null when the comparison is not a numeric one on a metric, or the "
+        "metric has no value.",
         examples=["400.00"],
     )
     direction: Literal["increase", "decrease"] | None = Field(examples=["increase"])
@@ -242,11 +251,12 @@ class Margin(BaseModel):
     path: str = Field(examples=[""])
     field: str = Field(examples=["metrics.spend_365d"])
     op: str = Field(examples=["gte"])
-    value: Any = Field(examples=[5000])
-    actual: Any = Field(examples=["5400.00"])
+    value: Any = Field(description=THRESHOLD, examples=[5000])
+    actual: Any = Field(description=ACTUAL, examples=["5400.00"])
     spare: Amount | None = Field(
-        description="How far the value is from flipping the comparison, exactly; null when "
-        "it is not a numeric one on a metric.",
+        description="How far the value is from flipping the comparison, exactly: counts as "
+        "integers, money as `Money` in the base currency, other numbers as decimal strings; "
+        "null when it is not a numeric one on a metric.",
         examples=["400.00"],
     )
     changes_at: datetime | None = Field(

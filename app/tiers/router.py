@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from app.api.deps import Cursor, Limit, Now, Transaction, require
+from app.api.idempotency import Idempotent
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
@@ -130,15 +131,17 @@ async def install_template(
     conn: Transaction,
     now: Now,
     principal: Writer,
+    idempotency: Idempotent,
 ) -> Scheme:
     if templates.get(name).segment_definitions({}):
         authorize(principal, Scope.SEGMENTS_WRITE)
+    await idempotency.claim(conn, principal.workspace_id)
     row, created = await schemes.install_template(
         conn, principal.workspace_id, name, body, principal.key_id, now
     )
     if created:
         response.status_code = status.HTTP_201_CREATED
-    return _scheme(row)
+    return await idempotency.keep(_scheme(row))
 
 
 @router.put(
@@ -330,7 +333,8 @@ async def get_customer_tiers(
     "- `next_tier`: the first tier above the current one and what its condition lacks "
     "(`missing`): a tree of `all` / `any` over the comparisons that must flip, with amounts "
     'for numeric metrics (`"400.00 more lifetime_spend"`, `"1 more orders_90d"`; counts '
-    "in whole units, money in cents, so `gt 5000` from 4600.00 needs 400.01) and a text for "
+    "in whole units, money in the base currency's minor units, so `gt 5000` from 4600.00 "
+    "needs 400.01 in EUR, 401 in JPY) and a text for "
     "the rest (`missing: null`). `any` lists every branch, cheapest first.\n"
     "- `keep_tier`: while the current tier's condition holds, what would end it (`lose_if`, "
     "closest first, each with the margin `spare` and, for time comparisons and the built-in "
@@ -347,7 +351,9 @@ async def explain_tier(
     now: Now,
     principal: Reader,
 ) -> TierExplanation:
-    return await service.explain_tier(conn, principal.workspace_id, customer_id, scheme, now)
+    return await service.explain_tier(
+        conn, principal.workspace_id, customer_id, scheme, now, principal.base_currency
+    )
 
 
 @router.put(

@@ -250,15 +250,21 @@ async def tiers_at(
 
 
 async def explain_tier(
-    conn: AsyncConnection, workspace_id: UUID, customer_id: str, key: str, now: datetime
+    conn: AsyncConnection,
+    workspace_id: UUID,
+    customer_id: str,
+    key: str,
+    now: datetime,
+    currency: str,
 ) -> TierExplanation:
     """Why the customer holds its tier in the scheme and what would move it, from the same
-    view of the customer that classification reads."""
+    view of the customer that classification reads, money in ``currency`` (the base
+    currency)."""
     row = await row_of(conn, workspace_id, customer_id)
     scheme = await _active_scheme(conn, workspace_id, key, customer_id)
     current = await repository.assignments(conn, workspace_id, customer_id)
     definitions = await user_metrics.definitions(conn, workspace_id)
-    customer = await view(conn, workspace_id, row, now, definitions)
+    customer = await view(conn, workspace_id, row, now, currency, definitions)
     context = customer.facts({k: a.tier for k, a in current.items()})
     since = window_start(utc_day(now), max(WINDOWS))
     days = [
@@ -271,6 +277,7 @@ async def explain_tier(
         current.get(key),
         now,
         field_catalog(definitions),
+        currency,
         days,
     )
 

@@ -46,8 +46,9 @@ class TierChangedData(_Strict):
     ]
     changed_at: datetime
     metrics: dict[str, str | int | float | bool | None] = Field(
-        description="The values the scheme's rules read, as the customer's profile shows "
-        "them (money as strings)."
+        description="The values the scheme's rules read, each as the customer's profile "
+        "shows it (schema `Metrics`): money in the workspace's base currency as `Money` or "
+        "`MoneyAverage` strings, counts as integers."
     )
     sequence: int = Field(
         description="Increases with each of the customer's messages: order by it, not by arrival."

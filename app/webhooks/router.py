@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 
 from app.api.deps import Cursor, Limit, Now, Transaction, require
+from app.api.idempotency import Idempotent
 from app.api.responses import problems
 from app.auth.keys import Scope
 from app.auth.principal import Principal
@@ -115,11 +116,17 @@ def _message(row: Any, deliveries: list[Any]) -> Message:
     responses=problems(422),
 )
 async def create_endpoint(
-    checked: NewEndpoint, conn: Transaction, now: Now, principal: Manager, vault: Secrets
+    checked: NewEndpoint,
+    conn: Transaction,
+    now: Now,
+    principal: Manager,
+    vault: Secrets,
+    idempotency: Idempotent,
 ) -> EndpointWithSecret:
     body, url_errors = checked
+    await idempotency.claim(conn, principal.workspace_id)
     row, secret = await service.create(conn, principal.workspace_id, body, url_errors, now, vault)
-    return _with_secret(row, secret)
+    return await idempotency.keep(_with_secret(row, secret))
 
 
 @router.get(
@@ -190,10 +197,16 @@ async def delete_endpoint(endpoint_id: EndpointId, conn: Transaction, principal:
     responses=problems(404),
 )
 async def rotate_secret(
-    endpoint_id: EndpointId, conn: Transaction, now: Now, principal: Manager, vault: Secrets
+    endpoint_id: EndpointId,
+    conn: Transaction,
+    now: Now,
+    principal: Manager,
+    vault: Secrets,
+    idempotency: Idempotent,
 ) -> EndpointWithSecret:
+    await idempotency.claim(conn, principal.workspace_id)
     row, secret = await service.rotate_secret(conn, principal.workspace_id, endpoint_id, now, vault)
-    return _with_secret(row, secret)
+    return await idempotency.keep(_with_secret(row, secret))
 
 
 @router.post(
@@ -207,10 +220,15 @@ async def rotate_secret(
     responses=problems(404),
 )
 async def test_endpoint(
-    endpoint_id: EndpointId, conn: Transaction, now: Now, principal: Manager
+    endpoint_id: EndpointId,
+    conn: Transaction,
+    now: Now,
+    principal: Manager,
+    idempotency: Idempotent,
 ) -> PingSent:
+    await idempotency.claim(conn, principal.workspace_id)
     message_id = await service.send_test(conn, principal.workspace_id, endpoint_id, now)
-    return PingSent(message_id=message_id)
+    return await idempotency.keep(PingSent(message_id=message_id))
 
 
 @router.post(
@@ -227,6 +245,7 @@ async def recover_endpoint(
     conn: Transaction,
     now: Now,
     principal: Manager,
+    idempotency: Idempotent,
     since: Annotated[
         Moment,
         Query(
@@ -236,8 +255,9 @@ async def recover_endpoint(
         ),
     ],
 ) -> Requeued:
+    await idempotency.claim(conn, principal.workspace_id)
     requeued = await service.recover(conn, principal.workspace_id, endpoint_id, since, now)
-    return Requeued(requeued=requeued)
+    return await idempotency.keep(Requeued(requeued=requeued))
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -358,13 +378,15 @@ async def replay_message(
     conn: Transaction,
     now: Now,
     principal: Manager,
+    idempotency: Idempotent,
     endpoint_id: Annotated[
         UUID | None,
         Query(description="Replay only to this endpoint; it must be one the message went to."),
     ] = None,
 ) -> Requeued:
+    await idempotency.claim(conn, principal.workspace_id)
     requeued = await service.replay(conn, principal.workspace_id, message_id, endpoint_id, now)
-    return Requeued(requeued=requeued)
+    return await idempotency.keep(Requeued(requeued=requeued))
 
 
 _RECEIVED = (

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from app.validation import Key
+from app.validation import SHOWN_ONCE, Key, SecretShownOnce
 
 EventType = Literal[
     "customer.tier_changed",
@@ -195,14 +195,18 @@ class Endpoint(BaseModel):
 
 class EndpointWithSecret(Endpoint):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{**EXAMPLE_ENDPOINT, "secret": EXAMPLE_SECRET}]}
+        json_schema_extra={
+            "examples": [{**EXAMPLE_ENDPOINT, "secret": EXAMPLE_SECRET, "secret_shown_once": False}]
+        }
     )
 
-    secret: str = Field(
+    secret: Annotated[str | None, SHOWN_ONCE] = Field(
         description="The signing secret (Standard Webhooks: `whsec_` and a base64 key). Shown "
-        "only when the endpoint is created and when the secret is rotated; store it now.",
+        "only when the endpoint is created and when the secret is rotated; store it now. "
+        "`null` in an answer replayed for an `Idempotency-Key` (`secret_shown_once`).",
         examples=[EXAMPLE_SECRET],
     )
+    secret_shown_once: SecretShownOnce = False
 
 
 class PingSent(BaseModel):

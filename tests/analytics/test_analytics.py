@@ -207,10 +207,20 @@ def test_shares_round_half_even_to_four_places() -> None:
 
 
 def test_average_order_value_rounds_half_even_to_cents() -> None:
-    assert average(Decimal("10.05"), 2) == "5.02"  # 5.025 -> 5.02 (2 is even)
-    assert average(Decimal("10.15"), 2) == "5.08"  # 5.075 -> 5.08 (7 is odd)
-    assert average(Decimal("100"), 3) == "33.33"
-    assert average(Decimal("0"), 0) is None
+    assert average(Decimal("10.05"), 2, "EUR") == "5.02"  # 5.025 -> 5.02 (2 is even)
+    assert average(Decimal("10.15"), 2, "EUR") == "5.08"  # 5.075 -> 5.08 (7 is odd)
+    assert average(Decimal("100"), 3, "EUR") == "33.33"
+    assert average(Decimal("0"), 0, "EUR") is None
+
+
+def test_average_order_value_keeps_its_cents_in_a_currency_without_minor_units() -> None:
+    # An average is not an amount: 1001 / 2 yen is 500.5, shown without padding to cents.
+    assert average(Decimal("1001"), 2, "JPY") == "500.5"
+    assert average(Decimal("100"), 3, "JPY") == "33.33"
+    assert average(Decimal("3000"), 2, "JPY") == "1500"
+    # Where the minor units are more than cents (KWD's 3), the average is rounded to them.
+    assert average(Decimal("10.001"), 2, "KWD") == "5.000"  # 5.0005 -> 5.000 (0 is even)
+    assert average(Decimal("10.003"), 2, "KWD") == "5.002"
 
 
 # --- distribution ------------------------------------------------------------------------

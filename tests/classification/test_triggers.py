@@ -204,9 +204,8 @@ async def oracle(
             if everything or (segments is not None and s.key in segments)
         ]
         for customer_id in sorted(before.assignments):
-            customer = await view(
-                conn, workspace_id, await row_of(conn, workspace_id, customer_id), now, definitions
-            )
+            row = await row_of(conn, workspace_id, customer_id)
+            customer = await view(conn, workspace_id, row, now, "EUR", definitions)
             held = before.assignments[customer_id]
             if override is not None:
                 held = held | {"value": replace(held["value"], override=override)}

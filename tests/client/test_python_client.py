@@ -200,13 +200,19 @@ async def test_endpoints_and_their_messages_through_the_client(
     client: AuthenticatedClient,
 ) -> None:
     # A loopback port nobody listens on: the ping is recorded and its attempt fails there.
-    endpoint = await create_endpoint.asyncio(
-        client=client,
-        body=EndpointIn.from_dict({"url": f"http://127.0.0.1:{free_port()}/hook"}),
-    )
+    body = EndpointIn.from_dict({"url": f"http://127.0.0.1:{free_port()}/hook"})
+    endpoint = await create_endpoint.asyncio(client=client, body=body, idempotency_key="ep-1")
     assert isinstance(endpoint, EndpointWithSecret)
-    assert endpoint.secret.startswith("whsec_")
+    assert endpoint.secret is not None and endpoint.secret.startswith("whsec_")
     assert endpoint.event_types is None  # every type
+    # A retry with the same key is the same endpoint, its secret not shown again.
+    retried = await create_endpoint.asyncio_detailed(
+        client=client, body=body, idempotency_key="ep-1"
+    )
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert isinstance(retried.parsed, EndpointWithSecret)
+    assert (retried.parsed.id, retried.parsed.secret) == (endpoint.id, None)
+    assert retried.parsed.secret_shown_once is True
     ping = await test_endpoint.asyncio_detailed(endpoint.id, client=client)
     assert ping.status_code == 202
     messages = await list_endpoint_messages.asyncio(endpoint.id, client=client)

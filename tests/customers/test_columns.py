@@ -225,7 +225,7 @@ async def test_every_metric_in_sql_equals_the_view(
             assert [d.name for d in definitions if not d.ready] == ["pending_avg"]
             columns = customer_columns(workspace_id, definitions, now, _no_tier)
             for customer_id in [*HISTORIES, *LATER]:
-                view = await profile.describe(conn, workspace_id, customer_id, now)
+                view = await profile.describe(conn, workspace_id, customer_id, now, "EUR")
                 names = sorted(view["metrics"])
                 row = (
                     await conn.execute(

@@ -192,8 +192,8 @@ async def test_a_converted_amount_is_rounded_once_to_the_base_currencys_minor_un
     )
     assert yen.status_code == 201, yen.text
     shown = (await client.get("/v1/customers/crm-jp/events", headers=bearer(admin_key))).json()
-    # 1577.625 rounded to whole yen; money is shown with at least two decimals.
-    assert shown["items"][0]["amount_base"] == "1578.00"
+    # 1577.625 rounded to whole yen, and shown in whole yen.
+    assert shown["items"][0]["amount_base"] == "1578"
 
 
 async def test_currency_without_a_rate_is_422_and_stores_nothing(

@@ -122,7 +122,7 @@ async def python_engine(
         routes = await outbox.routes(conn, ws)
         for cid in customer_ids():
             current = await tier_store.assignments(conn, ws, cid)
-            seen = await view(conn, ws, await row_of(conn, ws, cid), now)
+            seen = await view(conn, ws, await row_of(conn, ws, cid), now, "EUR")
             facts = seen.facts({k: a.tier for k, a in current.items()})
             result = policy.classify([scheme], facts, current, now, "rule_change")
             shown_metrics = (await customer(client, key, cid))["metrics"]

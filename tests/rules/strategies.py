@@ -184,11 +184,11 @@ class Person:
         return {
             "metrics": {
                 **{f"{kind}_count": n for kind, n in self.event_counts.items()},
-                "spend_365d": format_money(self.spend_365d),
-                "lifetime_spend": format_money(self.lifetime_spend),
+                "spend_365d": format_money(self.spend_365d, "EUR"),
+                "lifetime_spend": format_money(self.lifetime_spend, "EUR"),
                 "avg_order_value": None
                 if self.avg_order_value is None
-                else format_money(self.avg_order_value),
+                else format_money(self.avg_order_value, "EUR"),
                 "order_count": self.order_count,
                 "score_avg": None if self.score_avg is None else f"{self.score_avg.normalize():f}",
                 "last_order_at": self.last_order_at,

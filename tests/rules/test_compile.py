@@ -144,7 +144,7 @@ async def test_compiled_conditions_select_over_the_customers_table_as_python_dec
             ).scalar_one()
             columns = customer_columns(workspace_id, [], now, lambda scheme: sa.null())
             views = {
-                customer_id: await profile.describe(conn, workspace_id, customer_id, now)
+                customer_id: await profile.describe(conn, workspace_id, customer_id, now, "EUR")
                 for customer_id in histories
             }
             for condition, raw in zip(parsed, CONDITIONS, strict=True):

@@ -138,7 +138,7 @@ async def peak_while_streaming(app: Any, admin_key: str, clock: FrozenClock) -> 
     async with app.state.engine.begin() as conn:
         workspace = (await conn.execute(text("SELECT id FROM workspaces LIMIT 1"))).scalar_one()
         query = await service.build_query(
-            conn, workspace, clock.now(), None, fields=["customer_id", "traits.note"]
+            conn, workspace, clock.now(), "EUR", None, fields=["customer_id", "traits.note"]
         )
     rows = 0
     tracemalloc.start()

@@ -85,7 +85,7 @@ async def test_each_metric_is_computed_once_however_often_the_condition_reads_it
     async with app.state.engine.connect() as conn:
         workspace = (await conn.execute(text("SELECT id FROM workspaces LIMIT 1"))).scalar_one()
         built = await service.build_query(
-            conn, workspace, clock.now(), CONDITION.validate_python(condition)
+            conn, workspace, clock.now(), "EUR", CONDITION.validate_python(condition)
         )
     statement = str(search_statement(built, None, 10).compile(dialect=app.state.engine.dialect))
     # Each window summed once per customer, not once per comparison; the items' metrics

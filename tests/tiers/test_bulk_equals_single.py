@@ -429,7 +429,7 @@ async def classify_python(
         return real_decide(scheme, current, qualified, at, why, grace=grace)
 
     row = await row_of(conn, workspace_id, customer_id)
-    customer = await view(conn, workspace_id, row, now)
+    customer = await view(conn, workspace_id, row, now, "EUR")
     current = await tiers_repository.assignments(conn, workspace_id, customer_id)
     active = await tiers_repository.active_schemes(conn, workspace_id)
     with patch.object(policy, "decide", decide):
@@ -596,7 +596,7 @@ async def set_up(conn: AsyncConnection, scenario: Scenario) -> UUID:
     # reader's depends on the base scheme's new tier, so the base is decided first.
     now = scenario.now
     row = await row_of(conn, workspace_id, PY)
-    customer = await view(conn, workspace_id, row, now)
+    customer = await view(conn, workspace_id, row, now, "EUR")
     tiers: dict[str, str] = {}
     context = customer.facts({})
     context["tiers"] = tiers

@@ -68,7 +68,12 @@ def missing_for(
 ) -> Any:
     """What a customer in the default tier lacks for ``condition``, as JSON."""
     result = explain(
-        two_tiers(condition), customer, Assignment("base", 1, NOW), NOW, catalog or field_catalog()
+        two_tiers(condition),
+        customer,
+        Assignment("base", 1, NOW),
+        NOW,
+        catalog or field_catalog(),
+        "EUR",
     )
     assert result.next_tier is not None and result.next_tier.missing is not None
     return result.next_tier.missing.model_dump(mode="json")
@@ -266,7 +271,7 @@ def test_each_node_holds_exactly_when_the_engine_says_so() -> None:
         assert tree["holds"] == evaluate(condition, customer, NOW)
         assert inner["holds"] == evaluate(parse_condition(NESTED["all"][1]["not"]), customer, NOW)
         missing = explain(
-            two_tiers(NESTED), customer, Assignment("base", 1, NOW), NOW, field_catalog()
+            two_tiers(NESTED), customer, Assignment("base", 1, NOW), NOW, field_catalog(), "EUR"
         ).next_tier
         assert missing is not None and missing.holds == tree["holds"]
 
@@ -289,7 +294,9 @@ def test_margins_say_what_would_lose_the_tier_and_when_days_leave_the_window() -
     customer = a_customer(
         {"spend_365d": "5400.00", "orders_90d": 1, "lifetime_spend": "5400.00"}, {"region": "EU"}
     )
-    result = explain(scheme, customer, Assignment("held", 1, NOW), NOW, field_catalog(), days)
+    result = explain(
+        scheme, customer, Assignment("held", 1, NOW), NOW, field_catalog(), "EUR", days
+    )
     assert result.qualifies_for == "held"
     assert result.keep_tier is not None and result.keep_tier.lose_if is not None
     lose_if = result.keep_tier.lose_if.model_dump(mode="json")
@@ -326,7 +333,7 @@ async def _classified(app: Any, customer_id: str, key: str, now: datetime) -> tu
         ).scalar_one()
         row = await row_of(conn, workspace_id, customer_id)
         current = await repository.assignments(conn, workspace_id, customer_id)
-        profile = await view(conn, workspace_id, row, now)
+        profile = await view(conn, workspace_id, row, now, "EUR")
         schemes = {s.key: s for s in await repository.active_schemes(conn, workspace_id)}
     context = profile.facts({k: a.tier for k, a in current.items()})
     return schemes[key].qualifies_for(context, now), current[key].tier
@@ -527,6 +534,7 @@ def test_the_documented_example_is_what_explain_says() -> None:
         Assignment("regular", 2, since),
         NOW,
         field_catalog(),
+        "EUR",
         [DayTotals(date(2026, 11, 10), Decimal("4600.00"), 1)],
     )
     assert result.model_dump(mode="json", by_alias=True) == EXAMPLE_EXPLANATION

@@ -77,12 +77,15 @@ async def test_an_endpoint_is_created_and_its_secret_is_shown_only_then(
         "failing_since": None,
         "created_at": iso(T0),
         "updated_at": iso(T0),
+        "secret_shown_once": False,
     }
     assert unsealed((await stored(app, created["id"])).secret) == created["secret"]
 
     shown = await client.get(f"/v1/webhooks/endpoints/{created['id']}", headers=bearer(admin_key))
     assert shown.status_code == 200
-    assert shown.json() == {k: v for k, v in created.items() if k != "secret"}
+    assert shown.json() == {
+        k: v for k, v in created.items() if k not in ("secret", "secret_shown_once")
+    }
     listed = await client.get("/v1/webhooks/endpoints", headers=bearer(admin_key))
     assert listed.json() == {"items": [shown.json()], "next_cursor": None}
 

@@ -141,8 +141,11 @@ from .segment_changed_data import SegmentChangedData
 from .segment_condition import SegmentCondition
 from .segment_entered import SegmentEntered
 from .segment_exited import SegmentExited
+from .segment_flows import SegmentFlows
+from .segment_flows_interval import SegmentFlowsInterval
 from .segment_in import SegmentIn
 from .segment_member import SegmentMember
+from .segment_period import SegmentPeriod
 from .sort_key import SortKey
 from .sort_key_direction import SortKeyDirection
 from .stored_event import StoredEvent
@@ -332,8 +335,11 @@ __all__ = (
     "SegmentCondition",
     "SegmentEntered",
     "SegmentExited",
+    "SegmentFlows",
+    "SegmentFlowsInterval",
     "SegmentIn",
     "SegmentMember",
+    "SegmentPeriod",
     "SortKey",
     "SortKeyDirection",
     "StoredEvent",

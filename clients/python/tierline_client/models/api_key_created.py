@@ -9,6 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.scope import Scope
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ApiKeyCreated")
 
@@ -23,7 +24,11 @@ class ApiKeyCreated:
         scopes (list[Scope]):
         created_at (datetime.datetime):
         revoked_at (datetime.datetime | None):
-        key (str): The secret key. Shown only in this response; store it now.
+        key (None | str): The secret key. Shown only in this response; store it now. `null` in an answer replayed for an
+            `Idempotency-Key` (`secret_shown_once`).
+        secret_shown_once (bool | Unset): `true` in an answer replayed for an `Idempotency-Key` (header `Idempotent-
+            Replayed: true`): the secret was shown once, in the first answer, and is `null` here. `false` in the answer that
+            shows it. Default: False.
     """
 
     id: UUID
@@ -32,7 +37,8 @@ class ApiKeyCreated:
     scopes: list[Scope]
     created_at: datetime.datetime
     revoked_at: datetime.datetime | None
-    key: str
+    key: None | str
+    secret_shown_once: bool | Unset = False
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,7 +61,10 @@ class ApiKeyCreated:
         else:
             revoked_at = self.revoked_at
 
+        key: None | str
         key = self.key
+
+        secret_shown_once = self.secret_shown_once
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -70,6 +79,8 @@ class ApiKeyCreated:
                 "key": key,
             }
         )
+        if secret_shown_once is not UNSET:
+            field_dict["secret_shown_once"] = secret_shown_once
 
         return field_dict
 
@@ -106,7 +117,14 @@ class ApiKeyCreated:
 
         revoked_at = _parse_revoked_at(d.pop("revoked_at"))
 
-        key = d.pop("key")
+        def _parse_key(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        key = _parse_key(d.pop("key"))
+
+        secret_shown_once = d.pop("secret_shown_once", UNSET)
 
         api_key_created = cls(
             id=id,
@@ -116,6 +134,7 @@ class ApiKeyCreated:
             created_at=created_at,
             revoked_at=revoked_at,
             key=key,
+            secret_shown_once=secret_shown_once,
         )
 
         api_key_created.additional_properties = d

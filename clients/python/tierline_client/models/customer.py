@@ -25,6 +25,11 @@ class Customer:
         metrics (Metrics): Built-in metrics, `<type>_count` for every event type the customer has, and the
             workspace's user-defined metrics (counts as integers, other values as decimal strings,
             null when there is no value yet or the metric is still being backfilled).
+
+            Money is in the workspace's base currency, as `Money` (spend, refunds,
+            `predicted_clv_365d`, and a user-defined `sum`, `min`, `max` or `last` of `amount`) or
+            `MoneyAverage` (`avg_order_value`, `expected_order_value`, a user-defined `avg` of
+            `amount`); a user-defined metric of another property is a plain decimal string.
         pending_metrics (list[str]): User-defined metrics still being backfilled; they read as null until done.
         tiers (CustomerTiers): Current tier per active scheme, with a downgrade that grace holds back.
         next_review_at (datetime.datetime | None): Next moment at which this customer is re-classified with no new

@@ -16,7 +16,7 @@ class CutPoint:
         score (int):
         customers (int): How many customers have this score.
         min_ (int | None | str): The lowest value among the customers with this score (null when none): days since the
-            last order for `r`, orders for `f`, lifetime spend as a decimal string for `m`.
+            last order for `r`, orders for `f`, lifetime spend (`Money`) for `m`.
         max_ (int | None | str): The highest such value (null when none).
     """
 

@@ -9,6 +9,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.endpoint_with_secret_event_types_type_0_item import EndpointWithSecretEventTypesType0Item
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.endpoint_filter import EndpointFilter
@@ -34,8 +35,12 @@ class EndpointWithSecret:
             The endpoint is disabled when this is days old.
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
-        secret (str): The signing secret (Standard Webhooks: `whsec_` and a base64 key). Shown only when the endpoint is
-            created and when the secret is rotated; store it now.
+        secret (None | str): The signing secret (Standard Webhooks: `whsec_` and a base64 key). Shown only when the
+            endpoint is created and when the secret is rotated; store it now. `null` in an answer replayed for an
+            `Idempotency-Key` (`secret_shown_once`).
+        secret_shown_once (bool | Unset): `true` in an answer replayed for an `Idempotency-Key` (header `Idempotent-
+            Replayed: true`): the secret was shown once, in the first answer, and is `null` here. `false` in the answer that
+            shows it. Default: False.
     """
 
     id: UUID
@@ -49,7 +54,8 @@ class EndpointWithSecret:
     failing_since: datetime.datetime | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
-    secret: str
+    secret: None | str
+    secret_shown_once: bool | Unset = False
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,7 +105,10 @@ class EndpointWithSecret:
 
         updated_at = self.updated_at.isoformat()
 
+        secret: None | str
         secret = self.secret
+
+        secret_shown_once = self.secret_shown_once
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -119,6 +128,8 @@ class EndpointWithSecret:
                 "secret": secret,
             }
         )
+        if secret_shown_once is not UNSET:
+            field_dict["secret_shown_once"] = secret_shown_once
 
         return field_dict
 
@@ -216,7 +227,14 @@ class EndpointWithSecret:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
-        secret = d.pop("secret")
+        def _parse_secret(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        secret = _parse_secret(d.pop("secret"))
+
+        secret_shown_once = d.pop("secret_shown_once", UNSET)
 
         endpoint_with_secret = cls(
             id=id,
@@ -231,6 +249,7 @@ class EndpointWithSecret:
             created_at=created_at,
             updated_at=updated_at,
             secret=secret,
+            secret_shown_once=secret_shown_once,
         )
 
         endpoint_with_secret.additional_properties = d

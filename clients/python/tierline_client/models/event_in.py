@@ -27,7 +27,9 @@ class EventIn:
         type_ (str): `order`, `refund`, `visit`, `support_ticket`, `survey`, or your own name (lowercase letters, digits
             and `_`, at most 64).
         occurred_at (datetime.datetime): When it happened, with a timezone. Not before 1970, at most 5 minutes ahead.
-        amount (float | None | str | Unset): Required for `order` and `refund`; exact decimal string.
+        amount (float | None | str | Unset): Required for `order` and `refund`; exact decimal string, in `currency`.
+            Converted on arrival into the workspace's base currency at its rate and rounded then, once, half-even, to that
+            currency's minor units: the `Money` every metric sums (`amount_base` of the stored event).
         currency (None | str | Unset): Defaults to the workspace's `base_currency`.
         properties (EventInProperties | Unset): A JSON object, at most 16 KiB when serialised.
         traits (EventInTraitsType0 | None | Unset): Traits to merge into the customer's (a `null` value removes a

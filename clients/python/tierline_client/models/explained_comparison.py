@@ -16,9 +16,11 @@ class ExplainedComparison:
     Attributes:
         field (str):
         op (str):
-        value (Any): The threshold, as written in the condition.
-        actual (Any): The customer's value as the profile shows it (money as strings, counts as integers, null when it
-            has none).
+        value (Any): The threshold, as written in the condition (for money, compared exactly with the `Money` of
+            `actual`: a threshold of `"91.91"` holds for `"91.91"`).
+        actual (Any): The customer's value as the profile shows it: money metrics in the workspace's base currency as
+            `Money` (averages as `MoneyAverage`), the very number the comparison reads; counts as integers; other numbers as
+            decimal strings; null when it has none.
         holds (bool):
         changes_at (datetime.datetime | None): The next moment this comparison flips with no new event, when known: time
             comparisons (`within_days`, `older_than_days`, `days_since_last_order`) and the built-in windowed metrics

@@ -18,10 +18,14 @@ class Gap:
         path (str): Where the comparison sits in the tier's condition, e.g. `all.1.any.0`.
         field (str):
         op (str):
-        value (Any):
-        actual (Any):
-        missing (int | None | str): How much the metric must change: counts in whole units, money in cents. null when
-            the comparison is not a numeric one on a metric, or the metric has no value.
+        value (Any): The threshold, as written in the condition (for money, compared exactly with the `Money` of
+            `actual`: a threshold of `"91.91"` holds for `"91.91"`).
+        actual (Any): The customer's value as the profile shows it: money metrics in the workspace's base currency as
+            `Money` (averages as `MoneyAverage`), the very number the comparison reads; counts as integers; other numbers as
+            decimal strings; null when it has none.
+        missing (int | None | str): How much the metric must change: counts in whole units, money in the base currency's
+            minor units (`Money`: `"400.00"` in EUR, `"400"` in JPY), other numbers exactly. null when the comparison is not
+            a numeric one on a metric, or the metric has no value.
         direction (GapDirectionType0 | None):
         text (str):
     """

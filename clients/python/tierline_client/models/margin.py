@@ -17,10 +17,14 @@ class Margin:
         path (str):
         field (str):
         op (str):
-        value (Any):
-        actual (Any):
-        spare (int | None | str): How far the value is from flipping the comparison, exactly; null when it is not a
-            numeric one on a metric.
+        value (Any): The threshold, as written in the condition (for money, compared exactly with the `Money` of
+            `actual`: a threshold of `"91.91"` holds for `"91.91"`).
+        actual (Any): The customer's value as the profile shows it: money metrics in the workspace's base currency as
+            `Money` (averages as `MoneyAverage`), the very number the comparison reads; counts as integers; other numbers as
+            decimal strings; null when it has none.
+        spare (int | None | str): How far the value is from flipping the comparison, exactly: counts as integers, money
+            as `Money` in the base currency, other numbers as decimal strings; null when it is not a numeric one on a
+            metric.
         changes_at (datetime.datetime | None): When the comparison flips with no new event, when known.
         text (str):
     """

@@ -16,21 +16,70 @@ class Metrics:
     workspace's user-defined metrics (counts as integers, other values as decimal strings,
     null when there is no value yet or the metric is still being backfilled).
 
+    Money is in the workspace's base currency, as `Money` (spend, refunds,
+    `predicted_clv_365d`, and a user-defined `sum`, `min`, `max` or `last` of `amount`) or
+    `MoneyAverage` (`avg_order_value`, `expected_order_value`, a user-defined `avg` of
+    `amount`); a user-defined metric of another property is a plain decimal string.
+
         Attributes:
             order_count (int):
-            lifetime_spend (str): Orders minus refunds.
-            refund_total (str):
-            avg_order_value (None | str): Order amounts (before refunds) / order count.
+            lifetime_spend (str): An amount in the workspace's base currency (`base_currency` of `GET /v1/workspace`) as an
+                exact decimal string with the currency's minor units: `"91.91"` in EUR or USD, `"1578"` in JPY, `"12.345"` in
+                KWD. An amount in another currency is converted on arrival at the workspace's rate and rounded then, once, half-
+                even, to those units; totals and windows are sums of such amounts. It is the one number that is stored, compared
+                by tier rules and segments (a threshold of `"91.91"` holds for it), shown in explanations, webhooks and exports.
+                Only an amount sent in the base currency with more decimals than its minor units keeps them, and so does what is
+                summed from it.
+            refund_total (str): An amount in the workspace's base currency (`base_currency` of `GET /v1/workspace`) as an
+                exact decimal string with the currency's minor units: `"91.91"` in EUR or USD, `"1578"` in JPY, `"12.345"` in
+                KWD. An amount in another currency is converted on arrival at the workspace's rate and rounded then, once, half-
+                even, to those units; totals and windows are sums of such amounts. It is the one number that is stored, compared
+                by tier rules and segments (a threshold of `"91.91"` holds for it), shown in explanations, webhooks and exports.
+                Only an amount sent in the base currency with more decimals than its minor units keeps them, and so does what is
+                summed from it.
+            avg_order_value (None | str): Order amounts (before refunds) / order count, rounded half-even to 4 places; null
+                without orders.
             first_order_at (datetime.datetime | None):
             last_order_at (datetime.datetime | None):
             last_event_at (datetime.datetime | None):
             days_since_last_order (int | None): Midnights (UTC) since the last order's date.
-            spend_30d (str): Net spend today and the 29 days before.
-            spend_90d (str):
-            spend_365d (str):
+            spend_30d (str): An amount in the workspace's base currency (`base_currency` of `GET /v1/workspace`) as an exact
+                decimal string with the currency's minor units: `"91.91"` in EUR or USD, `"1578"` in JPY, `"12.345"` in KWD. An
+                amount in another currency is converted on arrival at the workspace's rate and rounded then, once, half-even, to
+                those units; totals and windows are sums of such amounts. It is the one number that is stored, compared by tier
+                rules and segments (a threshold of `"91.91"` holds for it), shown in explanations, webhooks and exports. Only an
+                amount sent in the base currency with more decimals than its minor units keeps them, and so does what is summed
+                from it.
+            spend_90d (str): An amount in the workspace's base currency (`base_currency` of `GET /v1/workspace`) as an exact
+                decimal string with the currency's minor units: `"91.91"` in EUR or USD, `"1578"` in JPY, `"12.345"` in KWD. An
+                amount in another currency is converted on arrival at the workspace's rate and rounded then, once, half-even, to
+                those units; totals and windows are sums of such amounts. It is the one number that is stored, compared by tier
+                rules and segments (a threshold of `"91.91"` holds for it), shown in explanations, webhooks and exports. Only an
+                amount sent in the base currency with more decimals than its minor units keeps them, and so does what is summed
+                from it.
+            spend_365d (str): An amount in the workspace's base currency (`base_currency` of `GET /v1/workspace`) as an
+                exact decimal string with the currency's minor units: `"91.91"` in EUR or USD, `"1578"` in JPY, `"12.345"` in
+                KWD. An amount in another currency is converted on arrival at the workspace's rate and rounded then, once, half-
+                even, to those units; totals and windows are sums of such amounts. It is the one number that is stored, compared
+                by tier rules and segments (a threshold of `"91.91"` holds for it), shown in explanations, webhooks and exports.
+                Only an amount sent in the base currency with more decimals than its minor units keeps them, and so does what is
+                summed from it.
             orders_30d (int):
             orders_90d (int):
             orders_365d (int):
+            rfm_r (int | None): RFM scores, 1-5, as of the workspace's last RFM refresh; null without orders or before the
+                first refresh.
+            rfm_f (int | None):
+            rfm_m (int | None):
+            rfm_fm (int | None):
+            p_alive (None | str): The CLV model's predictions (null without a model or an order): the probability of being
+                alive, rounded to 4 places.
+            expected_orders_90d (None | str): Purchase days expected in the next 90 days, rounded to 4 places.
+            expected_orders_365d (None | str):
+            expected_order_value (None | str): Expected spend per purchase, rounded to cents (2 places, or the currency's
+                minor units where it has more).
+            predicted_clv_365d (None | str): Expected purchases times expected order value over 365 days, discounted by the
+                workspace's `clv_discount_rate`, rounded to the currency's minor units.
     """
 
     order_count: int
@@ -47,6 +96,15 @@ class Metrics:
     orders_30d: int
     orders_90d: int
     orders_365d: int
+    rfm_r: int | None
+    rfm_f: int | None
+    rfm_m: int | None
+    rfm_fm: int | None
+    p_alive: None | str
+    expected_orders_90d: None | str
+    expected_orders_365d: None | str
+    expected_order_value: None | str
+    predicted_clv_365d: None | str
     additional_properties: dict[str, int | None | str] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,6 +150,33 @@ class Metrics:
 
         orders_365d = self.orders_365d
 
+        rfm_r: int | None
+        rfm_r = self.rfm_r
+
+        rfm_f: int | None
+        rfm_f = self.rfm_f
+
+        rfm_m: int | None
+        rfm_m = self.rfm_m
+
+        rfm_fm: int | None
+        rfm_fm = self.rfm_fm
+
+        p_alive: None | str
+        p_alive = self.p_alive
+
+        expected_orders_90d: None | str
+        expected_orders_90d = self.expected_orders_90d
+
+        expected_orders_365d: None | str
+        expected_orders_365d = self.expected_orders_365d
+
+        expected_order_value: None | str
+        expected_order_value = self.expected_order_value
+
+        predicted_clv_365d: None | str
+        predicted_clv_365d = self.predicted_clv_365d
+
         field_dict: dict[str, Any] = {}
         for prop_name, prop in self.additional_properties.items():
             field_dict[prop_name] = prop
@@ -112,6 +197,15 @@ class Metrics:
                 "orders_30d": orders_30d,
                 "orders_90d": orders_90d,
                 "orders_365d": orders_365d,
+                "rfm_r": rfm_r,
+                "rfm_f": rfm_f,
+                "rfm_m": rfm_m,
+                "rfm_fm": rfm_fm,
+                "p_alive": p_alive,
+                "expected_orders_90d": expected_orders_90d,
+                "expected_orders_365d": expected_orders_365d,
+                "expected_order_value": expected_order_value,
+                "predicted_clv_365d": predicted_clv_365d,
             }
         )
 
@@ -197,6 +291,69 @@ class Metrics:
 
         orders_365d = d.pop("orders_365d")
 
+        def _parse_rfm_r(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        rfm_r = _parse_rfm_r(d.pop("rfm_r"))
+
+        def _parse_rfm_f(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        rfm_f = _parse_rfm_f(d.pop("rfm_f"))
+
+        def _parse_rfm_m(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        rfm_m = _parse_rfm_m(d.pop("rfm_m"))
+
+        def _parse_rfm_fm(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        rfm_fm = _parse_rfm_fm(d.pop("rfm_fm"))
+
+        def _parse_p_alive(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        p_alive = _parse_p_alive(d.pop("p_alive"))
+
+        def _parse_expected_orders_90d(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        expected_orders_90d = _parse_expected_orders_90d(d.pop("expected_orders_90d"))
+
+        def _parse_expected_orders_365d(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        expected_orders_365d = _parse_expected_orders_365d(d.pop("expected_orders_365d"))
+
+        def _parse_expected_order_value(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        expected_order_value = _parse_expected_order_value(d.pop("expected_order_value"))
+
+        def _parse_predicted_clv_365d(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        predicted_clv_365d = _parse_predicted_clv_365d(d.pop("predicted_clv_365d"))
+
         metrics = cls(
             order_count=order_count,
             lifetime_spend=lifetime_spend,
@@ -212,6 +369,15 @@ class Metrics:
             orders_30d=orders_30d,
             orders_90d=orders_90d,
             orders_365d=orders_365d,
+            rfm_r=rfm_r,
+            rfm_f=rfm_f,
+            rfm_m=rfm_m,
+            rfm_fm=rfm_fm,
+            p_alive=p_alive,
+            expected_orders_90d=expected_orders_90d,
+            expected_orders_365d=expected_orders_365d,
+            expected_order_value=expected_order_value,
+            predicted_clv_365d=predicted_clv_365d,
         )
 
         additional_properties = {}

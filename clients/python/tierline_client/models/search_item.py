@@ -11,7 +11,10 @@ T = TypeVar("T", bound="SearchItem")
 
 @_attrs_define
 class SearchItem:
-    """The requested fields of one customer."""
+    """The requested fields of one customer; `metrics` as in `Customer` (schema `Metrics`:
+    money in the workspace's base currency as `Money` or `MoneyAverage`).
+
+    """
 
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -22,9 +22,10 @@ class StoredEvent:
         customer_id (str):
         type_ (str):
         occurred_at (datetime.datetime):
-        amount (None | str):
+        amount (None | str): The amount as sent, in `currency`.
         currency (None | str):
-        amount_base (None | str): The amount in the workspace's base currency at ingestion.
+        amount_base (None | str): The amount in the workspace's base currency at ingestion, rounded to its minor units:
+            the number the metrics sum.
         fx_rate (None | str):
         properties (StoredEventProperties):
         received_at (datetime.datetime):

@@ -30,8 +30,9 @@ class TierChangedData:
             scheme.
         reason (TierChangedDataReason):
         changed_at (datetime.datetime):
-        metrics (TierChangedDataMetrics): The values the scheme's rules read, as the customer's profile shows them
-            (money as strings).
+        metrics (TierChangedDataMetrics): The values the scheme's rules read, each as the customer's profile shows it
+            (schema `Metrics`): money in the workspace's base currency as `Money` or `MoneyAverage` strings, counts as
+            integers.
         sequence (int): Increases with each of the customer's messages: order by it, not by arrival.
     """
 

@@ -11,7 +11,10 @@ T = TypeVar("T", bound="TierChangedDataMetrics")
 
 @_attrs_define
 class TierChangedDataMetrics:
-    """The values the scheme's rules read, as the customer's profile shows them (money as strings)."""
+    """The values the scheme's rules read, each as the customer's profile shows it (schema `Metrics`): money in the
+    workspace's base currency as `Money` or `MoneyAverage` strings, counts as integers.
+
+    """
 
     additional_properties: dict[str, bool | float | int | None | str] = _attrs_field(init=False, factory=dict)
 

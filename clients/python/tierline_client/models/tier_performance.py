@@ -16,10 +16,16 @@ class TierPerformance:
         tier (None | str): The tier held at the start of the period; `null` for customers who held no tier then but got
             their first tier or ordered during the period (newcomers).
         customers (int): Customers in this row.
-        revenue (str): Their orders minus their refunds over the period's days, in the workspace's base currency.
+        revenue (str): An amount in the workspace's base currency (`base_currency` of `GET /v1/workspace`) as an exact
+            decimal string with the currency's minor units: `"91.91"` in EUR or USD, `"1578"` in JPY, `"12.345"` in KWD. An
+            amount in another currency is converted on arrival at the workspace's rate and rounded then, once, half-even, to
+            those units; totals and windows are sums of such amounts. It is the one number that is stored, compared by tier
+            rules and segments (a threshold of `"91.91"` holds for it), shown in explanations, webhooks and exports. Only an
+            amount sent in the base currency with more decimals than its minor units keeps them, and so does what is summed
+            from it.
         orders (int): Their orders in the period.
-        average_order_value (None | str): Order amounts (before refunds) divided by `orders`, rounded half-even to
-            cents; `null` without orders.
+        average_order_value (None | str): Order amounts (before refunds) divided by `orders`, rounded half-even to cents
+            (2 places, or the currency's minor units where it has more); `null` without orders.
         retention (None | str): Share of `customers` who ordered at least once in the period (4 places, rounded half-
             even); `null` when `customers` is 0.
     """

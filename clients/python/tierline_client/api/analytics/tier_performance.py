@@ -122,12 +122,13 @@ def sync_detailed(
      Groups customers by the tier they held at the start of the period (midnight UTC of `from`, from the
     tier history) and sums their daily roll-ups over the period's UTC days: `revenue` (orders minus
     refunds, in the workspace's base currency), `orders`, `average_order_value` (order amounts before
-    refunds / orders, rounded half-even to cents) and `retention` (share of the row's customers who
-    ordered at least once in the period, 4 decimals, rounded half-even). Every tier of the current
-    version has a row; a last row with `tier: null` holds the newcomers: customers who held no tier at
-    the start but got their first one before the end of the period or ordered in it. Customers who held
-    no tier and did nothing in the period are in no row. Defaults: the 30 days ending today. `from`
-    after `to`, or a period longer than 3,660 days, is a `422` naming `from`.
+    refunds / orders, rounded half-even to 2 places, or to the currency's minor units where it has more)
+    and `retention` (share of the row's customers who ordered at least once in the period, 4 decimals,
+    rounded half-even). Every tier of the current version has a row; a last row with `tier: null` holds
+    the newcomers: customers who held no tier at the start but got their first one before the end of the
+    period or ordered in it. Customers who held no tier and did nothing in the period are in no row.
+    Defaults: the 30 days ending today. `from` after `to`, or a period longer than 3,660 days, is a
+    `422` naming `from`.
 
     Scope: `segments:read`.
 
@@ -170,12 +171,13 @@ def sync(
      Groups customers by the tier they held at the start of the period (midnight UTC of `from`, from the
     tier history) and sums their daily roll-ups over the period's UTC days: `revenue` (orders minus
     refunds, in the workspace's base currency), `orders`, `average_order_value` (order amounts before
-    refunds / orders, rounded half-even to cents) and `retention` (share of the row's customers who
-    ordered at least once in the period, 4 decimals, rounded half-even). Every tier of the current
-    version has a row; a last row with `tier: null` holds the newcomers: customers who held no tier at
-    the start but got their first one before the end of the period or ordered in it. Customers who held
-    no tier and did nothing in the period are in no row. Defaults: the 30 days ending today. `from`
-    after `to`, or a period longer than 3,660 days, is a `422` naming `from`.
+    refunds / orders, rounded half-even to 2 places, or to the currency's minor units where it has more)
+    and `retention` (share of the row's customers who ordered at least once in the period, 4 decimals,
+    rounded half-even). Every tier of the current version has a row; a last row with `tier: null` holds
+    the newcomers: customers who held no tier at the start but got their first one before the end of the
+    period or ordered in it. Customers who held no tier and did nothing in the period are in no row.
+    Defaults: the 30 days ending today. `from` after `to`, or a period longer than 3,660 days, is a
+    `422` naming `from`.
 
     Scope: `segments:read`.
 
@@ -213,12 +215,13 @@ async def asyncio_detailed(
      Groups customers by the tier they held at the start of the period (midnight UTC of `from`, from the
     tier history) and sums their daily roll-ups over the period's UTC days: `revenue` (orders minus
     refunds, in the workspace's base currency), `orders`, `average_order_value` (order amounts before
-    refunds / orders, rounded half-even to cents) and `retention` (share of the row's customers who
-    ordered at least once in the period, 4 decimals, rounded half-even). Every tier of the current
-    version has a row; a last row with `tier: null` holds the newcomers: customers who held no tier at
-    the start but got their first one before the end of the period or ordered in it. Customers who held
-    no tier and did nothing in the period are in no row. Defaults: the 30 days ending today. `from`
-    after `to`, or a period longer than 3,660 days, is a `422` naming `from`.
+    refunds / orders, rounded half-even to 2 places, or to the currency's minor units where it has more)
+    and `retention` (share of the row's customers who ordered at least once in the period, 4 decimals,
+    rounded half-even). Every tier of the current version has a row; a last row with `tier: null` holds
+    the newcomers: customers who held no tier at the start but got their first one before the end of the
+    period or ordered in it. Customers who held no tier and did nothing in the period are in no row.
+    Defaults: the 30 days ending today. `from` after `to`, or a period longer than 3,660 days, is a
+    `422` naming `from`.
 
     Scope: `segments:read`.
 
@@ -259,12 +262,13 @@ async def asyncio(
      Groups customers by the tier they held at the start of the period (midnight UTC of `from`, from the
     tier history) and sums their daily roll-ups over the period's UTC days: `revenue` (orders minus
     refunds, in the workspace's base currency), `orders`, `average_order_value` (order amounts before
-    refunds / orders, rounded half-even to cents) and `retention` (share of the row's customers who
-    ordered at least once in the period, 4 decimals, rounded half-even). Every tier of the current
-    version has a row; a last row with `tier: null` holds the newcomers: customers who held no tier at
-    the start but got their first one before the end of the period or ordered in it. Customers who held
-    no tier and did nothing in the period are in no row. Defaults: the 30 days ending today. `from`
-    after `to`, or a period longer than 3,660 days, is a `422` naming `from`.
+    refunds / orders, rounded half-even to 2 places, or to the currency's minor units where it has more)
+    and `retention` (share of the row's customers who ordered at least once in the period, 4 decimals,
+    rounded half-even). Every tier of the current version has a row; a last row with `tier: null` holds
+    the newcomers: customers who held no tier at the start but got their first one before the end of the
+    period or ordered in it. Customers who held no tier and did nothing in the period are in no row.
+    Defaults: the 30 days ending today. `from` after `to`, or a period longer than 3,660 days, is a
+    `422` naming `from`.
 
     Scope: `segments:read`.
 

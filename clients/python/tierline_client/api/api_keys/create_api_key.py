@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.api_key_create import ApiKeyCreate
 from ...models.api_key_created import ApiKeyCreated
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: ApiKeyCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -52,6 +55,11 @@ def _parse_response(
         response_403 = Problem.from_dict(response.json())
 
         return response_403
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -99,6 +107,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ApiKeyCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[ApiKeyCreated | Problem]:
     """Create an API key
 
@@ -108,6 +117,14 @@ def sync_detailed(
     Scope: `admin`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (ApiKeyCreate):
 
     Raises:
@@ -120,6 +137,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -133,6 +151,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ApiKeyCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> ApiKeyCreated | Problem | None:
     """Create an API key
 
@@ -142,6 +161,14 @@ def sync(
     Scope: `admin`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (ApiKeyCreate):
 
     Raises:
@@ -155,6 +182,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -162,6 +190,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ApiKeyCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[ApiKeyCreated | Problem]:
     """Create an API key
 
@@ -171,6 +200,14 @@ async def asyncio_detailed(
     Scope: `admin`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (ApiKeyCreate):
 
     Raises:
@@ -183,6 +220,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -194,6 +232,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ApiKeyCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> ApiKeyCreated | Problem | None:
     """Create an API key
 
@@ -203,6 +242,14 @@ async def asyncio(
     Scope: `admin`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (ApiKeyCreate):
 
     Raises:
@@ -217,5 +264,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

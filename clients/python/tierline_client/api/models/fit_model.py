@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.fit_in import FitIn
 from ...models.fit_queued import FitQueued
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: FitIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -50,6 +53,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_403 = Problem.from_dict(response.json())
 
         return response_403
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -95,6 +103,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: FitIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[FitQueued | Problem]:
     """Fit the workspace's CLV model
 
@@ -116,6 +125,14 @@ def sync_detailed(
     Scope: `schemes:write`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (FitIn):
 
     Raises:
@@ -128,6 +145,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -141,6 +159,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: FitIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> FitQueued | Problem | None:
     """Fit the workspace's CLV model
 
@@ -162,6 +181,14 @@ def sync(
     Scope: `schemes:write`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (FitIn):
 
     Raises:
@@ -175,6 +202,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -182,6 +210,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: FitIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[FitQueued | Problem]:
     """Fit the workspace's CLV model
 
@@ -203,6 +232,14 @@ async def asyncio_detailed(
     Scope: `schemes:write`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (FitIn):
 
     Raises:
@@ -215,6 +252,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -226,6 +264,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: FitIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> FitQueued | Problem | None:
     """Fit the workspace's CLV model
 
@@ -247,6 +286,14 @@ async def asyncio(
     Scope: `schemes:write`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (FitIn):
 
     Raises:
@@ -261,5 +308,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -110,9 +110,9 @@ def sync_detailed(
     (`value`), the customer's value (`actual`, as the profile shows it) and `holds`.
     - `next_tier`: the first tier above the current one and what its condition lacks (`missing`): a tree
     of `all` / `any` over the comparisons that must flip, with amounts for numeric metrics (`"400.00
-    more lifetime_spend"`, `"1 more orders_90d"`; counts in whole units, money in cents, so `gt 5000`
-    from 4600.00 needs 400.01) and a text for the rest (`missing: null`). `any` lists every branch,
-    cheapest first.
+    more lifetime_spend"`, `"1 more orders_90d"`; counts in whole units, money in the base currency's
+    minor units, so `gt 5000` from 4600.00 needs 400.01 in EUR, 401 in JPY) and a text for the rest
+    (`missing: null`). `any` lists every branch, cheapest first.
     - `keep_tier`: while the current tier's condition holds, what would end it (`lose_if`, closest
     first, each with the margin `spare` and, for time comparisons and the built-in windowed metrics,
     `changes_at`: when it flips with no new event); while a downgrade is pending, what would cancel it
@@ -165,9 +165,9 @@ def sync(
     (`value`), the customer's value (`actual`, as the profile shows it) and `holds`.
     - `next_tier`: the first tier above the current one and what its condition lacks (`missing`): a tree
     of `all` / `any` over the comparisons that must flip, with amounts for numeric metrics (`"400.00
-    more lifetime_spend"`, `"1 more orders_90d"`; counts in whole units, money in cents, so `gt 5000`
-    from 4600.00 needs 400.01) and a text for the rest (`missing: null`). `any` lists every branch,
-    cheapest first.
+    more lifetime_spend"`, `"1 more orders_90d"`; counts in whole units, money in the base currency's
+    minor units, so `gt 5000` from 4600.00 needs 400.01 in EUR, 401 in JPY) and a text for the rest
+    (`missing: null`). `any` lists every branch, cheapest first.
     - `keep_tier`: while the current tier's condition holds, what would end it (`lose_if`, closest
     first, each with the margin `spare` and, for time comparisons and the built-in windowed metrics,
     `changes_at`: when it flips with no new event); while a downgrade is pending, what would cancel it
@@ -215,9 +215,9 @@ async def asyncio_detailed(
     (`value`), the customer's value (`actual`, as the profile shows it) and `holds`.
     - `next_tier`: the first tier above the current one and what its condition lacks (`missing`): a tree
     of `all` / `any` over the comparisons that must flip, with amounts for numeric metrics (`"400.00
-    more lifetime_spend"`, `"1 more orders_90d"`; counts in whole units, money in cents, so `gt 5000`
-    from 4600.00 needs 400.01) and a text for the rest (`missing: null`). `any` lists every branch,
-    cheapest first.
+    more lifetime_spend"`, `"1 more orders_90d"`; counts in whole units, money in the base currency's
+    minor units, so `gt 5000` from 4600.00 needs 400.01 in EUR, 401 in JPY) and a text for the rest
+    (`missing: null`). `any` lists every branch, cheapest first.
     - `keep_tier`: while the current tier's condition holds, what would end it (`lose_if`, closest
     first, each with the margin `spare` and, for time comparisons and the built-in windowed metrics,
     `changes_at`: when it flips with no new event); while a downgrade is pending, what would cancel it
@@ -268,9 +268,9 @@ async def asyncio(
     (`value`), the customer's value (`actual`, as the profile shows it) and `holds`.
     - `next_tier`: the first tier above the current one and what its condition lacks (`missing`): a tree
     of `all` / `any` over the comparisons that must flip, with amounts for numeric metrics (`"400.00
-    more lifetime_spend"`, `"1 more orders_90d"`; counts in whole units, money in cents, so `gt 5000`
-    from 4600.00 needs 400.01) and a text for the rest (`missing: null`). `any` lists every branch,
-    cheapest first.
+    more lifetime_spend"`, `"1 more orders_90d"`; counts in whole units, money in the base currency's
+    minor units, so `gt 5000` from 4600.00 needs 400.01 in EUR, 401 in JPY) and a text for the rest
+    (`missing: null`). `any` lists every branch, cheapest first.
     - `keep_tier`: while the current tier's condition holds, what would end it (`lose_if`, closest
     first, each with the margin `spare` and, for time comparisons and the built-in windowed metrics,
     `changes_at`: when it flips with no new event); while a downgrade is pending, what would cancel it

@@ -9,15 +9,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.scheme import Scheme
 from ...models.template_in import TemplateIn
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     name: str,
     *,
     body: TemplateIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -65,6 +68,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -110,6 +118,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TemplateIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | Scheme]:
     """Install a template as a scheme
 
@@ -124,6 +133,14 @@ def sync_detailed(
 
     Args:
         name (str): `value`, `rfm`, `lifecycle`, `industrial` or `clv`.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (TemplateIn):
 
     Raises:
@@ -137,6 +154,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         name=name,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -151,6 +169,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TemplateIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | Scheme | None:
     """Install a template as a scheme
 
@@ -165,6 +184,14 @@ def sync(
 
     Args:
         name (str): `value`, `rfm`, `lifecycle`, `industrial` or `clv`.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (TemplateIn):
 
     Raises:
@@ -179,6 +206,7 @@ def sync(
         name=name,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -187,6 +215,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TemplateIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | Scheme]:
     """Install a template as a scheme
 
@@ -201,6 +230,14 @@ async def asyncio_detailed(
 
     Args:
         name (str): `value`, `rfm`, `lifecycle`, `industrial` or `clv`.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (TemplateIn):
 
     Raises:
@@ -214,6 +251,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         name=name,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -226,6 +264,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TemplateIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | Scheme | None:
     """Install a template as a scheme
 
@@ -240,6 +279,14 @@ async def asyncio(
 
     Args:
         name (str): `value`, `rfm`, `lifecycle`, `industrial` or `clv`.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (TemplateIn):
 
     Raises:
@@ -255,5 +302,6 @@ async def asyncio(
             name=name,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

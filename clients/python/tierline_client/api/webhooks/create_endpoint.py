@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.endpoint_in import EndpointIn
 from ...models.endpoint_with_secret import EndpointWithSecret
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: EndpointIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -52,6 +55,11 @@ def _parse_response(
         response_403 = Problem.from_dict(response.json())
 
         return response_403
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -99,6 +107,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: EndpointIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[EndpointWithSecret | Problem]:
     """Subscribe a URL to webhook messages
 
@@ -113,6 +122,14 @@ def sync_detailed(
     Scope: `webhooks:manage`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (EndpointIn):
 
     Raises:
@@ -125,6 +142,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -138,6 +156,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: EndpointIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> EndpointWithSecret | Problem | None:
     """Subscribe a URL to webhook messages
 
@@ -152,6 +171,14 @@ def sync(
     Scope: `webhooks:manage`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (EndpointIn):
 
     Raises:
@@ -165,6 +192,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -172,6 +200,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: EndpointIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[EndpointWithSecret | Problem]:
     """Subscribe a URL to webhook messages
 
@@ -186,6 +215,14 @@ async def asyncio_detailed(
     Scope: `webhooks:manage`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (EndpointIn):
 
     Raises:
@@ -198,6 +235,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -209,6 +247,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: EndpointIn,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> EndpointWithSecret | Problem | None:
     """Subscribe a URL to webhook messages
 
@@ -223,6 +262,14 @@ async def asyncio(
     Scope: `webhooks:manage`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (EndpointIn):
 
     Raises:
@@ -237,5 +284,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -10,14 +10,18 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.requeued import Requeued
-from ...types import UNSET, Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     endpoint_id: UUID,
     *,
     since: datetime.datetime,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     params: dict[str, Any] = {}
 
@@ -34,6 +38,7 @@ def _get_kwargs(
         "params": params,
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -62,6 +67,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_404 = Problem.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -108,6 +118,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     since: datetime.datetime,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | Requeued]:
     """Re-send the messages an endpoint failed to receive
 
@@ -121,6 +132,14 @@ def sync_detailed(
         endpoint_id (UUID): The endpoint's id.
         since (datetime.datetime): The earliest message creation time to re-send, with a timezone;
             not in the future.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -133,6 +152,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
         since=since,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -147,6 +167,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     since: datetime.datetime,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | Requeued | None:
     """Re-send the messages an endpoint failed to receive
 
@@ -160,6 +181,14 @@ def sync(
         endpoint_id (UUID): The endpoint's id.
         since (datetime.datetime): The earliest message creation time to re-send, with a timezone;
             not in the future.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,6 +202,7 @@ def sync(
         endpoint_id=endpoint_id,
         client=client,
         since=since,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -181,6 +211,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     since: datetime.datetime,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | Requeued]:
     """Re-send the messages an endpoint failed to receive
 
@@ -194,6 +225,14 @@ async def asyncio_detailed(
         endpoint_id (UUID): The endpoint's id.
         since (datetime.datetime): The earliest message creation time to re-send, with a timezone;
             not in the future.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -206,6 +245,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
         since=since,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -218,6 +258,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     since: datetime.datetime,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | Requeued | None:
     """Re-send the messages an endpoint failed to receive
 
@@ -231,6 +272,14 @@ async def asyncio(
         endpoint_id (UUID): The endpoint's id.
         since (datetime.datetime): The earliest message creation time to re-send, with a timezone;
             not in the future.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -245,5 +294,6 @@ async def asyncio(
             endpoint_id=endpoint_id,
             client=client,
             since=since,
+            idempotency_key=idempotency_key,
         )
     ).parsed

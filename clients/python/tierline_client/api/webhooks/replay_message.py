@@ -16,7 +16,11 @@ def _get_kwargs(
     message_id: UUID,
     *,
     endpoint_id: None | Unset | UUID = UNSET,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     params: dict[str, Any] = {}
 
@@ -39,6 +43,7 @@ def _get_kwargs(
         "params": params,
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -67,6 +72,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_404 = Problem.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -113,6 +123,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     endpoint_id: None | Unset | UUID = UNSET,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | Requeued]:
     """Send a message again
 
@@ -125,6 +136,14 @@ def sync_detailed(
         message_id (UUID): The message's id (its `webhook-id` header).
         endpoint_id (None | Unset | UUID): Replay only to this endpoint; it must be one the
             message went to.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,6 +156,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         message_id=message_id,
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -151,6 +171,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     endpoint_id: None | Unset | UUID = UNSET,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | Requeued | None:
     """Send a message again
 
@@ -163,6 +184,14 @@ def sync(
         message_id (UUID): The message's id (its `webhook-id` header).
         endpoint_id (None | Unset | UUID): Replay only to this endpoint; it must be one the
             message went to.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -176,6 +205,7 @@ def sync(
         message_id=message_id,
         client=client,
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -184,6 +214,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     endpoint_id: None | Unset | UUID = UNSET,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | Requeued]:
     """Send a message again
 
@@ -196,6 +227,14 @@ async def asyncio_detailed(
         message_id (UUID): The message's id (its `webhook-id` header).
         endpoint_id (None | Unset | UUID): Replay only to this endpoint; it must be one the
             message went to.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -208,6 +247,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         message_id=message_id,
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -220,6 +260,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     endpoint_id: None | Unset | UUID = UNSET,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | Requeued | None:
     """Send a message again
 
@@ -232,6 +273,14 @@ async def asyncio(
         message_id (UUID): The message's id (its `webhook-id` header).
         endpoint_id (None | Unset | UUID): Replay only to this endpoint; it must be one the
             message went to.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -246,5 +295,6 @@ async def asyncio(
             message_id=message_id,
             client=client,
             endpoint_id=endpoint_id,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -9,12 +9,17 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.ping_sent import PingSent
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     endpoint_id: UUID,
+    *,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -23,6 +28,7 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -51,6 +57,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_404 = Problem.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -96,6 +107,7 @@ def sync_detailed(
     endpoint_id: UUID,
     *,
     client: AuthenticatedClient,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[PingSent | Problem]:
     """Send a test message to an endpoint
 
@@ -107,6 +119,14 @@ def sync_detailed(
 
     Args:
         endpoint_id (UUID): The endpoint's id.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,6 +138,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -131,6 +152,7 @@ def sync(
     endpoint_id: UUID,
     *,
     client: AuthenticatedClient,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> PingSent | Problem | None:
     """Send a test message to an endpoint
 
@@ -142,6 +164,14 @@ def sync(
 
     Args:
         endpoint_id (UUID): The endpoint's id.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -154,6 +184,7 @@ def sync(
     return sync_detailed(
         endpoint_id=endpoint_id,
         client=client,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -161,6 +192,7 @@ async def asyncio_detailed(
     endpoint_id: UUID,
     *,
     client: AuthenticatedClient,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[PingSent | Problem]:
     """Send a test message to an endpoint
 
@@ -172,6 +204,14 @@ async def asyncio_detailed(
 
     Args:
         endpoint_id (UUID): The endpoint's id.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -183,6 +223,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         endpoint_id=endpoint_id,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -194,6 +235,7 @@ async def asyncio(
     endpoint_id: UUID,
     *,
     client: AuthenticatedClient,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> PingSent | Problem | None:
     """Send a test message to an endpoint
 
@@ -205,6 +247,14 @@ async def asyncio(
 
     Args:
         endpoint_id (UUID): The endpoint's id.
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -218,5 +268,6 @@ async def asyncio(
         await asyncio_detailed(
             endpoint_id=endpoint_id,
             client=client,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.workspace_create import WorkspaceCreate
 from ...models.workspace_created import WorkspaceCreated
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: WorkspaceCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -104,14 +107,24 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: WorkspaceCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | WorkspaceCreated]:
     """Create a workspace
 
-     Creates a tenant and its first admin key, returned once.
+     Creates a tenant and its first admin key, returned once. An `Idempotency-Key` sent here belongs to
+    the workspace of the calling `instance` key.
 
     Scope: `instance`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (WorkspaceCreate):
 
     Raises:
@@ -124,6 +137,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -137,14 +151,24 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: WorkspaceCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | WorkspaceCreated | None:
     """Create a workspace
 
-     Creates a tenant and its first admin key, returned once.
+     Creates a tenant and its first admin key, returned once. An `Idempotency-Key` sent here belongs to
+    the workspace of the calling `instance` key.
 
     Scope: `instance`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (WorkspaceCreate):
 
     Raises:
@@ -158,6 +182,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -165,14 +190,24 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: WorkspaceCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Problem | WorkspaceCreated]:
     """Create a workspace
 
-     Creates a tenant and its first admin key, returned once.
+     Creates a tenant and its first admin key, returned once. An `Idempotency-Key` sent here belongs to
+    the workspace of the calling `instance` key.
 
     Scope: `instance`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (WorkspaceCreate):
 
     Raises:
@@ -185,6 +220,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -196,14 +232,24 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: WorkspaceCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Problem | WorkspaceCreated | None:
     """Create a workspace
 
-     Creates a tenant and its first admin key, returned once.
+     Creates a tenant and its first admin key, returned once. An `Idempotency-Key` sent here belongs to
+    the workspace of the calling `instance` key.
 
     Scope: `instance`.
 
     Args:
+        idempotency_key (None | str | Unset): Makes the request safe to retry. The first answer to
+            a key (status and body) is kept 24 hours and sent again, with `Idempotent-Replayed: true`,
+            for the same key and the same request (method, path, query and body), without doing
+            anything again; a secret the first answer showed is `null` in the replay
+            (`secret_shown_once: true`). The same key with another request is a 409 `idempotency-key-
+            reused`; while the first request is still in progress, a 409 `idempotency-key-in-use`. A
+            request that fails keeps nothing: its key may be sent again. Keys belong to the workspace
+            of the calling key. 1 to 255 printable ASCII characters; a UUID v4 is a good choice.
         body (WorkspaceCreate):
 
     Raises:
@@ -218,5 +264,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed
