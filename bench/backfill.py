@@ -521,7 +521,7 @@ async def compare_customers(
                 } | {
                     "metrics": {k: v for k, v in body["metrics"].items() if k not in RFM_METRICS},
                     "tiers": {s: t["tier"] for s, t in body["tiers"].items()},
-                    "segments": sorted(segment["key"] for segment in segments["items"]),
+                    "segments": sorted(segment["key"] for segment in segments),
                 }
             first, *others = seen.items()
             mismatches += [
