@@ -3,11 +3,12 @@ something to show on a fresh start.
 
 Two years of orders, refunds, visits and surveys for a few thousand made-up customers are
 generated from a fixed seed, relative to today (the same customers and days whatever the day
-it runs). Everything but the last 30 days is loaded the way history is (the batch endpoint's
-backfill mode, as ``tierline import``); then the value, RFM and lifecycle templates and a
-segment are installed, the RFM scores refreshed and a CLV model fitted with a 12-week
-holdout; then the last 30 days are sent as live events, so that customers move between tiers
-and in and out of the segment as they would have. It goes through the API in process, with a
+it runs). The value, RFM and lifecycle templates and a segment are installed first; then
+everything but the last 30 days is loaded the way history is (the batch endpoint's backfill
+mode, as ``tierline import``), which rebuilds each customer's tiers and memberships over its
+past; then the RFM scores are refreshed and a CLV model fitted with a 12-week holdout; then
+the last 30 days are sent as live events, so that customers move between tiers and in and
+out of the segment as they would have. It goes through the API in process, with a
 key of its own that it revokes at the end; running it again adds nothing new.
 """
 
@@ -128,6 +129,26 @@ def _batches(events: list[Event]) -> Iterator[list[dict[str, Any]]]:
         yield [e.body for e in events[start : start + BATCH]]
 
 
+def _whole_customers(events: list[Event]) -> Iterator[list[dict[str, Any]]]:
+    """Batches of whole customers, each customer's events in time order: a backfill batch
+    rebuilds the tier and segment history of the customers it is the first to bring, so
+    each customer's past arrives in one."""
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_customer.setdefault(event.body["customer_id"], []).append(event.body)
+    batch: list[dict[str, Any]] = []
+    for own in by_customer.values():
+        if batch and len(batch) + len(own) > BATCH:
+            yield batch
+            batch = []
+        batch += own
+        while len(batch) > BATCH:  # a customer with more events than a batch takes
+            yield batch[:BATCH]
+            batch = batch[BATCH:]
+    if batch:
+        yield batch
+
+
 class DemoFailed(Exception):
     pass
 
@@ -158,14 +179,16 @@ async def run(settings: Settings, key: str, customers: int, say: Any) -> None:
             async def settle() -> None:
                 await run_until_idle(app.state.engine, clock)
 
-            say(f"loading {len(past):,} events of {customers:,} customers' past two years")
-            for batch in _batches(past):
-                backfill = {"events": batch, "mode": "backfill"}
-                _check(await http.post("/v1/events/batch", json=backfill), 200)
-            await settle()
+            # The schemes and the segment first, so that loading the past rebuilds every
+            # customer's tiers and memberships over it.
             for name in TEMPLATES:
                 _check(await http.post(f"/v1/schemes/templates/{name}", json={}), 201, 409)
             _check(await http.put(f"/v1/segments/{SEGMENT_KEY}", json=SEGMENT), 200, 201)
+            await settle()
+            say(f"loading {len(past):,} events of {customers:,} customers' past two years")
+            for batch in _whole_customers(past):
+                backfill = {"events": batch, "mode": "backfill"}
+                _check(await http.post("/v1/events/batch", json=backfill), 200)
             await settle()
             _check(await http.post("/v1/schemes/rfm/refresh"), 200, 201, 202)
             await settle()
