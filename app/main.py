@@ -19,6 +19,7 @@ from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
 from app.api.disconnect import CancelOnDisconnect
 from app.api.limits import WorkspaceLimits
+from app.api.nul import refuse_nul_in_parameters
 from app.api.query import refuse_unknown_query_parameters
 from app.api.responses import (
     add_examples,
@@ -277,7 +278,10 @@ def create_app(
         lifespan=lifespan,
         separate_input_output_schemas=False,
         generate_unique_id_function=operation_id,
-        dependencies=[Depends(refuse_unknown_query_parameters)],
+        dependencies=[
+            Depends(refuse_unknown_query_parameters),
+            Depends(refuse_nul_in_parameters),
+        ],
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()

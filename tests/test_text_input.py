@@ -47,3 +47,34 @@ async def test_a_description_keeps_its_line_breaks(
     response = await client.put("/v1/segments/big", json=body, headers=bearer(admin_key))
     assert response.status_code in (200, 201), response.text
     assert response.json()["description"] == "line one\nline two"
+
+
+PARAMETER_CASES: list[tuple[str, str, str]] = [
+    ("GET", "/v1/customers/a%00b", "customer_id"),
+    ("PUT", "/v1/customers/a%00b/tiers/value/override", "customer_id"),
+    ("GET", "/v1/customers/a%00b/segments/history", "customer_id"),
+    ("DELETE", "/v1/metrics/a%00b", "name"),
+    ("GET", "/v1/webhooks/messages?customer_id=a%00b", "customer_id"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "field"), PARAMETER_CASES)
+async def test_nul_in_a_path_or_query_parameter_is_a_422(
+    client: httpx.AsyncClient, admin_key: str, method: str, url: str, field: str
+) -> None:
+    """Found probing the API beside the fuzz test (issue 27): the lookup failed in PostgreSQL,
+    a 500."""
+    body = {"tier": "gold"} if method == "PUT" else None
+    response = await client.request(method, url, json=body, headers=bearer(admin_key))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == [
+        {"field": field, "message": "must not contain the character U+0000", "code": "value_error"}
+    ]
+
+
+async def test_other_control_characters_in_a_path_parameter_find_nothing(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    response = await client.get("/v1/customers/a%0Ab", headers=bearer(admin_key))
+    assert response.status_code == 404, response.text
