@@ -24,13 +24,14 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
-def _contains_nul(value: Any) -> bool:
+def contains_nul(value: Any) -> bool:
+    """Whether U+0000 is in any string of a JSON value (keys too)."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
+        return any(contains_nul(item) for item in value)
     return False
 
 
@@ -45,7 +46,7 @@ def json_size(value: Any) -> int:
 
 def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
     # PostgreSQL's jsonb cannot hold U+0000; refuse it here rather than fail the transaction.
-    if _contains_nul(value):
+    if contains_nul(value):
         raise ValueError("must not contain the character U+0000")
     try:
         size = json_size(value)
