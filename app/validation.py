@@ -18,7 +18,8 @@ _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 """Unicode's category Cc, all 65 of it."""
 
 
-def _no_control_characters(value: str) -> str:
+def no_control_characters(value: str) -> str:
+    """The value, unless it holds a control character (``ValueError``)."""
     if _CONTROL_CHARACTER.search(value):
         raise ValueError("must not contain control characters")
     return value
@@ -60,7 +61,7 @@ def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
 Identifier = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
-    AfterValidator(_no_control_characters),
+    AfterValidator(no_control_characters),
 ]
 
 
@@ -74,7 +75,7 @@ def _no_nul(value: str) -> str:
 DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_characters),
+    AfterValidator(no_control_characters),
 ]
 """A name people read: a workspace's, a key's, a scheme's or a segment's."""
 

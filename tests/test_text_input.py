@@ -13,6 +13,9 @@ from tests.tiers.test_tier_lifecycle import VALUE
 
 NUL = "a\x00b"
 
+PUBLIC_URL = "https://[2606:4700::1111]/"
+"""Admitted by the webhook URL guard without a DNS lookup."""
+
 SEGMENT = {"name": "Big", "condition": {"field": "metrics.order_count", "op": "gte", "value": 1}}
 
 CASES: list[tuple[str, str, dict[str, Any], str]] = [
@@ -23,6 +26,10 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("PUT", "/v1/schemes/value", {**VALUE, "description": NUL}, "description"),
     ("PUT", "/v1/segments/big", {**SEGMENT, "name": NUL}, "name"),
     ("PUT", "/v1/segments/big", {**SEGMENT, "description": NUL}, "description"),
+    # Found probing beside the fuzz test (issue 27), past the URL guard: 500s.
+    ("POST", "/v1/webhooks/endpoints", {"url": f"{PUBLIC_URL}{NUL}"}, "url"),
+    ("POST", "/v1/webhooks/endpoints", {"url": f"{PUBLIC_URL}a\nb"}, "url"),
+    ("POST", "/v1/webhooks/endpoints", {"url": PUBLIC_URL, "description": NUL}, "description"),
 ]
 
 
@@ -38,6 +45,22 @@ async def test_text_with_nul_or_control_characters_is_a_422(
     response = await client.request(method, path, json=body, headers=bearer(admin_key))
     assert response.status_code == 422, response.text
     assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+async def test_an_endpoint_description_cannot_be_changed_to_hold_nul(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    created = await client.post(
+        "/v1/webhooks/endpoints", json={"url": PUBLIC_URL}, headers=bearer(admin_key)
+    )
+    assert created.status_code == 201, created.text
+    response = await client.patch(
+        f"/v1/webhooks/endpoints/{created.json()['id']}",
+        json={"description": NUL},
+        headers=bearer(admin_key),
+    )
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == ["description"]
 
 
 async def test_a_description_keeps_its_line_breaks(
