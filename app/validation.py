@@ -51,6 +51,9 @@ def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("must not contain the character U+0000")
     try:
         size = json_size(value)
+    except UnicodeEncodeError:
+        # A lone surrogate ("\ud800") parses from JSON but has no UTF-8 form.
+        raise ValueError("must be valid Unicode") from None
     except ValueError as error:
         raise ValueError("must not contain NaN or Infinity") from error
     if size > MAX_JSON_OBJECT_BYTES:

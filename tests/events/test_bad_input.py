@@ -170,6 +170,21 @@ async def test_a_batch_item_whose_event_id_is_not_unicode_is_rejected_without_it
     assert (created["event_id"], created["status"]) == ("ok-1", "created")
 
 
+async def test_traits_that_are_not_unicode_are_refused_as_such(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    body = json.dumps(event(traits={"industry": "\ud800"}))
+    response = await client.post(
+        "/v1/events",
+        content=body.encode(),
+        headers={**bearer(admin_key), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": "traits", "message": "must be valid Unicode", "code": "value_error"}
+    ]
+
+
 async def test_event_traits_merged_past_16_kib_are_refused_and_the_rest_of_the_batch_stored(
     app: Any, client: httpx.AsyncClient, admin_key: str
 ) -> None:
