@@ -19,6 +19,7 @@ from app.api.body_guard import BodyGuard
 from app.api.direct import DirectRoute
 from app.api.disconnect import CancelOnDisconnect
 from app.api.limits import WorkspaceLimits
+from app.api.nul import refuse_nul_in_parameters
 from app.api.query import refuse_unknown_query_parameters
 from app.api.responses import (
     add_examples,
@@ -51,6 +52,7 @@ from app.segments.router import router as segments_router
 from app.settings import BackgroundWork, Settings
 from app.tiers.router import router as tiers_router
 from app.vault import Vault
+from app.webhooks.guard import Lookup
 from app.webhooks.router import document_webhooks
 from app.webhooks.router import router as webhooks_router
 from app.webhooks.worker import DeliveryWorker
@@ -219,8 +221,13 @@ def document_problems_and_scopes(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
-    """The app; its engine is created in the lifespan from ``settings.database_url``."""
+def create_app(
+    settings: Settings, clock: Clock | None = None, lookup_host: Lookup | None = None
+) -> FastAPI:
+    """The app; its engine is created in the lifespan from ``settings.database_url``.
+    ``lookup_host`` resolves the host names of webhook URLs the API is given (the system
+    resolver when ``None``): tests that must send nothing out, not even a DNS query, pass
+    one that refuses every name."""
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url; the CLI resolves it")
     database_url = settings.database_url
@@ -279,10 +286,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
         separate_input_output_schemas=False,
         generate_unique_id_function=operation_id,
-        dependencies=[Depends(refuse_unknown_query_parameters)],
+        dependencies=[
+            Depends(refuse_unknown_query_parameters),
+            Depends(refuse_nul_in_parameters),
+        ],
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    app.state.lookup_host = lookup_host
     app.state.configs = ConfigCache()
     app.state.metrics = Metrics()
 

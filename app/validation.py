@@ -18,19 +18,21 @@ _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 """Unicode's category Cc, all 65 of it."""
 
 
-def _no_control_characters(value: str) -> str:
+def no_control_characters(value: str) -> str:
+    """The value, unless it holds a control character (``ValueError``)."""
     if _CONTROL_CHARACTER.search(value):
         raise ValueError("must not contain control characters")
     return value
 
 
-def _contains_nul(value: Any) -> bool:
+def contains_nul(value: Any) -> bool:
+    """Whether U+0000 is in any string of a JSON value (keys too)."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
+        return any(contains_nul(item) for item in value)
     return False
 
 
@@ -45,10 +47,13 @@ def json_size(value: Any) -> int:
 
 def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
     # PostgreSQL's jsonb cannot hold U+0000; refuse it here rather than fail the transaction.
-    if _contains_nul(value):
+    if contains_nul(value):
         raise ValueError("must not contain the character U+0000")
     try:
         size = json_size(value)
+    except UnicodeEncodeError:
+        # A lone surrogate ("\ud800") parses from JSON but has no UTF-8 form.
+        raise ValueError("must be valid Unicode") from None
     except ValueError as error:
         raise ValueError("must not contain NaN or Infinity") from error
     if size > MAX_JSON_OBJECT_BYTES:
@@ -59,7 +64,7 @@ def _small_json_object(value: dict[str, Any]) -> dict[str, Any]:
 Identifier = Annotated[
     str,
     StringConstraints(min_length=1, max_length=200),
-    AfterValidator(_no_control_characters),
+    AfterValidator(no_control_characters),
 ]
 
 
@@ -73,7 +78,7 @@ def _no_nul(value: str) -> str:
 DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_characters),
+    AfterValidator(no_control_characters),
 ]
 """A name people read: a workspace's, a key's, a scheme's or a segment's."""
 

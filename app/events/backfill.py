@@ -41,7 +41,7 @@ from app.db.engine import RawConnection
 from app.errors import TierlineError
 from app.events import backfill_repository as bulk
 from app.events import staged_copy, staging
-from app.events.parsed import Parsed, invalid, parsed
+from app.events.parsed import Parsed, given_event_id, invalid, parsed
 from app.events.schemas import EventIn
 from app.events.service import (
     MAX_CLOCK_SKEW,
@@ -92,8 +92,7 @@ async def backfill_batch(
             valid.append(_event_adapter.validate_python(raw))
             positions.append(index)
         except ValidationError as error:
-            raw_id = raw.get("event_id")
-            results[index] = Rejected(raw_id if isinstance(raw_id, str) else None, invalid(error))
+            results[index] = Rejected(given_event_id(raw), invalid(error))
     for index, result in zip(
         positions, await backfill(conn, workspace, valid, now, notify=notify), strict=True
     ):

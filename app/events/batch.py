@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.classification.config import ConfigCache, WorkspaceConfig
 from app.db.engine import RawConnection
 from app.events import flush
-from app.events.parsed import invalid
+from app.events.parsed import given_event_id, invalid
 from app.events.schemas import EventIn
 from app.events.service import ItemResult, Rejected
 
@@ -39,11 +39,10 @@ async def ingest_batch(
     results: dict[int, ItemResult] = {}
     parsed: list[tuple[int, EventIn]] = []
     for index, item in enumerate(items):
-        raw_id = item.get("event_id")
         try:
             parsed.append((index, _event_adapter.validate_python(item)))
         except ValidationError as error:
-            results[index] = Rejected(raw_id if isinstance(raw_id, str) else None, invalid(error))
+            results[index] = Rejected(given_event_id(item), invalid(error))
     waves = _waves(parsed)
     for attempt in range(1, flush.TRANSIENT_ATTEMPTS + 1):
         try:

@@ -45,6 +45,20 @@ def invalid(error: ValidationError) -> InvalidInput:
     return InvalidInput(field_errors(error.errors()))
 
 
+def given_event_id(item: dict[str, Any]) -> str | None:
+    """The ``event_id`` a batch item that fails validation is answered with: the one it
+    gave, when that is a string the JSON answer can carry (a lone surrogate, ``"\\ud800"``,
+    parses but cannot be encoded back)."""
+    given = item.get("event_id")
+    if not isinstance(given, str):
+        return None
+    try:
+        given.encode()
+    except UnicodeEncodeError:
+        return None
+    return given
+
+
 class Parsed(NamedTuple):
     """A valid event as storing it takes it: plain values, computed from the event alone
     (``parsed``), so an import computes them in its reading process, while the database

@@ -41,7 +41,8 @@ class Outcome:
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """A batch item refused alone: the error it would have been refused with on its own.
-    ``event_id`` is None when the item has no string ``event_id``."""
+    ``event_id`` is None when the item has no string ``event_id`` (or one that is not valid
+    Unicode)."""
 
     event_id: str | None
     error: TierlineError

@@ -98,6 +98,9 @@ def parse_field(text: str) -> FieldRef:
             "must be metrics.<name>, traits.<key>[.<key>...], tiers.<scheme> or "
             "customer.created_at",
         )
+    if not _is_unicode(text):
+        # A lone surrogate ("\ud800") parses from JSON but cannot reach PostgreSQL.
+        raise PydanticCustomError("invalid_string", "must be valid Unicode")
     namespace, *path = text.split(".")
     assert namespace in _OPS_BY_NAMESPACE
     return FieldRef(namespace, tuple(path))  # type: ignore[arg-type]
@@ -126,15 +129,21 @@ def _raise(problems: list[_Invalid], raw: Any) -> None:
         )
 
 
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _string(value: str, loc: Loc) -> str:
     if len(value) > MAX_STRING:
         raise _Invalid(loc, "string_too_long", f"must be at most {MAX_STRING} characters")
     if "\x00" in value:
         raise _Invalid(loc, "invalid_string", "must not contain the character U+0000")
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise _Invalid(loc, "invalid_string", "must be valid Unicode") from None
+    if not _is_unicode(value):
+        raise _Invalid(loc, "invalid_string", "must be valid Unicode")
     return value
 
 

@@ -57,6 +57,7 @@ from app.rules.schema import (
     condition_json,
     parse_field,
 )
+from app.validation import contains_nul
 
 SqlExpr = ColumnElement[Any]
 Direction = Literal["asc", "desc"]
@@ -431,6 +432,10 @@ def encode(query: Query, row: Any) -> str:
 def decode(query: Query, cursor: str) -> list[Any]:
     raw = decode_cursor(cursor, len(query.sort) + 2)
     checksum, key = raw[0], raw[1:]
+    # The checksum tells a stale cursor from another query's, but anyone can compute one:
+    # a made-up key must not reach PostgreSQL with a character its text cannot hold.
+    if contains_nul(key):
+        raise InvalidCursor("The cursor is not one this service issued.")
     if checksum != _checksum(query.fingerprint(), key) or not isinstance(key[-1], str):
         raise InvalidCursor(
             "The cursor was altered or belongs to another query: pass the same condition "

@@ -121,14 +121,16 @@ async def lookup_host(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-async def resolve(url: str, allowed: Sequence[IPNetwork], *, within: float) -> Target:
-    """Resolves the URL's host, in at most ``within`` seconds, and checks every address it
-    gives; raises ``UnsafeURL``."""
+async def resolve(
+    url: str, allowed: Sequence[IPNetwork], *, within: float, lookup: Lookup | None = None
+) -> Target:
+    """Resolves the URL's host with ``lookup`` (the system resolver when ``None``), in at most
+    ``within`` seconds, and checks every address it gives; raises ``UnsafeURL``."""
     scheme, host, port = check_form(url)
     try:
         addresses: list[IPAddress] = [ipaddress.ip_address(host)]
     except ValueError:
-        addresses = await _resolved(host, port, within)
+        addresses = await _resolved(host, port, within, lookup or lookup_host)
     for address in addresses:
         reason = _refusal(address, allowed)
         if reason is not None:
@@ -139,10 +141,10 @@ async def resolve(url: str, allowed: Sequence[IPNetwork], *, within: float) -> T
     return Target(scheme, host, port, addresses[0])
 
 
-async def _resolved(host: str, port: int, within: float) -> list[IPAddress]:
+async def _resolved(host: str, port: int, within: float, lookup: Lookup) -> list[IPAddress]:
     try:
         async with asyncio.timeout(within):
-            found = await lookup_host(host, port)
+            found = await lookup(host, port)
     except TimeoutError:
         raise UnsafeURL(f"the URL's host did not resolve within {within:g} s") from None
     except OSError as error:

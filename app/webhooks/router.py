@@ -43,10 +43,12 @@ UrlErrors = list[dict[str, str]]
 
 
 async def _url_errors(request: Request, url: str | None) -> UrlErrors:
-    # Read per request, not at import: the operator's allow list lives in the app's settings.
-    settings = request.app.state.settings
+    # Read per request, not at import: the operator's allow list lives in the app's settings,
+    # and the app may have been given its own resolver of host names.
+    state = request.app.state
+    settings = state.settings
     return await service.check_url(
-        url, settings.webhook_allowed_networks, settings.webhook_connect_timeout
+        url, settings.webhook_allowed_networks, settings.webhook_connect_timeout, state.lookup_host
     )
 
 

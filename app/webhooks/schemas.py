@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from app.validation import SHOWN_ONCE, Key, SecretShownOnce
+from app.validation import SHOWN_ONCE, Description, Key, SecretShownOnce, no_control_characters
 
 EventType = Literal[
     "customer.tier_changed",
@@ -74,8 +74,10 @@ Url = Annotated[
         "never the addresses the host resolved to.",
         examples=["https://crm.example.com/hooks/tierline"],
     ),
+    # A URL carries no raw control character (U+0000 could not even be stored).
+    AfterValidator(no_control_characters),
 ]
-Description = Annotated[str, Field(max_length=2000, examples=["CRM sync"])]
+EndpointDescription = Annotated[Description, Field(examples=["CRM sync"])]
 
 
 class EndpointFilter(BaseModel):
@@ -124,7 +126,7 @@ class EndpointIn(BaseModel):
 
     url: Url
     event_types: EventTypes | None = None
-    description: Description | None = None
+    description: EndpointDescription | None = None
     filter: EndpointFilter | None = Field(default=None, description=FILTER_DESCRIPTION)
     enabled: bool = Field(
         default=True, description="A disabled endpoint is sent nothing new; its queue waits."
@@ -148,7 +150,7 @@ class EndpointPatch(BaseModel):
     event_types: EventTypes | None = Field(
         default=None, description=EVENT_TYPES_DESCRIPTION + " Send null for every type."
     )
-    description: Description | None = Field(default=None, description="null clears it.")
+    description: EndpointDescription | None = Field(default=None, description="null clears it.")
     filter: EndpointFilter | None = Field(
         default=None, description=FILTER_DESCRIPTION + " Send null to drop the filter."
     )

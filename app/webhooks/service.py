@@ -85,14 +85,18 @@ def _not_applicable(
 
 
 async def check_url(
-    url: str | None, allowed_networks: Sequence[guard.IPNetwork], within: float
+    url: str | None,
+    allowed_networks: Sequence[guard.IPNetwork],
+    within: float,
+    lookup: guard.Lookup | None = None,
 ) -> list[dict[str, str]]:
     """The problems of a new URL (none when there is none), for ``create`` and ``update``.
-    Resolving its host may take ``within`` seconds: call it before taking a connection."""
+    Resolving its host (with ``lookup``, the system resolver when ``None``) may take
+    ``within`` seconds: call it before taking a connection."""
     if url is None:
         return []
     try:
-        await guard.resolve(url, allowed_networks, within=within)
+        await guard.resolve(url, allowed_networks, within=within, lookup=lookup)
     except guard.UnsafeURL as error:
         return [{"field": "url", "message": str(error), "code": "unsafe_url"}]
     return []

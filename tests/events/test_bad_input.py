@@ -150,6 +150,41 @@ async def test_batch_that_is_not_a_list_of_objects_is_422(
         assert response.json()["errors"][0]["field"] == field
 
 
+@pytest.mark.parametrize("mode", ["normal", "backfill"])
+async def test_a_batch_item_whose_event_id_is_not_unicode_is_rejected_without_it(
+    client: httpx.AsyncClient, admin_key: str, mode: str
+) -> None:
+    """JSON parses a lone surrogate ("\\ud800"); echoing it back failed the whole batch's
+    answer (a 500)."""
+    item = json.dumps(event(event_id="ord-\ud800"))
+    body = f'{{"mode": "{mode}", "events": [{item}, {json.dumps(event(event_id="ok-1"))}]}}'
+    response = await client.post(
+        "/v1/events/batch",
+        content=body.encode(),
+        headers={**bearer(admin_key), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    rejected, created = response.json()["results"]
+    assert (rejected["event_id"], rejected["status"]) == (None, "rejected")
+    assert rejected["problem"]["errors"][0]["field"] == "event_id"
+    assert (created["event_id"], created["status"]) == ("ok-1", "created")
+
+
+async def test_traits_that_are_not_unicode_are_refused_as_such(
+    client: httpx.AsyncClient, admin_key: str
+) -> None:
+    body = json.dumps(event(traits={"industry": "\ud800"}))
+    response = await client.post(
+        "/v1/events",
+        content=body.encode(),
+        headers={**bearer(admin_key), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": "traits", "message": "must be valid Unicode", "code": "value_error"}
+    ]
+
+
 async def test_event_traits_merged_past_16_kib_are_refused_and_the_rest_of_the_batch_stored(
     app: Any, client: httpx.AsyncClient, admin_key: str
 ) -> None:

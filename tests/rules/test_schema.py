@@ -136,6 +136,8 @@ BAD = [
     (cmp("traits.a", "contains", ""), "condition.value", "string_too_short"),
     (cmp("traits.a", "eq", "a\x00b"), "condition.value", "invalid_string"),
     (cmp("traits.a", "eq", "\ud800"), "condition.value", "invalid_string"),
+    # A lone surrogate in a trait's path reached PostgreSQL (a 500).
+    (cmp("traits.a\ud800", "eq", "x"), "condition.field", "invalid_string"),
     (cmp("traits.a", "eq", "x" * 1001), "condition.value", "string_too_long"),
     (cmp("traits.a", "eq", float("nan")), "condition.value", "invalid_number"),
     (cmp("metrics.last_order_at", "within_days", -1), "condition.value", "greater_than_equal"),

@@ -14,6 +14,8 @@ import pytest
 
 from app.clock import FrozenClock
 from app.jobs.service import run_until_idle
+from app.pagination import decode_cursor, encode_cursor
+from app.segments.query import _checksum
 from tests.conftest import T0, bearer
 from tests.tiers.test_tier_lifecycle import VALUE, order, put_scheme
 
@@ -338,6 +340,26 @@ async def test_a_tampered_cursor_or_one_of_another_query_is_refused(
         )
         assert response.status_code == 400, what
         assert response.json()["type"].endswith("invalid-cursor"), what
+
+
+async def test_a_made_up_cursor_holding_u0000_is_refused(
+    app: Any, client: httpx.AsyncClient, admin_key: str, clock: FrozenClock
+) -> None:
+    """The checksum is no secret: a cursor made up with a right one and U+0000 in its key
+    reached PostgreSQL, whose text cannot hold the character (a 500)."""
+    await seed(app, client, admin_key, clock)
+    body: dict[str, Any] = {"sort": [{"field": "traits.industry"}], "limit": 1}
+    first = await client.post("/v1/customers/search", json=body, headers=bearer(admin_key))
+    fingerprint = json.dumps([None, [["traits.industry", "asc"]]], separators=(",", ":"))
+    issued = decode_cursor(first.json()["next_cursor"], 3)
+    assert issued[0] == _checksum(fingerprint, issued[1:])  # made up as the service makes it
+    for key in (["machinery", "a\x00b"], ["a\x00b", "c1"], [{"a\x00": 1}, "c1"]):
+        made_up = encode_cursor([_checksum(fingerprint, key), *key])
+        response = await client.post(
+            "/v1/customers/search", json={**body, "cursor": made_up}, headers=bearer(admin_key)
+        )
+        assert response.status_code == 400, (key, response.text)
+        assert response.json()["type"].endswith("invalid-cursor")
 
 
 async def test_fields_choose_what_each_item_carries(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,8 @@ import httpx
 import pytest
 
 from app.clock import FrozenClock
+from app.main import create_app
+from app.settings import Settings
 from app.webhooks import guard
 from tests.conftest import bearer
 from tests.webhooks.conftest import WorkerFactory
@@ -132,6 +135,40 @@ async def test_a_name_resolving_inside_is_refused_without_echoing_the_answers(
     message = _url_problem(await _create(client, admin_key, "https://hooks.example.com/in"))
     assert "an IPv4 address embedded in IPv6 that is link-local" in message
     assert "a9fe" not in message and METADATA not in message
+
+
+async def test_the_app_looks_hosts_up_with_the_resolver_it_was_given(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin_key: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``create_app(lookup_host=...)`` replaces the system resolver for the URLs the API is
+    given: a test can refuse every name, and nothing is looked up outside the process."""
+    refused: list[str] = []
+
+    async def refuse(host: str, port: int) -> list[str]:
+        refused.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "refused by the test")
+
+    async def system(host: str, port: int) -> list[str]:
+        raise AssertionError(f"the system resolver was asked for {host}")
+
+    assert create_app(settings, lookup_host=refuse).state.lookup_host is refuse
+    monkeypatch.setattr(guard, "lookup_host", system)
+    app.state.lookup_host = refuse
+    message = _url_problem(await _create(client, admin_key, "https://hooks.example.com/in"))
+    assert "the URL's host does not resolve: refused by the test" in message
+    endpoint = await _create(client, admin_key, "https://[2606:4700::1111]/")
+    assert endpoint.status_code == 201, endpoint.text
+    patched = await client.patch(
+        f"{ENDPOINTS}/{endpoint.json()['id']}",
+        json={"url": "https://other.example.com/"},
+        headers=bearer(admin_key),
+    )
+    assert "refused by the test" in _url_problem(patched)
+    assert refused == ["hooks.example.com", "other.example.com"]
 
 
 async def test_a_hanging_dns_lookup_times_out_holding_no_connection(
